@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# One entry point for set-up: `./radval.sh` installs and launches the app,
+# `./radval.sh test` installs and runs every check. Both are idempotent: a second run
+# only reinstalls when pyproject.toml changed.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+mode="${1:-run}"
+shift || true
+python="${PYTHON:-python3}"
+
+if [ ! -x .venv/bin/python ]; then
+  echo "== creating .venv with $($python --version)"
+  "$python" -m venv .venv
+fi
+
+extras=""
+[ "$mode" = "test" ] && extras="[dev]"
+stamp_file=".venv/.radval-setup-$mode"
+stamp="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ]; then
+  echo "== installing RadVal$extras (the first time llama.cpp compiles from source: ~8 minutes)"
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet --config-settings editable_mode=compat --editable ".$extras"
+  echo "$stamp" > "$stamp_file"
+fi
+
+case "$mode" in
+  run)
+    exec .venv/bin/radval "$@"
+    ;;
+  test)
+    export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
+    echo "== ruff";          .venv/bin/ruff check .
+    echo "== import-linter"; .venv/bin/lint-imports
+    echo "== mypy";          .venv/bin/mypy
+    echo "== pytest";        .venv/bin/python -m pytest "$@"
+    ;;
+  *)
+    echo "usage: ./radval.sh [run|test] [args...]" >&2
+    exit 2
+    ;;
+esac

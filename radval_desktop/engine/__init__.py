@@ -1,0 +1,1 @@
+"""llama.cpp drafting engine: model files, device choice, loading, streaming and guards."""

@@ -1,0 +1,44 @@
+"""Which device llama.cpp runs on, and a sentence saying why."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    n_gpu_layers: int  # passed to llama.cpp; -1 = all layers
+    kind: str  # "GPU" or "CPU"
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.kind}: {self.reason}"
+
+
+def _supports_gpu_offload() -> bool:
+    import llama_cpp
+
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+def choose_device(
+    requested_layers: int,
+    block_count: int | None = None,
+    supports_gpu: Callable[[], bool] = _supports_gpu_offload,
+) -> DeviceChoice:
+    """All layers on the GPU when this llama.cpp build can offload, else the CPU.
+
+    ``requested_layers``: -1 = as many as the model has (the default), 0 = CPU only,
+    n = that many (for a GPU too small for the whole model).
+    """
+    if not supports_gpu():
+        return DeviceChoice(0, "CPU", "this llama.cpp build has no GPU support (no CUDA)")
+    if requested_layers == 0:
+        return DeviceChoice(0, "CPU", "GPU offload is turned off in the settings (GPU layers = 0)")
+    total = block_count + 1 if block_count else None  # + the output layer, as llama.cpp counts
+    if requested_layers < 0 or (total is not None and requested_layers >= total):
+        shown = f"all {total}" if total else "all"
+        return DeviceChoice(-1, "GPU", f"{shown} layers offloaded")
+    of = f" of {total}" if total else ""
+    return DeviceChoice(requested_layers, "GPU", f"{requested_layers}{of} layers offloaded")

@@ -1,0 +1,118 @@
+"""Output guards (SPEC §5): empty drafts, drafts stuck repeating, echoed labels and findings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# A unit repeated back to back this often is a loop, not style. Short units need more
+# repeats: "。。" or "1. 1." happen in real text; ten in a row do not.
+_LOOP = re.compile(r"(.{1,80}?)\1{2,}", re.DOTALL)
+
+_LABELS = (
+    r"impressions?", r"conclusions?", r"diagnosis", r"summary", r"印象", r"诊断意见", r"诊断",
+    r"结论", r"影像诊断", r"影像学诊断", r"意见",
+)
+_LABEL = re.compile(
+    r"^\s*(?:[#*>\-]+\s*)?(?:\*\*)?(?:" + "|".join(_LABELS) + r")(?:\*\*)?\s*[:：]\s*(?:\*\*)?",
+    re.IGNORECASE,
+)
+# The model starting a new report section: everything from here is not the impression.
+_NEXT_SECTION = re.compile(
+    r"\n\s*(?:\*\*)?(?:findings|body system|modality|example \d+"
+    r"|检查所见|检查部位|检查方式|示例\s*\d+)(?:\*\*)?\s*[:：]",
+    re.IGNORECASE,
+)
+_FENCE = re.compile(r"^```[a-z]*\s*|\s*```\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Loop:
+    unit: str
+    repeats: int
+    start: int
+
+    def describe(self) -> str:
+        unit = self.unit if len(self.unit) <= 20 else self.unit[:20] + "…"
+        return f"'{unit}' repeated {self.repeats} times"
+
+
+def find_loop(text: str) -> Loop | None:
+    """The first run of a unit repeated back to back often enough to be a loop."""
+    for match in _LOOP.finditer(text):
+        unit = match.group(1)
+        repeats = len(match.group(0)) // len(unit)
+        if not unit.strip():
+            continue
+        if (
+            (len(unit) == 1 and repeats >= 10)
+            or (len(unit) < 8 and repeats >= 4 and len(unit) * repeats >= 12)
+            or (len(unit) >= 8 and repeats >= 3)
+        ):
+            return Loop(unit, repeats, match.start())
+    return _repeated_line(text)
+
+
+def _repeated_line(text: str) -> Loop | None:
+    """The same sentence-long line three times, even with other lines between."""
+    seen: dict[str, int] = {}
+    for line in text.splitlines():
+        key = re.sub(r"^\s*\d+[.、)]\s*", "", line).strip()
+        if len(key) >= 6:
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] >= 3:
+                return Loop(key, seen[key], text.find(key))
+    return None
+
+
+def strip_echo(text: str, findings: str = "") -> str:
+    """Remove what the model echoed rather than wrote: fences, labels, the findings copied."""
+    cut = _NEXT_SECTION.search("\n" + text)
+    if cut:
+        text = ("\n" + text)[: cut.start()]
+    text = _FENCE.sub("", text.strip())
+    previous = None
+    while previous != text:
+        previous = text
+        text = _LABEL.sub("", text).strip()
+        text = _drop_copied_findings(text, findings)
+    return text.strip()
+
+
+def _drop_copied_findings(text: str, findings: str) -> str:
+    body = findings.strip()
+    if len(body) < 20:
+        return text
+    if text.startswith(body):
+        return text[len(body) :].strip()
+    lines = [line for line in text.splitlines() if line.strip() and line.strip() not in body]
+    # Only whole lines copied from the findings go; a short phrase shared with them stays.
+    kept = [line for line in text.splitlines() if line.strip()]
+    if lines and len(lines) < len(kept):
+        long_copies = [
+            line for line in kept if line.strip() in body and len(line.strip()) >= 20
+        ]
+        if long_copies:
+            return "\n".join(line for line in kept if line not in long_copies)
+    return text
+
+
+def is_empty(text: str) -> bool:
+    """True when nothing a radiologist could use is left: no letter, digit or CJK character."""
+    return not any(ch.isalnum() for ch in text)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    reason: str  # "", "empty" or "repetition"
+    detail: str
+
+
+def judge(text: str) -> Verdict:
+    if is_empty(text):
+        return Verdict(False, "empty", "the model returned no text")
+    loop = find_loop(text)
+    if loop:
+        return Verdict(False, "repetition", loop.describe())
+    return Verdict(True, "", "")

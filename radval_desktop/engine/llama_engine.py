@@ -1,0 +1,211 @@
+"""A GGUF model loaded through llama-cpp-python, owned by one thread, streaming tokens."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from radval_desktop.engine.checksums import cached_sha256
+from radval_desktop.engine.device import DeviceChoice, choose_device
+from radval_desktop.engine.gguf_file import GGUFInfo, read_gguf
+from radval_desktop.engine.sampling import Sampling
+from radval_desktop.errors import ModelFileError, ModelLoadError
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    # llama-cpp-python's default of 512 tokens does not hold a long CT report plus its
+    # impression; 4096 does, and costs ~50 MB of KV cache on a 0.5B model.
+    n_ctx: int = 4096
+    n_gpu_layers: int = -1  # -1 = all layers when CUDA is there
+    n_threads: int = 0  # 0 = one per physical core (os.cpu_count, at most 8)
+    expected_sha256: str | None = None  # IT's pin: a different file is refused
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    path: Path
+    name: str
+    architecture: str
+    parameters: int
+    quantization: str
+    file_size: int
+    sha256: str
+    chat_template: str | None
+    context_length: int | None
+    n_ctx: int
+    device: DeviceChoice
+    load_seconds: float
+
+
+@dataclass
+class StreamStats:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    first_token_seconds: float | None = None
+    total_seconds: float = 0.0
+    finish_reason: str = ""  # "stop", "length", "cancelled", "guard"
+
+    @property
+    def tokens_per_second(self) -> float:
+        gen = self.total_seconds - (self.first_token_seconds or 0.0)
+        return (self.completion_tokens - 1) / gen if gen > 0 and self.completion_tokens > 1 else 0.0
+
+
+def _default_threads() -> int:
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+class LlamaEngine:
+    """Wraps one ``llama_cpp.Llama``. Every call must come from the thread that loaded it:
+    a llama.cpp context is not thread-safe, and a second thread would corrupt its KV cache.
+    """
+
+    def __init__(self, path: Path | str, settings: EngineSettings | None = None) -> None:
+        self.path = Path(path)
+        self.settings = settings or EngineSettings()
+        self._llm: Any = None
+        self._owner: int | None = None
+        self.info: ModelInfo | None = None
+        self.last_stats = StreamStats()
+
+    def inspect(self) -> tuple[GGUFInfo, str]:
+        """Check the file before llama.cpp sees it (llama.cpp aborts on some bad files)."""
+        gguf = read_gguf(self.path)
+        digest = cached_sha256(self.path)
+        expected = self.settings.expected_sha256
+        if expected and digest != expected.lower():
+            raise ModelFileError(
+                f"The model file {self.path.name} is not the approved one: its sha256 is "
+                f"{digest[:12]}…, the configured one is {expected[:12]}…."
+            )
+        return gguf, digest
+
+    def load(self) -> ModelInfo:
+        from llama_cpp import Llama
+
+        gguf, digest = self.inspect()
+        device = choose_device(self.settings.n_gpu_layers, gguf.block_count)
+        n_ctx = self.settings.n_ctx
+        if gguf.context_length:
+            n_ctx = min(n_ctx, gguf.context_length)
+        start = time.perf_counter()
+        try:
+            self._llm = Llama(
+                model_path=str(self.path),
+                n_ctx=n_ctx,
+                n_gpu_layers=device.n_gpu_layers,
+                n_threads=self.settings.n_threads or _default_threads(),
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as err:
+            raise ModelLoadError(
+                f"llama.cpp could not load {self.path.name} ({err}). The file may be made for a "
+                "newer llama.cpp or be damaged."
+            ) from err
+        self._owner = threading.get_ident()
+        self.info = ModelInfo(
+            path=self.path,
+            name=gguf.name,
+            architecture=gguf.architecture,
+            parameters=int(self._llm._model.n_params()),
+            quantization=gguf.quantization,
+            file_size=gguf.file_size,
+            sha256=digest,
+            chat_template=gguf.chat_template,
+            context_length=gguf.context_length,
+            n_ctx=int(self._llm.n_ctx()),
+            device=device,
+            load_seconds=time.perf_counter() - start,
+        )
+        return self.info
+
+    @property
+    def loaded(self) -> bool:
+        return self._llm is not None
+
+    def _check_owner(self) -> Any:
+        if self._llm is None:
+            raise ModelLoadError("The model is not loaded yet.")
+        if threading.get_ident() != self._owner:
+            raise RuntimeError("LlamaEngine used from a thread that does not own it")
+        return self._llm
+
+    def special_tokens(self) -> tuple[str, str]:
+        """The BOS and EOS token texts, which chat templates print."""
+        llm = self._check_owner()
+
+        def text(token: int) -> str:
+            if token < 0:
+                return ""
+            value = llm._model.token_get_text(token)
+            return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+        return text(llm.token_bos()), text(llm.token_eos())
+
+    def count_tokens(self, text: str) -> int:
+        llm = self._check_owner()
+        return len(llm.tokenize(text.encode("utf-8"), add_bos=True, special=True))
+
+    def stream(
+        self,
+        prompt: str,
+        sampling: Sampling,
+        cancel: threading.Event | None = None,
+        stop: list[str] | None = None,
+    ) -> Iterator[str]:
+        """Yield text pieces as they are generated; ``cancel`` stops between two tokens.
+
+        Stats of the run are in ``last_stats`` once the iterator is exhausted or closed.
+        """
+        from llama_cpp import StoppingCriteriaList
+
+        llm = self._check_owner()
+        cancel = cancel or threading.Event()
+        stats = self.last_stats = StreamStats()
+        stats.prompt_tokens = self.count_tokens(prompt)
+        start = time.perf_counter()
+
+        def stopping(_ids: Any, _logits: Any) -> bool:
+            stats.completion_tokens += 1
+            if stats.first_token_seconds is None:
+                stats.first_token_seconds = time.perf_counter() - start
+            return cancel.is_set()
+
+        chunks = llm.create_completion(
+            prompt,
+            max_tokens=sampling.max_tokens,
+            temperature=sampling.temperature,
+            top_k=sampling.top_k,
+            top_p=sampling.top_p,
+            min_p=0.0,
+            repeat_penalty=sampling.repeat_penalty,
+            seed=sampling.seed,
+            stop=stop or [],
+            stream=True,
+            stopping_criteria=StoppingCriteriaList([stopping]),
+        )
+        try:
+            for chunk in chunks:
+                choice = chunk["choices"][0]
+                if choice["text"]:
+                    yield choice["text"]
+                if choice.get("finish_reason"):
+                    stats.finish_reason = choice["finish_reason"]
+                if cancel.is_set():
+                    break
+        finally:
+            chunks.close()
+            stats.total_seconds = time.perf_counter() - start
+            if cancel.is_set():
+                stats.finish_reason = "cancelled"
+
+    def close(self) -> None:
+        if self._llm is not None:
+            self._llm.close()
+            self._llm = None

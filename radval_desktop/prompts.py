@@ -1,0 +1,231 @@
+"""The one place a prompt is built: drafting, CLI, batch evaluation and training import it."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import TemplateError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from radval_desktop import paths
+from radval_desktop.errors import ModelFileError, RadvalError
+
+LANGUAGES = ("en", "zh")
+BODY_SYSTEMS = ("chest", "abdomen", "musculoskeletal", "head", "maxillofacial_neck")
+MODALITIES = ("CT", "MRI", "XR")
+_MODALITY_ALIASES = {"MR": "MRI", "X-RAY": "XR", "XRAY": "XR", "CR": "XR", "DR": "XR"}
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    title: str
+    instruction: dict[str, str]  # language -> text
+
+
+@dataclass(frozen=True)
+class TemplateSet:
+    version: str
+    default_template: str
+    system: dict[str, str]
+    labels: dict[str, dict[str, str]]
+    body_systems: dict[str, dict[str, str]]
+    modalities: dict[str, dict[str, str]]
+    templates: dict[str, Template]
+
+    def template(self, template_id: str | None) -> Template:
+        key = template_id or self.default_template
+        try:
+            return self.templates[key]
+        except KeyError:
+            known = ", ".join(self.templates)
+            raise RadvalError(f"There is no prompt template '{key}'; known: {known}.") from None
+
+
+@dataclass(frozen=True)
+class Case:
+    findings: str
+    body_system: str
+    modality: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Example:
+    """A past findings -> impression pair shown to the model before the case."""
+
+    findings: str
+    impression: str
+
+
+@dataclass(frozen=True)
+class Prompt:
+    template_id: str
+    template_version: str
+    language: str
+    system: str
+    user: str
+
+    def messages(self) -> list[dict[str, str]]:
+        return [{"role": "system", "content": self.system}, {"role": "user", "content": self.user}]
+
+
+def default_templates_file() -> Path:
+    return paths.resources_dir() / "prompt_templates.toml"
+
+
+def load_templates(path: Path | None = None) -> TemplateSet:
+    """Read the versioned template file; a broken file is a RadvalError naming it."""
+    path = path or default_templates_file()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        templates = {
+            t["id"]: Template(t["id"], t.get("title", t["id"]), {k: t[k] for k in LANGUAGES})
+            for t in raw["templates"]
+        }
+        result = TemplateSet(
+            version=str(raw["version"]),
+            default_template=raw["default_template"],
+            system={lang: raw["system"][lang]["text"] for lang in LANGUAGES},
+            labels={lang: dict(raw["labels"][lang]) for lang in LANGUAGES},
+            body_systems={lang: dict(raw["body_systems"][lang]) for lang in LANGUAGES},
+            modalities={lang: dict(raw["modalities"][lang]) for lang in LANGUAGES},
+            templates=templates,
+        )
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as err:
+        raise RadvalError(f"The prompt template file {path} cannot be used: {err!r}.") from err
+    result.template(result.default_template)
+    return result
+
+
+@cache
+def bundled_templates() -> TemplateSet:
+    return load_templates()
+
+
+def normalize_modality(modality: str) -> str:
+    key = modality.strip().upper()
+    key = _MODALITY_ALIASES.get(key, key)
+    if key not in MODALITIES:
+        raise RadvalError(f"Unknown modality '{modality}'; use one of {', '.join(MODALITIES)}.")
+    return key
+
+
+def normalize_body_system(body_system: str) -> str:
+    key = body_system.strip().lower().replace(" ", "_").replace("&", "").replace("__", "_")
+    if key in ("neck", "maxillofacial", "head_and_neck", "maxillofacial_and_neck"):
+        key = "maxillofacial_neck"
+    if key in ("msk", "bone", "spine"):
+        key = "musculoskeletal"
+    if key not in BODY_SYSTEMS:
+        raise RadvalError(
+            f"Unknown body system '{body_system}'; use one of {', '.join(BODY_SYSTEMS)}."
+        )
+    return key
+
+
+def build_prompt(
+    case: Case,
+    template_id: str | None = None,
+    examples: Sequence[Example] = (),
+    templates: TemplateSet | None = None,
+) -> Prompt:
+    """System description + expert instruction + input (SPEC §3).
+
+    Examples, when given, form a marked part of the input before the case itself.
+    """
+    ts = templates or bundled_templates()
+    lang = case.language if case.language in LANGUAGES else "en"
+    template = ts.template(template_id)
+    labels = ts.labels[lang]
+    system_name = ts.body_systems[lang][normalize_body_system(case.body_system)]
+    modality_name = ts.modalities[lang][normalize_modality(case.modality)]
+    instruction = template.instruction[lang].format(body_system=system_name, modality=modality_name)
+    sep = "：" if lang == "zh" else ": "
+    parts = [instruction, ""]
+    for number, example in enumerate(examples, start=1):
+        parts += [
+            f"{labels['example']} {number}",
+            f"{labels['findings']}{sep}{example.findings.strip()}",
+            f"{labels['impression']}{sep}{example.impression.strip()}",
+            "",
+        ]
+    parts += [
+        f"{labels['body_system']}{sep}{system_name}",
+        f"{labels['modality']}{sep}{modality_name}",
+        f"{labels['findings']}{sep}{case.findings.strip()}",
+    ]
+    return Prompt(
+        template_id=template.id,
+        template_version=ts.version,
+        language=lang,
+        system=ts.system[lang],
+        user="\n".join(parts),
+    )
+
+
+def impression_label(language: str, templates: TemplateSet | None = None) -> str:
+    ts = templates or bundled_templates()
+    return ts.labels[language if language in LANGUAGES else "en"]["impression"]
+
+
+@dataclass(frozen=True)
+class RenderedPrompt:
+    text: str
+    used_chat_template: bool
+    note: str  # why the plain layout was used, when it was
+
+
+def render_plain(prompt: Prompt) -> str:
+    """The layout for models without a chat template (and base models in training)."""
+    sep = "：" if prompt.language == "zh" else ": "
+    label = impression_label(prompt.language)
+    return f"{prompt.system}\n\n{prompt.user}\n{label}{sep}"
+
+
+_jinja = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+
+
+def _raise_exception(message: str) -> None:
+    raise TemplateError(message)
+
+
+def render_prompt(
+    prompt: Prompt,
+    chat_template: str | None,
+    bos_token: str = "",
+    eos_token: str = "",
+    extra: dict[str, Any] | None = None,
+) -> RenderedPrompt:
+    """Render with the model's own chat template when it has one, else the plain layout.
+
+    The template runs in Jinja's immutable sandbox: a GGUF is data from outside and its
+    template must not reach Python objects.
+    """
+    if not chat_template:
+        return RenderedPrompt(render_plain(prompt), False, "the model has no chat template")
+    try:
+        text = _jinja.from_string(chat_template).render(
+            messages=prompt.messages(),
+            add_generation_prompt=True,
+            bos_token=bos_token,
+            eos_token=eos_token,
+            raise_exception=_raise_exception,
+            **(extra or {}),
+        )
+    except SecurityError as err:
+        raise ModelFileError(
+            "The model's chat template tries to leave its sandbox and was refused; "
+            "ask IT for a trustworthy model file."
+        ) from err
+    except TemplateError as err:
+        return RenderedPrompt(
+            render_plain(prompt), False, f"the model's chat template failed ({err}); plain layout"
+        )
+    return RenderedPrompt(text, True, "")

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from radval_desktop.errors import ModelFileError, RadvalError
+from radval_desktop.prompts import (
+    Case,
+    Example,
+    build_prompt,
+    bundled_templates,
+    load_templates,
+    render_plain,
+    render_prompt,
+)
+
+ZH = Case("双肺纹理清晰，右肺上叶见磨玻璃影。", "chest", "CT", "zh")
+EN = Case("Small right pleural effusion.", "chest", "CT", "en")
+CHATML = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def test_five_templates_in_both_languages() -> None:
+    ts = bundled_templates()
+    assert len(ts.templates) == 5
+    assert "t5_radiology_gpt" in ts.templates
+    assert ts.templates["t5_radiology_gpt"].instruction["en"] == (
+        "Derive the impression from findings in the radiology report"
+    )
+    for template in ts.templates.values():
+        assert template.instruction["en"]
+        assert template.instruction["zh"]
+    instructions = {t.instruction["en"] for t in ts.templates.values()}
+    assert len(instructions) == 5
+
+
+@pytest.mark.parametrize("template_id", list(bundled_templates().templates))
+def test_prompt_has_system_instruction_and_input(template_id: str) -> None:
+    prompt = build_prompt(ZH, template_id)
+    assert prompt.template_id == template_id
+    assert prompt.template_version == bundled_templates().version
+    assert "放射科医生" in prompt.system
+    assert prompt.user.endswith("检查所见：双肺纹理清晰，右肺上叶见磨玻璃影。")
+    assert "检查部位：胸部" in prompt.user
+    instruction = bundled_templates().templates[template_id].instruction["zh"]
+    assert instruction.format(body_system="胸部", modality="CT") in prompt.user
+
+
+def test_system_modality_template_names_them() -> None:
+    prompt = build_prompt(Case("Lesion.", "head", "MR", "en"), "t3_system_modality")
+    assert "MRI examination of the head" in prompt.user
+
+
+def test_examples_are_a_marked_part_before_the_case() -> None:
+    prompt = build_prompt(EN, "t1_terse", [Example("Clear lungs.", "Normal chest.")])
+    assert prompt.user.index("Example 1") < prompt.user.index("Small right pleural effusion.")
+    assert "Impression: Normal chest." in prompt.user
+
+
+def test_unknown_template_system_and_modality_are_refused() -> None:
+    with pytest.raises(RadvalError, match="no prompt template"):
+        build_prompt(EN, "t9")
+    with pytest.raises(RadvalError, match="body system"):
+        build_prompt(Case("x", "foot", "CT", "en"))
+    with pytest.raises(RadvalError, match="modality"):
+        build_prompt(Case("x", "chest", "PET", "en"))
+
+
+def test_rendering_is_deterministic_for_training_and_inference() -> None:
+    # Training and drafting both call render_prompt: same case, same bytes.
+    a = render_prompt(build_prompt(ZH, "t2_numbered"), CHATML)
+    b = render_prompt(build_prompt(ZH, "t2_numbered"), CHATML)
+    assert a.text == b.text
+    assert a.used_chat_template
+    assert a.text.endswith("<|im_start|>assistant\n")
+
+
+def test_no_chat_template_falls_back_and_says_so() -> None:
+    rendered = render_prompt(build_prompt(EN), None)
+    assert not rendered.used_chat_template
+    assert "no chat template" in rendered.note
+    assert rendered.text == render_plain(build_prompt(EN))
+    assert rendered.text.endswith("Impression: ")
+
+
+def test_sandbox_escape_is_refused() -> None:
+    evil = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
+    with pytest.raises(ModelFileError, match="sandbox"):
+        render_prompt(build_prompt(EN), evil)
+
+
+def test_broken_template_falls_back_with_note() -> None:
+    rendered = render_prompt(build_prompt(EN), "{{ raise_exception('only user/assistant') }}")
+    assert not rendered.used_chat_template
+    assert "failed" in rendered.note
+
+
+def test_broken_template_file_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "t.toml"
+    bad.write_text("version = 1\n[[templates]]\nid='x'\n")
+    with pytest.raises(RadvalError, match=str(bad)):
+        load_templates(bad)
