@@ -6,6 +6,8 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from radval_desktop import __version__
 from radval_desktop.config import load_settings, resolve_model_path
@@ -14,6 +16,9 @@ from radval_desktop.engine.llama_engine import LlamaEngine
 from radval_desktop.errors import InputError, RadvalError
 from radval_desktop.findings import clean_findings, suggest_body_system, suggest_modality
 from radval_desktop.prompts import BODY_SYSTEMS, MODALITIES
+
+if TYPE_CHECKING:
+    from radval_desktop.evaluation.batch import BatchProgress
 
 EXIT_ERROR = 1
 EXIT_NO_DRAFT = 3  # the guards rejected every attempt: nothing usable to print
@@ -37,7 +42,62 @@ def _parser() -> argparse.ArgumentParser:
 
     p_info = sub.add_parser("model-info", help="describe the model that drafts")
     p_info.add_argument("--model", help="GGUF file (default: settings, else the embedded model)")
+
+    p_batch = sub.add_parser("batch", help="run models over a case file (resumable)")
+    p_batch.add_argument("cases", help="CSV, XLSX or JSONL with findings, impression, "
+                         "body_system, modality and optionally institution")
+    p_batch.add_argument("--db", required=True, help="SQLite file that keeps the outputs")
+    p_batch.add_argument("--model", action="append", default=[],
+                         help="GGUF file; repeat to compare models (default: the configured one)")
+    p_batch.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
+                         help="column mapping, e.g. --map findings=检查所见")
+    p_batch.add_argument("--institution", default="1",
+                         help="institution for rows that name none (default 1)")
+    p_batch.add_argument("--template", help="prompt template id")
+    p_batch.add_argument("--limit", type=int, help="only the first N cases")
+
+    p_report = sub.add_parser("report", help="write the paper's tables from batch outputs")
+    p_report.add_argument("--db", "--study", dest="db", required=True, help="SQLite file")
+    p_report.add_argument("--out", default="radval-report", help="folder for .md and .csv")
+    p_report.add_argument("--institution-1", dest="institution_1",
+                          help="the internal institution (default: the first in the data)")
+    _study_parsers(sub)
     return parser
+
+
+def _study_parsers(sub: argparse._SubParsersAction) -> None:
+    # Issue 5: the reader study. `study` sets it up; `scores` gets the answers out.
+    study = sub.add_parser("study", help="set up a reader study").add_subparsers(
+        dest="action", required=True)
+    p_import = study.add_parser("import", help="cases and candidate impressions from a file")
+    p_import.add_argument("file", help="CSV, XLSX or JSONL with findings, model, candidate and "
+                          "optionally impression, institution, body_system, modality")
+    p_import.add_argument("--db", required=True, help="the study's SQLite file")
+    p_import.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
+                          help="column mapping, e.g. --map candidate=生成结果")
+    p_import.add_argument("--institution", default="1", help="for rows that name none")
+    p_create = study.add_parser("create", help="a study over every candidate in the file")
+    p_create.add_argument("--db", required=True)
+    p_create.add_argument("--name", required=True)
+    p_create.add_argument("--show-reference", action="store_true",
+                          help="show raters the reference impression (hidden by default)")
+    p_create.add_argument("--institution-1", dest="institution_1", default="1",
+                          help="the internal institution (IHG in the export)")
+    p_create.add_argument("--seed", type=int, help="shuffle seed (default: from the name)")
+    p_assign = study.add_parser("assign", help="give a rater their shuffled order now")
+    p_assign.add_argument("--db", required=True)
+    p_assign.add_argument("--study", required=True)
+    p_assign.add_argument("--rater", required=True)
+    p_assign.add_argument("--level", required=True, choices=("junior", "intermediate", "senior"))
+    scores = sub.add_parser("scores", help="export or merge reader-study answers").add_subparsers(
+        dest="action", required=True)
+    p_export = scores.add_parser("export", help="long-format CSV, one row per answer")
+    p_export.add_argument("--db", required=True)
+    p_export.add_argument("-o", "--out", required=True, help="CSV file to write")
+    p_export.add_argument("--study", help="only this study")
+    p_merge = scores.add_parser("merge", help="scorers' databases into one (idempotent)")
+    p_merge.add_argument("dbs", nargs="+", help="the scorers' SQLite files")
+    p_merge.add_argument("-o", "--out", required=True, help="the merged study database")
 
 
 def _read_findings(file: str) -> str:
@@ -113,12 +173,135 @@ def _cmd_model_info(args: argparse.Namespace) -> int:
         ("context", f"{info.n_ctx:,} tokens (trained {info.context_length or '?'})"),
         ("chat template", template),
         ("device", info.device.describe()),
+        ("threads", str(info.threads)),
         ("load time", f"{info.load_seconds:.2f} s"),
         ("sha256", info.sha256),
     ]
     for key, value in rows:
         print(f"{key:>14}: {value}")
     engine.close()
+    return 0
+
+
+def _mapping(pairs: Sequence[str]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        if not sep or not field or not column:
+            raise InputError(f"--map takes FIELD=COLUMN, not '{pair}'.")
+        mapping[field.strip()] = column.strip()
+    return mapping
+
+
+def _progress(progress: BatchProgress) -> None:
+    # One line redrawn in place on stderr, so stdout stays the summary alone.
+    width = 30
+    filled = width * progress.done // max(progress.total, 1)
+    bar = "#" * filled + "-" * (width - filled)
+    print(f"\r{progress.model[:28]:<28} [{bar}] {progress.done}/{progress.total} "
+          f"skipped {progress.skipped} last {progress.last_seconds:5.1f} s",
+          end="", file=sys.stderr, flush=True)
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    # Imported here: `radval draft` must not pay for jieba and rouge-score at start-up.
+    from radval_desktop.case_files import read_cases
+    from radval_desktop.evaluation.batch import BATCH_REQUIRED, cases_from_rows, run_model
+    from radval_desktop.store.database import open_database
+    from radval_desktop.store.evaluation_runs import save_cases
+
+    read = read_cases(args.cases, required=BATCH_REQUIRED, mapping=_mapping(args.map),
+                      defaults={"institution": args.institution})
+    for problem in read.problems:
+        print(f"radval: {Path(args.cases).name} {problem}; skipped", file=sys.stderr)
+    rows = read.rows[: args.limit] if args.limit else read.rows
+    if not rows:
+        raise InputError(f"{args.cases} has no usable case.")
+    db = open_database(Path(args.db))
+    cases = cases_from_rows(rows, Path(args.cases).name, args.institution)
+    ids = save_cases(db, cases)
+    settings = load_settings()
+    models = [Path(m) for m in args.model] or [resolve_model_path(settings)[0]]
+    template = args.template or settings["drafting.template"] or None
+    for model in models:
+        summary = run_model(db, model, cases, ids, engine_settings=settings.engine(),
+                            sampling=settings.sampling(), template_id=template,
+                            on_progress=_progress)
+        print(file=sys.stderr)
+        print(f"{summary.model}: {summary.generated} generated, {summary.skipped} already done, "
+              f"{summary.failed} too long for the model, {summary.seconds:.1f} s")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from radval_desktop.evaluation.batch import outputs_from_db
+    from radval_desktop.evaluation.tables import paper_tables
+    from radval_desktop.store.database import open_database
+
+    db_path = Path(args.db)
+    if not db_path.is_file():
+        raise InputError(f"There is no database at {db_path}.")
+    outputs = outputs_from_db(open_database(db_path))
+    if not outputs:
+        raise InputError(f"{db_path} holds no batch outputs yet; run `radval batch` first.")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    tables = paper_tables(outputs, args.institution_1)
+    for table in tables:
+        (out / f"{table.name}.csv").write_text(table.to_csv(), encoding="utf-8")
+    markdown = "\n".join(t.to_markdown() for t in tables)
+    (out / "report.md").write_text(f"# RadVal evaluation: {db_path.name}\n\n{markdown}",
+                                   encoding="utf-8")
+    print(markdown)
+    print(f"written: {out / 'report.md'} and {len(tables)} CSV files")
+    return 0
+
+
+def _cmd_study(args: argparse.Namespace) -> int:
+    from radval_desktop.store import reader_study as rs
+
+    db = rs.open_study(Path(args.db))
+    if args.action == "import":
+        from radval_desktop.study.importing import import_candidates
+
+        summary = import_candidates(db, args.file, _mapping(args.map), args.institution)
+        for problem in summary.problems:
+            print(f"radval: {Path(args.file).name} {problem}; skipped", file=sys.stderr)
+        print(f"{summary.cases} cases, {summary.candidates} candidates imported into {args.db}; "
+              f"{len(summary.problems)} rows skipped")
+    elif args.action == "create":
+        study = rs.save_study(db, args.name, args.show_reference, args.institution_1, args.seed)
+        count = db.execute("SELECT COUNT(*) FROM study_candidates WHERE study_uuid = ?",
+                           [study.uuid]).fetchone()[0]
+        print(f"study '{study.name}': {count} candidates, reference "
+              f"{'shown' if study.show_reference else 'hidden'}, seed {study.seed}")
+    else:
+        found = next((s for s in rs.list_studies(db) if s.name == args.study), None)
+        if found is None:
+            raise InputError(f"There is no study named '{args.study}' in {args.db}.")
+        added = rs.assign(db, found, rs.save_rater(db, args.rater, args.level))
+        print(f"{args.rater}: {added} candidates assigned")
+    return 0
+
+
+def _cmd_scores(args: argparse.Namespace) -> int:
+    if args.action == "export":
+        from radval_desktop.store.reader_study import open_study
+        from radval_desktop.store.scores_export import export_scores
+
+        if not Path(args.db).is_file():
+            raise InputError(f"There is no database at {args.db}.")
+        count = export_scores(open_study(Path(args.db)), Path(args.out), args.study)
+        print(f"{count} answers written to {args.out}")
+        return 0
+    from radval_desktop.store.merge import merge_databases
+
+    report = merge_databases([Path(p) for p in args.dbs], Path(args.out))
+    for conflict in report.conflicts:
+        print(f"conflict: {conflict}")
+    added = ", ".join(f"{n} {t}" for t, n in report.added.items() if n)
+    print(f"merged {len(args.dbs)} files into {args.out}: {added or 'nothing new'}; "
+          f"{len(report.conflicts)} conflicting edits (the latest kept)")
     return 0
 
 
@@ -129,10 +312,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from radval_desktop.ui.app import main as app_main
 
         return app_main([])
+    commands = {"draft": _cmd_draft, "model-info": _cmd_model_info, "batch": _cmd_batch,
+                "report": _cmd_report, "study": _cmd_study, "scores": _cmd_scores}
     try:
-        if args.command == "draft":
-            return _cmd_draft(args)
-        return _cmd_model_info(args)
+        return commands[args.command](args)
     except RadvalError as err:
         print(f"radval: {err}", file=sys.stderr)
         return EXIT_ERROR

@@ -31,7 +31,7 @@ OPTIONS: dict[str, Option] = {
     "model.path": Option(str, "", "GGUF file to draft with; empty = the embedded default model"),
     "model.sha256": Option(str, "", "IT's pin: the model file must have this sha256"),
     "model.n_gpu_layers": Option(int, EngineSettings.n_gpu_layers, "-1 = all layers on the GPU"),
-    "model.n_threads": Option(int, EngineSettings.n_threads, "0 = one per core (at most 8)"),
+    "model.n_threads": Option(int, EngineSettings.n_threads, "0 = all cores but one (max 8)"),
     "model.n_ctx": Option(int, EngineSettings.n_ctx, "context size in tokens"),
     "sampling.temperature": Option(float, Sampling.temperature, "0 = greedy, same draft each time"),
     "sampling.top_k": Option(int, Sampling.top_k, "paper §3.4"),

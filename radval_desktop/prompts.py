@@ -5,10 +5,11 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+from jinja2 import Template as Template_
 from jinja2 import TemplateError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -19,7 +20,20 @@ from radval_desktop.errors import ModelFileError, RadvalError
 LANGUAGES = ("en", "zh")
 BODY_SYSTEMS = ("chest", "abdomen", "musculoskeletal", "head", "maxillofacial_neck")
 MODALITIES = ("CT", "MRI", "XR")
-_MODALITY_ALIASES = {"MR": "MRI", "X-RAY": "XR", "XRAY": "XR", "CR": "XR", "DR": "XR"}
+_MODALITY_ALIASES = {"MR": "MRI", "X-RAY": "XR", "XRAY": "XR", "CR": "XR", "DR": "XR",
+                     "磁共振": "MRI", "核磁共振": "MRI", "X线": "XR", "平片": "XR"}
+# Names institutions use for the five systems (Table 1 of the paper and our own labels).
+_SYSTEM_ALIASES = {
+    "neck": "maxillofacial_neck", "maxillofacial": "maxillofacial_neck",
+    "head_and_neck": "maxillofacial_neck", "maxillofacial_and_neck": "maxillofacial_neck",
+    "msk": "musculoskeletal", "bone": "musculoskeletal", "spine": "musculoskeletal",
+    "brain": "head", "thorax": "chest", "lung": "chest",
+    "胸部": "chest", "胸": "chest", "肺": "chest", "腹部": "abdomen", "腹": "abdomen",
+    "盆腔": "abdomen", "头部": "head", "头颅": "head", "颅脑": "head", "头": "head",
+    "肌肉骨骼": "musculoskeletal", "肌肉骨骼系统": "musculoskeletal", "骨骼肌肉": "musculoskeletal",
+    "骨关节": "musculoskeletal", "脊柱": "musculoskeletal", "颌面颈部": "maxillofacial_neck",
+    "颌面部": "maxillofacial_neck", "颈部": "maxillofacial_neck", "颌面": "maxillofacial_neck",
+}
 
 
 @dataclass(frozen=True)
@@ -111,7 +125,7 @@ def bundled_templates() -> TemplateSet:
 
 def normalize_modality(modality: str) -> str:
     key = modality.strip().upper()
-    key = _MODALITY_ALIASES.get(key, key)
+    key = _MODALITY_ALIASES.get(key, _MODALITY_ALIASES.get(modality.strip(), key))
     if key not in MODALITIES:
         raise RadvalError(f"Unknown modality '{modality}'; use one of {', '.join(MODALITIES)}.")
     return key
@@ -119,10 +133,7 @@ def normalize_modality(modality: str) -> str:
 
 def normalize_body_system(body_system: str) -> str:
     key = body_system.strip().lower().replace(" ", "_").replace("&", "").replace("__", "_")
-    if key in ("neck", "maxillofacial", "head_and_neck", "maxillofacial_and_neck"):
-        key = "maxillofacial_neck"
-    if key in ("msk", "bone", "spine"):
-        key = "musculoskeletal"
+    key = _SYSTEM_ALIASES.get(key, key)
     if key not in BODY_SYSTEMS:
         raise RadvalError(
             f"Unknown body system '{body_system}'; use one of {', '.join(BODY_SYSTEMS)}."
@@ -192,6 +203,12 @@ def render_plain(prompt: Prompt) -> str:
 _jinja = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
 
 
+@lru_cache(maxsize=8)
+def _compiled(chat_template: str) -> Template_:
+    # Compiling Qwen's template costs ~18 ms: once per model, not once per draft.
+    return _jinja.from_string(chat_template)
+
+
 def _raise_exception(message: str) -> None:
     raise TemplateError(message)
 
@@ -211,7 +228,7 @@ def render_prompt(
     if not chat_template:
         return RenderedPrompt(render_plain(prompt), False, "the model has no chat template")
     try:
-        text = _jinja.from_string(chat_template).render(
+        text = _compiled(chat_template).render(
             messages=prompt.messages(),
             add_generation_prompt=True,
             bos_token=bos_token,

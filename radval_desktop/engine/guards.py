@@ -23,6 +23,19 @@ _NEXT_SECTION = re.compile(
     r"|检查所见|检查部位|检查方式|示例\s*\d+)(?:\*\*)?\s*[:：]",
     re.IGNORECASE,
 )
+# A first line that only announces the impression ("The impression for this CT would be:",
+# "诊断意见如下：") is preamble, not content.
+_PREAMBLE = re.compile(
+    r"^[^\n]{0,80}(?:impression|conclusion|diagnos\w*|summary|印象|诊断|意见|结论)[^\n]{0,40}"
+    r"[:：]\s*(?:\n|$)",
+    re.IGNORECASE,
+)
+# "胸部CT检查的诊断意见：右肺炎症" / "The impression is: …": a short lead-in naming the
+# impression before a colon on the same line.
+_LEAD_IN = re.compile(
+    r"^(?:[^\n:：]{0,20}(?:诊断意见|印象|结论)|(?:the\s+)?impression[^\n:：.]{0,40})[:：]\s*",
+    re.IGNORECASE,
+)
 _FENCE = re.compile(r"^```[a-z]*\s*|\s*```\s*$", re.IGNORECASE)
 
 
@@ -75,6 +88,8 @@ def strip_echo(text: str, findings: str = "") -> str:
     while previous != text:
         previous = text
         text = _LABEL.sub("", text).strip()
+        text = _PREAMBLE.sub("", text, count=1).strip()
+        text = _LEAD_IN.sub("", text, count=1).strip()
         text = _drop_copied_findings(text, findings)
     return text.strip()
 

@@ -23,7 +23,7 @@ class EngineSettings:
     # impression; 4096 does, and costs ~50 MB of KV cache on a 0.5B model.
     n_ctx: int = 4096
     n_gpu_layers: int = -1  # -1 = all layers when CUDA is there
-    n_threads: int = 0  # 0 = one per physical core (os.cpu_count, at most 8)
+    n_threads: int = 0  # 0 = all cores but one (at most 8): see _default_threads
     expected_sha256: str | None = None  # IT's pin: a different file is refused
 
 
@@ -41,6 +41,7 @@ class ModelInfo:
     n_ctx: int
     device: DeviceChoice
     load_seconds: float
+    threads: int = 0
 
 
 @dataclass
@@ -58,7 +59,11 @@ class StreamStats:
 
 
 def _default_threads() -> int:
-    return max(1, min(8, os.cpu_count() or 1))
+    # llama.cpp's threads spin-wait for each other: when another program (the PACS viewer,
+    # a second RadVal) takes one core, using every core collapses decoding. Measured on 2
+    # cores: 2 threads 56 tok/s idle but 18 tok/s with one core busy (and <1 tok/s under
+    # heavier load); 1 thread 47 tok/s idle and 48 tok/s with one core busy.
+    return max(1, min(8, (os.cpu_count() or 2) - 1))
 
 
 class LlamaEngine:
@@ -94,13 +99,15 @@ class LlamaEngine:
         n_ctx = self.settings.n_ctx
         if gguf.context_length:
             n_ctx = min(n_ctx, gguf.context_length)
+        threads = self.settings.n_threads or _default_threads()
         start = time.perf_counter()
         try:
             self._llm = Llama(
                 model_path=str(self.path),
                 n_ctx=n_ctx,
                 n_gpu_layers=device.n_gpu_layers,
-                n_threads=self.settings.n_threads or _default_threads(),
+                n_threads=threads,
+                n_threads_batch=threads,
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as err:
@@ -122,6 +129,7 @@ class LlamaEngine:
             n_ctx=int(self._llm.n_ctx()),
             device=device,
             load_seconds=time.perf_counter() - start,
+            threads=threads,
         )
         return self.info
 

@@ -18,6 +18,7 @@ from radval_desktop.drafting import (
 from radval_desktop.engine.llama_engine import LlamaEngine
 from radval_desktop.engine.sampling import Sampling
 from radval_desktop.errors import InputError
+from radval_desktop.prompts import bundled_templates
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +35,7 @@ def test_chinese_findings_give_a_chinese_impression(engine: LlamaEngine) -> None
     cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in result.text)
     assert cjk > len(result.text) / 3
     assert result.used_chat_template
-    assert result.template_id == "t3_system_modality"
+    assert result.template_id == bundled_templates().default_template
     assert len(result.model_sha256) == 64
     assert result.first_token_seconds is not None
     assert result.total_seconds > 0

@@ -51,6 +51,22 @@ def test_labels_and_fences_are_stripped() -> None:
     assert strip_echo("```\n印象：双肺炎症\n```") == "双肺炎症"
 
 
+def test_preamble_only_is_empty_and_preamble_line_goes() -> None:
+    assert strip_echo("The impression for this CT examination would be:") == ""
+    assert strip_echo("诊断意见如下：\n1. 右肺上叶炎症") == "1. 右肺上叶炎症"
+    assert strip_echo("Based on the findings, the impression is:\nNo acute disease.") == (
+        "No acute disease."
+    )
+    assert strip_echo("胸部CT检查的诊断意见：右肺上叶炎症。") == "右肺上叶炎症。"
+    assert strip_echo("The impression for this study is: No acute disease.") == (
+        "No acute disease."
+    )
+    # A sentence that happens to contain the word stays.
+    assert strip_echo("Findings consistent with pneumonia; diagnosis: pneumonia") == (
+        "Findings consistent with pneumonia; diagnosis: pneumonia"
+    )
+
+
 def test_next_case_is_cut() -> None:
     text = "Right pneumothorax.\nFindings: The heart is normal.\nImpression: normal"
     assert strip_echo(text) == "Right pneumothorax."

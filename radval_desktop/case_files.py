@@ -1,0 +1,208 @@
+"""Read report cases from CSV, XLSX or JSONL; map columns; report each bad row and go on."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from radval_desktop.errors import InputError, RadvalError
+from radval_desktop.findings import MAX_FINDINGS_CHARS
+from radval_desktop.prompts import normalize_body_system, normalize_modality
+
+# Column names seen in institution exports (English and Chinese) for each field. A
+# per-file mapping given by the user wins over these.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "case_id": ("case_id", "id", "report_id", "编号", "检查号", "报告编号"),
+    "institution": ("institution", "hospital", "site", "source", "医院", "机构", "医疗机构"),
+    "body_system": ("body_system", "system", "body_part", "部位", "检查部位", "系统"),
+    "modality": ("modality", "检查方式", "检查类型", "设备", "设备类型"),
+    "findings": ("findings", "report_description", "description", "检查所见", "影像所见",
+                 "影像表现", "所见"),
+    "impression": ("impression", "report_result", "result", "conclusion", "诊断意见", "印象",
+                   "影像诊断", "诊断", "结论"),
+    "age": ("age", "年龄"),
+    "sex": ("sex", "gender", "性别"),
+    "model": ("model", "model_name", "模型"),
+    "candidate": ("candidate", "generated", "output", "draft", "生成结果"),
+}
+CASE_FIELDS = ("case_id", "institution", "body_system", "modality", "findings", "impression",
+               "age", "sex")
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int  # 1-based line (CSV/JSONL) or sheet row (XLSX) as the user sees it
+    values: dict[str, str]
+
+    def __getitem__(self, key: str) -> str:
+        return self.values.get(key, "")
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass
+class ReadResult:
+    rows: list[Row] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)  # field -> source column used
+
+
+def _decode(data: bytes, path: Path) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(f"{path.name} is neither UTF-8 nor GBK text.")
+
+
+def _raw_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            yield from _xlsx_rows(path)
+            return
+        text = _decode(path.read_bytes(), path)
+    except OSError as err:
+        raise InputError(f"The case file {path} cannot be read: {err.strerror}.") from err
+    if suffix in (".jsonl", ".ndjson"):
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as err:
+                yield number, {"__error__": f"not valid JSON ({err.msg})"}
+                continue
+            yield number, obj if isinstance(obj, dict) else {"__error__": "not a JSON object"}
+    elif suffix in (".csv", ".tsv", ".txt"):
+        delimiter = "\t" if suffix == ".tsv" else ","
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+        for record in reader:
+            # line_num is the physical line where the record ended: right for the user.
+            if None in record:
+                yield reader.line_num, {"__error__": "more cells than the header has columns"}
+                continue
+            yield reader.line_num, dict(record)
+    else:
+        raise InputError(f"{path.name}: use a .csv, .tsv, .xlsx or .jsonl case file.")
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as err:  # openpyxl raises many kinds for a damaged file
+        raise InputError(f"{path.name} is not a readable Excel workbook ({err}).") from err
+    try:
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = [str(c).strip() if c is not None else "" for c in next(rows, ())]
+        for number, cells in enumerate(rows, 2):
+            if all(c is None or str(c).strip() == "" for c in cells):
+                continue
+            yield number, {h: c for h, c in zip(header, cells, strict=False) if h}
+    finally:
+        book.close()
+
+
+def _key(name: str) -> str:
+    return "_".join(str(name).strip().lower().replace("-", " ").split())
+
+
+def _resolve_columns(available: Iterable[str], wanted: Iterable[str],
+                     mapping: Mapping[str, str]) -> dict[str, str]:
+    lower = {_key(name): name for name in available}
+    resolved: dict[str, str] = {}
+    for name in wanted:
+        if name in mapping:
+            if _key(mapping[name]) not in lower:
+                raise InputError(f"The column '{mapping[name]}' mapped to {name} is not in the "
+                                 f"file; its columns are: {', '.join(lower.values())}.")
+            resolved[name] = lower[_key(mapping[name])]
+            continue
+        for alias in ALIASES.get(name, (name,)):
+            if _key(alias) in lower:
+                resolved[name] = lower[_key(alias)]
+                break
+    return resolved
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_cases(
+    path: Path | str,
+    required: Iterable[str] = ("findings", "impression"),
+    optional: Iterable[str] = CASE_FIELDS,
+    mapping: Mapping[str, str] | None = None,
+    defaults: Mapping[str, str] | None = None,
+) -> ReadResult:
+    """Rows with the wanted fields; rows lacking a required one are problems, not errors.
+
+    Raises InputError only when the file as a whole cannot be used (unreadable, or a
+    required column is absent everywhere).
+    """
+    path = Path(path)
+    required, mapping, defaults = tuple(required), dict(mapping or {}), dict(defaults or {})
+    wanted = tuple(dict.fromkeys((*required, *optional)))
+    result = ReadResult()
+    columns: dict[str, str] | None = None
+    for line, raw in _raw_rows(path):
+        if "__error__" in raw:
+            result.problems.append(RowProblem(line, raw["__error__"]))
+            continue
+        if columns is None:
+            columns = _resolve_columns(raw.keys(), wanted, mapping)
+            missing = [n for n in required if n not in columns and n not in defaults]
+            if missing:
+                raise InputError(
+                    f"{path.name} has no column for {', '.join(missing)} (columns: "
+                    f"{', '.join(map(str, raw.keys()))}); give a column mapping."
+                )
+            result.columns = columns
+        values = {name: _cell(raw.get(columns[name])) for name in columns}
+        for name, value in defaults.items():
+            values.setdefault(name, value)
+            if not values[name]:
+                values[name] = value
+        problem = _check(values, required)
+        if problem:
+            result.problems.append(RowProblem(line, problem))
+        else:
+            result.rows.append(Row(line, values))
+    return result
+
+
+def _check(values: dict[str, str], required: tuple[str, ...]) -> str:
+    empty = [name for name in required if not values.get(name)]
+    if empty:
+        return f"empty {', '.join(empty)}"
+    if len(values.get("findings", "")) > MAX_FINDINGS_CHARS:
+        return f"findings longer than {MAX_FINDINGS_CHARS:,} characters"
+    try:
+        if values.get("body_system"):
+            values["body_system"] = normalize_body_system(values["body_system"])
+        if values.get("modality"):
+            values["modality"] = normalize_modality(values["modality"].split("+")[0])
+    except RadvalError as err:
+        return str(err)
+    return ""

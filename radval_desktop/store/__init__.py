@@ -1,0 +1,1 @@
+"""SQLite storage: the history of drafts (and, later, reader studies)."""

@@ -1,0 +1,98 @@
+"""Open RadVal's SQLite file: owner-only, WAL, busy timeout, migrations, errors as sentences."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from radval_desktop import paths
+from radval_desktop.errors import StoreError
+from radval_desktop.store.schema import migrations
+
+DATABASE_NAME = "radval.db"
+# Another RadVal window or the CLI may hold the write lock for a few milliseconds; 5 s
+# rides that out without freezing the window for long if something is really stuck.
+BUSY_TIMEOUT_SECONDS = 5.0
+# Owner-only: the history holds patient findings (the folder is 0700 as well).
+FILE_MODE = 0o600
+
+def database_path() -> Path:
+    return paths.data_dir() / DATABASE_NAME
+
+
+# SQLite primary result codes (sqlite3.h) that are the user's or the machine's problem,
+# not a bug: each gets a sentence, as qutebrowser's misc/sql.py sorts them.
+_BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8, 10, 11, 13, 14, 26
+
+
+def _sentence(err: sqlite3.Error, path: Path | None) -> str | None:
+    code = getattr(err, "sqlite_errorcode", None)
+    if code is None:
+        return None
+    where = f" ({path})" if path else ""
+    primary = code & 0xFF
+    if primary in (_BUSY, _LOCKED):
+        return (f"The history database{where} is locked by another program; close other "
+                "RadVal windows and try again.")
+    if primary == _READONLY:
+        return (f"The history database{where} is read-only; ask IT to give your account "
+                "write access, or turn history off in Settings.")
+    if primary == _FULL:
+        return f"The disk holding the history database{where} is full; free some space."
+    if primary in (_CORRUPT, _NOTADB):
+        return (f"The history database{where} is damaged or is not a RadVal database; move "
+                "it away (RadVal starts a new one) or turn history off in Settings.")
+    if primary in (_IOERR, _CANTOPEN):
+        return (f"The history database{where} cannot be read or written ({err}); check the "
+                "disk and the folder's permissions.")
+    return None
+
+
+@contextmanager
+def store_errors(path: Path | None = None) -> Iterator[None]:
+    """Turn SQLite's expected failures into StoreError; anything else stays a bug."""
+    try:
+        yield
+    except sqlite3.Error as err:
+        sentence = _sentence(err, path)
+        if sentence is None:
+            raise
+        raise StoreError(sentence) from err
+
+
+def _create_private(path: Path) -> None:
+    paths.ensure_private_dir(path.parent)
+    # O_CREAT with the mode: the file never exists with wider permissions, even briefly.
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, FILE_MODE)
+    os.close(fd)
+    os.chmod(path, FILE_MODE)
+
+
+def open_database(path: Path | None = None, busy_timeout: float = BUSY_TIMEOUT_SECONDS
+                  ) -> Database:
+    """Open (creating owner-only if needed) and migrate the database; StoreError if it cannot."""
+    path = path or database_path()
+    try:
+        _create_private(path)
+    except OSError as err:
+        raise StoreError(
+            f"The history database {path} cannot be created: {err.strerror}."
+        ) from err
+    with store_errors(path):
+        conn = sqlite3.connect(str(path), timeout=busy_timeout)
+        try:
+            # Plugins are off: a third-party sqlite-utils plugin must not see patient data.
+            db = Database(conn, execute_plugins=False)
+            db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            # WAL: readers (the history list) never block the writer saving a draft.
+            db.enable_wal()
+            migrations.apply(db)
+        except BaseException:
+            conn.close()
+            raise
+    return db

@@ -1,0 +1,168 @@
+"""The history of drafts: save each one, record what was copied, search, list, purge old ones."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from radval_desktop.store.database import database_path, open_database, store_errors
+
+TABLE = "drafts"
+# A screenful of rows: the list is for finding yesterday's case, not for browsing a year.
+DEFAULT_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class NewDraft:
+    """What a finished draft leaves behind; plain values so the store needs no engine."""
+
+    findings: str
+    body_system: str
+    modality: str
+    language: str
+    template_id: str
+    template_version: str
+    model_name: str
+    model_sha256: str
+    sampling_json: str
+    raw_output: str
+    final_text: str
+    ok: bool
+    message: str
+    attempts: int
+    prompt_tokens: int
+    completion_tokens: int
+    first_token_seconds: float | None
+    total_seconds: float
+    tokens_per_second: float
+
+
+@dataclass(frozen=True)
+class DraftRecord(NewDraft):
+    uuid: str = ""
+    created_at: str = ""
+    copied_text: str | None = None
+
+    @property
+    def impression(self) -> str:
+        """The text the radiologist last copied, else what the model wrote."""
+        return self.copied_text if self.copied_text is not None else self.final_text
+
+
+_COLUMNS = tuple(f.name for f in fields(DraftRecord))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _record(row: dict[str, Any]) -> DraftRecord:
+    values: dict[str, Any] = {name: row.get(name) for name in _COLUMNS}
+    values["ok"] = bool(values["ok"])
+    for name in ("findings", "final_text", "raw_output", "message", "body_system", "modality",
+                 "language", "template_id", "template_version", "model_name", "model_sha256",
+                 "sampling_json"):
+        values[name] = values[name] or ""
+    return DraftRecord(**values)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class History:
+    """The drafts table, or nothing at all when history is turned off.
+
+    Turned off means no file is created or written; reading then returns nothing.
+    """
+
+    def __init__(self, enabled: bool = True, retention_days: int = 0,
+                 path: Path | None = None) -> None:
+        self.enabled = enabled
+        self.retention_days = retention_days
+        self.path = path
+        self._db: Database | None = None
+
+    @classmethod
+    def from_settings(cls, values: dict[str, Any], path: Path | None = None) -> History:
+        return cls(bool(values["history.enabled"]), int(values["history.retention_days"]), path)
+
+    def _open(self) -> Database | None:
+        if not self.enabled:
+            return None
+        if self._db is None:
+            self.path = self.path or database_path()
+            self._db = open_database(self.path)
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def save_draft(self, draft: NewDraft, now: datetime | None = None) -> str | None:
+        """Write the draft the moment it is finished; its uuid, or None when history is off."""
+        db = self._open()
+        if db is None:
+            return None
+        row = asdict(draft)
+        row["ok"] = int(draft.ok)
+        row["uuid"] = str(uuid.uuid4())
+        row["created_at"] = (now or _now()).isoformat(timespec="seconds")
+        row["copied_text"] = None
+        with store_errors(self.path):
+            db.table(TABLE).insert(row)
+        return str(row["uuid"])
+
+    def set_copied(self, draft_uuid: str, text: str) -> bool:
+        """Record what the radiologist copied; False when there is no such draft (or no history)."""
+        db = self._open()
+        if db is None:
+            return False
+        with store_errors(self.path), db.atomic():
+            cursor = db.execute(f"UPDATE {TABLE} SET copied_text = ? WHERE uuid = ?",
+                                [text, draft_uuid])
+            return cursor.rowcount > 0
+
+    def get(self, draft_uuid: str) -> DraftRecord | None:
+        rows = self._select("uuid = ?", [draft_uuid], 1)
+        return rows[0] if rows else None
+
+    def recent(self, limit: int = DEFAULT_LIMIT) -> list[DraftRecord]:
+        return self._select(None, [], limit)
+
+    def search(self, text: str, limit: int = DEFAULT_LIMIT) -> list[DraftRecord]:
+        """Drafts whose findings or impression contain ``text`` (case-insensitive for ASCII)."""
+        text = text.strip()
+        if not text:
+            return self.recent(limit)
+        pattern = _like(text)
+        where = " OR ".join(f"{column} LIKE ? ESCAPE '\\'"
+                            for column in ("findings", "final_text", "copied_text"))
+        return self._select(where, [pattern] * 3, limit)
+
+    def _select(self, where: str | None, params: list[Any], limit: int) -> list[DraftRecord]:
+        db = self._open()
+        if db is None:
+            return []
+        with store_errors(self.path):
+            rows = db.table(TABLE).rows_where(where, params, order_by="created_at DESC, id DESC",
+                                        limit=limit)
+            return [_record(row) for row in rows]
+
+    def purge_expired(self, now: datetime | None = None) -> int:
+        """Delete drafts older than the retention period (0 = keep forever); how many went."""
+        db = self._open()
+        if db is None or self.retention_days <= 0:
+            return 0
+        cutoff = ((now or _now()) - timedelta(days=self.retention_days)).isoformat(
+            timespec="seconds")
+        with store_errors(self.path), db.atomic():
+            cursor = db.execute(f"DELETE FROM {TABLE} WHERE created_at < ?", [cutoff])
+            return int(cursor.rowcount)

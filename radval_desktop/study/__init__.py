@@ -1,0 +1,1 @@
+"""Reader study logic without Qt: the questionnaire, scoring sessions, importing cases."""

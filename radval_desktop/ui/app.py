@@ -1,0 +1,91 @@
+"""Start the window: QApplication, the CJK font, the log file, then the main window."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtWidgets import QApplication
+
+from radval_desktop import __version__, paths
+from radval_desktop.ui.fonts import register_cjk_font
+from radval_desktop.ui.main_window import MainWindow
+
+LOG_FILE = "radval.log"
+# A week of heavy use is a few MB; three files keep enough to debug without growing forever.
+LOG_MAX_BYTES = 2_000_000
+LOG_BACKUPS = 3
+# Log files hold findings pasted into error reports: owner-only, like the history.
+LOG_FILE_MODE = 0o600
+
+log = logging.getLogger(__name__)
+
+
+def setup_logging(level: int = logging.INFO) -> Path:
+    """Send RadVal's log to log_dir()/radval.log (owner-only); its path.
+
+    The handler is returned through the root logger; tests remove it again."""
+    path = paths.log_dir() / LOG_FILE
+    handler: logging.Handler
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, LOG_FILE_MODE)
+        os.close(fd)
+        os.chmod(path, LOG_FILE_MODE)
+        handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
+    except OSError as err:
+        # A read-only profile must not stop the radiologist from drafting.
+        handler = logging.StreamHandler()
+        print(f"RadVal cannot write its log to {path} ({err.strerror}); logging to stderr.",
+              file=sys.stderr)
+    handler.setFormatter(logging.Formatter(
+        "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.setLevel(level)
+    root.addHandler(handler)
+    sys.excepthook = _log_uncaught
+    return path
+
+
+def _log_uncaught(kind: type[BaseException], value: BaseException,
+                  tb: TracebackType | None) -> None:
+    # Exceptions escaping Qt's event loop would otherwise only reach stderr, which a
+    # radiologist's desktop launcher throws away.
+    log.critical("Uncaught exception", exc_info=(kind, value, tb))
+
+
+def configure_application(app: QApplication) -> None:
+    """Everything a QApplication needs before RadVal's first window (tests call it too)."""
+    app.setApplicationName("RadVal")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("RadVal")
+    register_cjk_font(app)
+
+
+def create_application(argv: Sequence[str]) -> QApplication:
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(list(argv))
+    configure_application(app)
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the drafting window until it is closed; the exit status. ``radval`` calls this."""
+    argv = list(sys.argv if argv is None else argv)
+    log_path = setup_logging()
+    log.info("RadVal %s starting; log at %s", __version__, log_path)
+    app = create_application(argv)
+    window = MainWindow()
+    window.show()
+    status = app.exec()
+    window.shutdown()
+    return int(status)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,321 @@
+"""The Draft view: findings in, impression streamed out, Stop, Regenerate and Copy."""
+
+from __future__ import annotations
+
+import itertools
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from radval_desktop.drafting import DraftRequest, DraftResult
+from radval_desktop.engine.sampling import Sampling, retry_sampling
+from radval_desktop.findings import (
+    clean_findings,
+    detect_language,
+    suggest_body_system,
+    suggest_modality,
+)
+from radval_desktop.prompts import BODY_SYSTEMS, MODALITIES, bundled_templates
+from radval_desktop.store.history import DraftRecord
+from radval_desktop.ui.errors import report_errors
+from radval_desktop.workers.inference import InferenceService
+
+LANGUAGE_NAMES = {"en": "English", "zh": "中文 (Chinese)"}
+_GENERATE_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+
+
+class DraftPanel(QWidget):
+    """Shows and forwards only: drafting is the core's, run by the InferenceService."""
+
+    draft_completed = Signal(object, object)  # DraftRequest, DraftResult
+    text_copied = Signal(str)
+
+    def __init__(self, service: InferenceService, sampling: Sampling,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._service = service
+        self.sampling = sampling
+        self._ids = itertools.count(1)
+        self._current: int | None = None  # the request whose tokens are shown
+        self._last_request: DraftRequest | None = None
+        self._regenerations = 0
+        self._system_chosen = self._modality_chosen = False
+        self._model_state = "loading"
+        self._build()
+        self._connect()
+        self._update_buttons()
+
+    # --- building ----------------------------------------------------------------------
+
+    def _build(self) -> None:
+        names = bundled_templates().body_systems["en"]
+        self._findings = QPlainTextEdit(objectName="draft.findings")
+        self._findings.setPlaceholderText("Paste the FINDINGS section of the report here.")
+        self._body_system = QComboBox(objectName="draft.body_system")
+        for key in BODY_SYSTEMS:
+            self._body_system.addItem(names.get(key, key), key)
+        self._modality = QComboBox(objectName="draft.modality")
+        for key in MODALITIES:
+            self._modality.addItem(key, key)
+        self._language = QLabel(objectName="draft.language")
+        self._generate = QPushButton("Generate (Ctrl+Enter)", objectName="draft.generate")
+        self._stop = QPushButton("Stop (Esc)", objectName="draft.stop")
+        self._regenerate = QPushButton("Regenerate", objectName="draft.regenerate")
+        self._copy = QPushButton("Copy to clipboard", objectName="draft.copy")
+        self._message = QLabel(objectName="draft.message")
+        self._message.setWordWrap(True)
+        self._message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._impression = QPlainTextEdit(objectName="draft.impression")
+        self._impression.setPlaceholderText("The impression appears here; edit it before copying.")
+
+        pickers = QHBoxLayout()
+        for label, widget in (("Body system", self._body_system), ("Modality", self._modality)):
+            pickers.addWidget(QLabel(label))
+            pickers.addWidget(widget)
+        pickers.addStretch(1)
+        pickers.addWidget(self._language)
+        buttons = QHBoxLayout()
+        for button in (self._generate, self._stop, self._regenerate):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self._copy)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Findings"))
+        layout.addWidget(self._findings, 3)
+        layout.addLayout(pickers)
+        layout.addLayout(buttons)
+        layout.addWidget(self._message)
+        layout.addWidget(QLabel("Impression"))
+        layout.addWidget(self._impression, 2)
+        self._update_language()
+
+    def _connect(self) -> None:
+        self._findings.textChanged.connect(self._on_findings_changed)
+        self._body_system.activated.connect(self._on_body_system_activated)
+        self._modality.activated.connect(self._on_modality_activated)
+        self._generate.clicked.connect(self.generate)
+        self._stop.clicked.connect(self.stop)
+        self._regenerate.clicked.connect(self.regenerate)
+        self._copy.clicked.connect(self.copy)
+        self._impression.textChanged.connect(self._update_buttons)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, self.generate,
+                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.stop,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        # Key events sent straight to a text box (no active window, as in tests or some
+        # remote desktops) never reach the shortcut map: catch them on the boxes too.
+        self._findings.installEventFilter(self)
+        self._impression.installEventFilter(self)
+        service = self._service
+        service.token_generated.connect(self._on_service_token_generated)
+        service.draft_restarted.connect(self._on_service_draft_restarted)
+        service.draft_finished.connect(self._on_service_draft_finished)
+        service.draft_failed.connect(self._on_service_draft_failed)
+        service.draft_cancelled.connect(self._on_service_draft_cancelled)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            ctrl = event.modifiers() & Qt.KeyboardModifier.ControlModifier
+            if ctrl and event.key() in _GENERATE_KEYS:
+                self.generate()
+                return True
+            if event.key() == Qt.Key.Key_Escape and self.is_generating():
+                self.stop()
+                return True
+        return super().eventFilter(watched, event)
+
+    # --- what the user does ------------------------------------------------------------
+
+    def set_findings(self, text: str) -> None:
+        self._findings.setPlainText(text)
+
+    def findings_text(self) -> str:
+        return self._findings.toPlainText()
+
+    def impression_text(self) -> str:
+        return self._impression.toPlainText()
+
+    def is_generating(self) -> bool:
+        return self._current is not None
+
+    def current_request_id(self) -> int | None:
+        return self._current
+
+    @Slot()
+    def generate(self) -> None:
+        with report_errors(self):
+            findings = clean_findings(self.findings_text())
+            request = DraftRequest(findings, self._body_system.currentData(),
+                                   self._modality.currentData())
+            self._regenerations = 0
+            self._start(request, self.sampling)
+
+    @Slot()
+    def regenerate(self) -> None:
+        """Draft the last request again off the greedy path, so the radiologist sees another
+        wording (with the same settings, a greedy model would repeat itself word for word)."""
+        with report_errors(self):
+            if self._last_request is None:
+                self.generate()
+                return
+            self._regenerations += 1
+            self._start(self._last_request, retry_sampling(self.sampling, self._regenerations))
+
+    def _start(self, request: DraftRequest, sampling: Sampling) -> None:
+        if self._current is not None:
+            self._service.cancel(self._current)
+        self._current = next(self._ids)
+        self._last_request = request
+        self._impression.clear()
+        self._impression.setReadOnly(True)  # the stream writes here until it ends
+        if self._model_state == "loading":
+            self.show_info("The model is still loading; the draft starts as soon as it is ready.")
+        else:
+            self.show_info("Drafting…")
+        self._update_buttons()
+        self._service.generate(self._current, request, sampling)
+
+    @Slot()
+    def stop(self) -> None:
+        if self._current is not None:
+            self._service.cancel(self._current)
+
+    @Slot()
+    def copy(self) -> None:
+        text = self.impression_text().strip()
+        if not text:
+            self.show_error("There is no impression to copy yet.")
+            return
+        QGuiApplication.clipboard().setText(text)
+        self.show_info("Copied: paste it into the reporting system.")
+        self.text_copied.emit(text)
+
+    def show_record(self, record: DraftRecord) -> None:
+        """Reopen a draft from the history, as it was last copied (or drafted)."""
+        if self._current is not None:
+            self._service.cancel(self._current)
+            self._finish_request()
+        self._findings.setPlainText(record.findings)
+        self._select(self._body_system, record.body_system)
+        self._select(self._modality, record.modality)
+        self._system_chosen = self._modality_chosen = True
+        self._impression.setPlainText(record.impression)
+        self._last_request = None
+        self.show_info(f"Reopened the draft of {record.created_at[:16].replace('T', ' ')} UTC.")
+
+    def set_model_state(self, state: str) -> None:
+        """"loading", "ready" or "failed"; Generate stays available and simply waits."""
+        self._model_state = state
+
+    # --- messages ----------------------------------------------------------------------
+
+    def show_error(self, text: str) -> None:
+        self._message.setStyleSheet("color: #b00020;")
+        self._message.setText(text)
+
+    def show_info(self, text: str) -> None:
+        self._message.setStyleSheet("")
+        self._message.setText(text)
+
+    def message_text(self) -> str:
+        return self._message.text()
+
+    # --- what the user types -----------------------------------------------------------
+
+    @Slot()
+    def _on_findings_changed(self) -> None:
+        text = self.findings_text()
+        if not text.strip():
+            self._system_chosen = self._modality_chosen = False
+        self._update_language()
+        if not self._system_chosen:
+            self._select(self._body_system, suggest_body_system(text))
+        if not self._modality_chosen:
+            self._select(self._modality, suggest_modality(text))
+        self._update_buttons()
+
+    @Slot(int)
+    def _on_body_system_activated(self, _index: int) -> None:
+        self._system_chosen = True
+
+    @Slot(int)
+    def _on_modality_activated(self, _index: int) -> None:
+        self._modality_chosen = True
+
+    def _update_language(self) -> None:
+        text = self.findings_text()
+        name = LANGUAGE_NAMES[detect_language(text)] if text.strip() else "—"
+        self._language.setText(f"Language: {name}")
+
+    @staticmethod
+    def _select(combo: QComboBox, key: str | None) -> None:
+        index = combo.findData(key) if key else -1
+        if index >= 0:
+            combo.setCurrentIndex(index)
+
+    def _update_buttons(self) -> None:
+        busy = self._current is not None
+        has_text = bool(self.impression_text().strip())
+        self._stop.setEnabled(busy)
+        self._regenerate.setEnabled(not busy and self._last_request is not None)
+        self._copy.setEnabled(not busy and has_text)
+
+    def _finish_request(self) -> None:
+        self._current = None
+        self._impression.setReadOnly(False)
+        self._update_buttons()
+
+    # --- what the worker reports (stale request ids are ignored) ---------------------
+
+    @Slot(int, str)
+    def _on_service_token_generated(self, request_id: int, text: str) -> None:
+        if request_id != self._current:
+            return
+        cursor = QTextCursor(self._impression.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(text)
+
+    @Slot(int, int, str)
+    def _on_service_draft_restarted(self, request_id: int, attempt: int, reason: str) -> None:
+        if request_id != self._current:
+            return
+        self._impression.clear()
+        what = "came out empty" if reason == "empty" else "repeated itself"
+        self.show_info(f"The draft {what}; trying again (attempt {attempt + 1})…")
+
+    @Slot(int, object)
+    def _on_service_draft_finished(self, request_id: int, result: DraftResult) -> None:
+        if request_id != self._current:
+            return
+        request = self._last_request
+        self._impression.setPlainText(result.text)
+        self._finish_request()
+        if result.ok:
+            self.show_info("Draft ready: check and edit it, then Copy.")
+        else:
+            self.show_error(result.message)
+        self.draft_completed.emit(request, result)
+
+    @Slot(int, str)
+    def _on_service_draft_failed(self, request_id: int, sentence: str) -> None:
+        if request_id != self._current:
+            return
+        self._finish_request()
+        self.show_error(sentence)
+
+    @Slot(int)
+    def _on_service_draft_cancelled(self, request_id: int) -> None:
+        if request_id != self._current:
+            return
+        self._finish_request()
+        self.show_info("Stopped. The text so far can be edited or regenerated.")

@@ -1,0 +1,228 @@
+"""The main window: Draft and History views, the status bar, settings, and the worker's life."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QSizePolicy, QTabWidget, QWidget
+
+from radval_desktop import paths
+from radval_desktop.config import Settings, load_settings
+from radval_desktop.drafting import DraftRequest, DraftResult
+from radval_desktop.engine.llama_engine import ModelInfo
+from radval_desktop.store.history import DraftRecord, History, NewDraft
+from radval_desktop.ui.draft_panel import DraftPanel
+from radval_desktop.ui.errors import report_errors
+from radval_desktop.ui.history_panel import HistoryPanel
+from radval_desktop.ui.results_panel import ResultsPanel
+from radval_desktop.ui.scoring_panel import ScoringPanel
+from radval_desktop.ui.settings_dialog import SettingsDialog
+from radval_desktop.workers.inference import InferenceService
+
+_MODEL_KEYS = ("model.path", "model.sha256", "model.n_gpu_layers", "model.n_threads",
+               "model.n_ctx")
+_HISTORY_KEYS = ("history.enabled", "history.retention_days")
+
+
+def new_draft(request: DraftRequest, result: DraftResult, model_name: str) -> NewDraft:
+    """What the history keeps of a finished draft."""
+    return NewDraft(
+        findings=request.findings,
+        body_system=request.body_system,
+        modality=request.modality,
+        language=result.language,
+        template_id=result.template_id,
+        template_version=result.template_version,
+        model_name=model_name,
+        model_sha256=result.model_sha256,
+        sampling_json=json.dumps(asdict(result.sampling), sort_keys=True),
+        raw_output=result.raw_text,
+        final_text=result.text,
+        ok=result.ok,
+        message=result.message,
+        attempts=len(result.attempts),
+        prompt_tokens=result.attempts[-1].prompt_tokens if result.attempts else 0,
+        completion_tokens=result.completion_tokens,
+        first_token_seconds=result.first_token_seconds,
+        total_seconds=result.total_seconds,
+        tokens_per_second=result.tokens_per_second,
+    )
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings | None = None, load_model: bool = True,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("main.window")
+        self.setWindowTitle("RadVal — draft impressions")
+        self.settings = settings or load_settings()
+        self.model_info: ModelInfo | None = None
+        self._draft_uuid: str | None = None  # the draft Copy updates in the history
+        self.service = InferenceService()
+        self.history = History.from_settings(self.settings.values)
+        self.draft_panel = DraftPanel(self.service, self.settings.sampling())
+        self.history_panel = HistoryPanel(self.history)
+        self.tabs = QTabWidget(objectName="main.tabs")
+        self.tabs.addTab(self.draft_panel, "Draft")
+        self.tabs.addTab(self.history_panel, "History")
+        self.scoring_panel = ScoringPanel()  # issue 5: the reader study
+        self.tabs.addTab(self.scoring_panel, "Scoring")
+        self.results_panel = ResultsPanel()  # issue 4: the paper's tables of a study
+        self.tabs.addTab(self.results_panel, "Results")
+        self.setCentralWidget(self.tabs)
+        self._build_status_bar()
+        self._build_menu()
+        self._connect()
+        self._restore_geometry()
+        self._purge_history()
+        if self.settings.warnings:
+            self.draft_panel.show_error(self.settings.warnings[0])
+        if load_model:
+            self.load_model()
+
+    def _build_status_bar(self) -> None:
+        self.status_labels: dict[str, QLabel] = {}
+        bar = self.statusBar()
+        for name in ("model", "device", "state", "speed", "time"):
+            label = QLabel(objectName=f"status.{name}")
+            self.status_labels[name] = label
+            # Model and device take what room is left; state and figures are never squeezed.
+            if name in ("model", "device"):
+                label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+                bar.addWidget(label, 1)
+            else:
+                bar.addPermanentWidget(label)
+        self._set_status(model="Model: —", device="", state="Starting…", speed="", time="")
+
+    def _build_menu(self) -> None:
+        menu = self.menuBar().addMenu("&RadVal")
+        self.settings_action = QAction("&Settings…", self, objectName="main.settings")
+        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.settings_action.triggered.connect(self.open_settings)
+        menu.addAction(self.settings_action)
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        menu.addAction(quit_action)
+
+    def _connect(self) -> None:
+        self.service.model_loading.connect(self._on_service_model_loading)
+        self.service.model_loaded.connect(self._on_service_model_loaded)
+        self.service.model_failed.connect(self._on_service_model_failed)
+        self.service.token_generated.connect(self._on_service_token_generated)
+        self.draft_panel.draft_completed.connect(self._on_draft_panel_draft_completed)
+        self.draft_panel.text_copied.connect(self._on_draft_panel_text_copied)
+        self.history_panel.reopen_requested.connect(self._on_history_panel_reopen_requested)
+
+    def _set_status(self, **texts: str) -> None:
+        for name, text in texts.items():
+            self.status_labels[name].setText(text)
+
+    def status_text(self, name: str) -> str:
+        return self.status_labels[name].text()
+
+    # --- model -------------------------------------------------------------------------
+
+    def load_model(self) -> None:
+        self.draft_panel.set_model_state("loading")
+        self._set_status(state="Loading the model…")
+        self.service.load(self.settings["model.path"] or None, self.settings.engine())
+
+    @Slot(str)
+    def _on_service_model_loading(self, text: str) -> None:
+        self._set_status(state=text)
+
+    @Slot(object)
+    def _on_service_model_loaded(self, info: ModelInfo) -> None:
+        self.model_info = info
+        self.draft_panel.set_model_state("ready")
+        self._set_status(model=f"Model: {info.name} ({info.quantization})",
+                         device=info.device.describe(),
+                         state=f"Ready (loaded in {info.load_seconds:.1f} s)")
+
+    @Slot(str)
+    def _on_service_model_failed(self, sentence: str) -> None:
+        self.model_info = None
+        self.draft_panel.set_model_state("failed")
+        self._set_status(model="Model: none", device="", state="Model not loaded")
+        self.draft_panel.show_error(f"{sentence} Choose another model file in Settings.")
+
+    @Slot(int, str)
+    def _on_service_token_generated(self, request_id: int, _text: str) -> None:
+        if request_id == self.draft_panel.current_request_id():
+            self._set_status(state="Drafting…")
+
+    # --- drafts and history ------------------------------------------------------------
+
+    @Slot(object, object)
+    def _on_draft_panel_draft_completed(self, request: DraftRequest, result: DraftResult) -> None:
+        self._set_status(state="Ready", speed=f"{result.tokens_per_second:.1f} tokens/s",
+                         time=f"{result.total_seconds:.1f} s")
+        name = self.model_info.name if self.model_info else ""
+        self._draft_uuid = None
+        with report_errors(self.draft_panel):
+            self._draft_uuid = self.history.save_draft(new_draft(request, result, name))
+            self.history_panel.refresh()
+
+    @Slot(str)
+    def _on_draft_panel_text_copied(self, text: str) -> None:
+        if self._draft_uuid is None:
+            return
+        with report_errors(self.draft_panel):
+            self.history.set_copied(self._draft_uuid, text)
+            self.history_panel.refresh()
+
+    @Slot(object)
+    def _on_history_panel_reopen_requested(self, record: DraftRecord) -> None:
+        self.draft_panel.show_record(record)
+        self._draft_uuid = record.uuid
+        self.tabs.setCurrentWidget(self.draft_panel)
+
+    def _purge_history(self) -> None:
+        with report_errors(self.history_panel):
+            self.history.purge_expired()
+
+    # --- settings ----------------------------------------------------------------------
+
+    @Slot()
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.settings, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.apply_settings(dialog.settings))
+        dialog.open()
+        return dialog
+
+    def apply_settings(self, settings: Settings) -> None:
+        old, self.settings = self.settings, settings
+        self.draft_panel.sampling = settings.sampling()
+        if any(old[key] != settings[key] for key in _HISTORY_KEYS):
+            self.history.close()
+            self.history = History.from_settings(settings.values)
+            self.history_panel.set_history(self.history)
+            self._purge_history()
+        if any(old[key] != settings[key] for key in _MODEL_KEYS):
+            self.load_model()
+
+    # --- life --------------------------------------------------------------------------
+
+    def _window_state(self) -> QSettings:
+        # QSettings only for geometry, in RadVal's own folder (RADVAL_HOME keeps tests apart).
+        return QSettings(str(paths.config_dir() / "window.ini"), QSettings.Format.IniFormat)
+
+    def _restore_geometry(self) -> None:
+        geometry = self._window_state().value("geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1000, 760)
+
+    def shutdown(self) -> None:
+        """Stop the worker thread and close the database; safe to call twice."""
+        self.service.shutdown()
+        self.history.close()
+        self.scoring_panel.close_study()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        self._window_state().setValue("geometry", self.saveGeometry())
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,179 @@
+"""One questionnaire metric on screen: 0-100 score with its five bands, NA, quotes, reasons."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from radval_desktop.store.reader_study import Answer
+from radval_desktop.study.questionnaire import BANDS, Q2, Q2_ZH, Metric, band_range_text
+
+NO_SCORE = -1  # the spin box's special value: shown as "—", meaning not scored yet
+# Long enough to type a word without a write per keystroke; short enough that a crash
+# loses at most a fraction of a line.
+EXPLANATION_DELAY_MS = 400
+_BAND_STYLE = "QLabel {{ border: 1px solid #b8c2cc; border-radius: 4px; padding: 3px; {} }}"
+_CURRENT_BAND = "background: #1f6feb; color: white; font-weight: bold;"
+
+
+class ScoreBox(QSpinBox):
+    """A spin box that says when Return was pressed, so the view can move on."""
+
+    committed = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+        super().keyPressEvent(event)
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.committed.emit()
+
+
+class MetricEditor(QWidget):
+    score_given = Signal(object)  # int 0-100, or None when cleared
+    na_toggled = Signal(bool)
+    quote_requested = Signal()
+    quote_removed = Signal(int)
+    explanation_edited = Signal(str)
+    committed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._showing = False  # True while show_metric fills the widgets: no signals out
+        self.title = QLabel(objectName="scoring.metric_title")
+        self.title.setStyleSheet("font-size: 15pt; font-weight: bold;")
+        self.question = QLabel(objectName="scoring.question", wordWrap=True)
+        self.score = ScoreBox(objectName="scoring.score")
+        self.score.setRange(NO_SCORE, 100)
+        self.score.setSpecialValueText("—")
+        self.score.setKeyboardTracking(False)  # one answer per typed number, not per digit
+        self.score.setMinimumWidth(90)
+        self.slider = QSlider(Qt.Orientation.Horizontal, objectName="scoring.slider")
+        self.slider.setRange(0, 100)
+        self.slider.setPageStep(20)  # PageUp/PageDown move one band
+        self.slider.setTracking(False)  # dragging writes once, on release
+        score_label = QLabel("&Score 评分 (0–100):")
+        score_label.setBuddy(self.score)
+        self.bands = [QLabel(objectName=f"scoring.band.{i}", wordWrap=True,
+                             alignment=Qt.AlignmentFlag.AlignCenter) for i in range(len(BANDS))]
+        self.na = QCheckBox("NA — not applicable 不适用 (Alt+N)", objectName="scoring.na")
+        self.hint = QLabel(f"{Q2}\n{Q2_ZH}", wordWrap=True, objectName="scoring.q2")
+        self.hint.setStyleSheet("color: #555;")
+        self.quotes = QListWidget(objectName="scoring.quotes")
+        self.quotes.setMaximumHeight(70)
+        self.quote_button = QPushButton("Quote selection 引用所选 (Alt+Q)",
+                                        objectName="scoring.quote")
+        self.remove_quote = QPushButton("Remove quote", objectName="scoring.remove_quote")
+        self.explanation = QPlainTextEdit(objectName="scoring.explanation")
+        self.explanation.setTabChangesFocus(True)
+        self.explanation.setPlaceholderText("One reason a line 每行一个原因")
+        self.explanation.setMaximumHeight(90)
+        explanation_label = QLabel("&Explanation 原因:")
+        explanation_label.setBuddy(self.explanation)
+        self._timer = QTimer(self, singleShot=True, interval=EXPLANATION_DELAY_MS)
+        self._layout(score_label, explanation_label)
+        self._connect()
+
+    def _layout(self, score_label: QLabel, explanation_label: QLabel) -> None:
+        row = QHBoxLayout()
+        row.addWidget(score_label)
+        row.addWidget(self.score)
+        row.addWidget(self.slider, 1)
+        bands = QGridLayout()
+        for i, label in enumerate(self.bands):
+            bands.addWidget(label, 0, i)
+        quote_row = QHBoxLayout()
+        quote_row.addWidget(self.quote_button)
+        quote_row.addWidget(self.remove_quote)
+        quote_row.addStretch(1)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        for item in (self.title, self.question, row, bands, self.na, self.hint, quote_row,
+                     self.quotes, explanation_label, self.explanation):
+            if isinstance(item, QWidget):
+                box.addWidget(item)
+            else:
+                box.addLayout(item)
+        box.addStretch(1)  # keep the controls together at the top, not spread apart
+
+    def _connect(self) -> None:
+        self.score.valueChanged.connect(self._on_score_value_changed)
+        self.score.committed.connect(self.committed.emit)
+        self.slider.valueChanged.connect(self._on_slider_value_changed)
+        self.na.toggled.connect(self._on_na_toggled)
+        self.quote_button.clicked.connect(self.quote_requested.emit)
+        self.remove_quote.clicked.connect(self._on_remove_quote_clicked)
+        self.explanation.textChanged.connect(self._on_explanation_text_changed)
+        self._timer.timeout.connect(self.flush_explanation)
+
+    def show_metric(self, metric: Metric, answer: Answer) -> None:
+        self._showing = True
+        try:
+            self._timer.stop()
+            self.title.setText(f"{metric.name} {metric.name_zh}")
+            self.question.setText(f"{metric.question}\n{metric.question_zh}")
+            for i, label in enumerate(self.bands):
+                label.setText(f"{band_range_text(i)}\n{metric.bands[i]}\n{metric.bands_zh[i]}")
+            self.score.setValue(NO_SCORE if answer.score is None else answer.score)
+            self.slider.setValue(answer.score or 0)
+            self.na.setChecked(answer.na)
+            self.quotes.clear()
+            self.quotes.addItems(list(answer.quotes))
+            if self.explanation.toPlainText().strip() != answer.explanation:
+                self.explanation.setPlainText(answer.explanation)
+            self._highlight(metric, answer)
+        finally:
+            self._showing = False
+
+    def _highlight(self, metric: Metric, answer: Answer) -> None:
+        current = None if answer.score is None or answer.na else metric.band(answer.score)
+        for i, label in enumerate(self.bands):
+            label.setStyleSheet(_BAND_STYLE.format(_CURRENT_BAND if i == current else ""))
+
+    def focus_score(self) -> None:
+        self.score.setFocus()
+        self.score.selectAll()  # typing replaces the old number
+
+    @Slot()
+    def flush_explanation(self) -> None:
+        """Hand over typed reasons now (before moving on, and when the timer fires)."""
+        self._timer.stop()
+        if not self._showing:
+            self.explanation_edited.emit(self.explanation.toPlainText())
+
+    @Slot(int)
+    def _on_score_value_changed(self, value: int) -> None:
+        if not self._showing:
+            self.score_given.emit(None if value == NO_SCORE else value)
+
+    @Slot(int)
+    def _on_slider_value_changed(self, value: int) -> None:
+        if not self._showing:
+            self.score.setValue(value)  # the spin box speaks for both
+
+    @Slot(bool)
+    def _on_na_toggled(self, checked: bool) -> None:
+        if not self._showing:
+            self.na_toggled.emit(checked)
+
+    @Slot()
+    def _on_remove_quote_clicked(self) -> None:
+        row = self.quotes.currentRow()
+        if row >= 0:
+            self.quote_removed.emit(row)
+
+    @Slot()
+    def _on_explanation_text_changed(self) -> None:
+        if not self._showing:
+            self._timer.start()

@@ -1,0 +1,117 @@
+"""Results view: the paper's evaluation tables of a study database, as `radval report` writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from radval_desktop.errors import InputError
+from radval_desktop.evaluation.batch import outputs_from_db
+from radval_desktop.evaluation.tables import Table, paper_tables
+from radval_desktop.store.database import open_database
+from radval_desktop.ui.errors import report_errors
+
+
+class ResultsPanel(QWidget):
+    """Pick a study database; see ROUGE per institution / body system, utility, guards."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tables: list[Table] = []
+        self.path_edit = QLineEdit(objectName="results.path", placeholderText="study.db")
+        self.path_edit.setReadOnly(True)
+        browse = QPushButton("Open study database…", objectName="results.open")
+        browse.clicked.connect(self._on_browse_clicked)
+        self.institution_edit = QLineEdit(objectName="results.institution1")
+        self.institution_edit.setPlaceholderText("institution 1 (default: first in the data)")
+        self.institution_edit.editingFinished.connect(self.refresh)
+        self.table_choice = QComboBox(objectName="results.choice")
+        self.table_choice.currentIndexChanged.connect(self._on_choice_changed)
+        self.grid = QTableWidget(objectName="results.table")
+        self.grid.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.message = QLabel(objectName="results.message", wordWrap=True)
+
+        top = QHBoxLayout()
+        top.addWidget(self.path_edit, 1)
+        top.addWidget(browse)
+        second = QHBoxLayout()
+        second.addWidget(QLabel("Institution 1:"))
+        second.addWidget(self.institution_edit, 1)
+        second.addWidget(QLabel("Table:"))
+        second.addWidget(self.table_choice, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(second)
+        layout.addWidget(self.message)
+        layout.addWidget(self.grid, 1)
+
+    def show_error(self, text: str) -> None:
+        self.message.setText(text)
+
+    @Slot()
+    def _on_browse_clicked(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Study database", "",
+                                              "SQLite (*.db *.sqlite);;All files (*)")
+        if name:
+            self.open_study(Path(name))
+
+    def open_study(self, path: Path) -> None:
+        self.path_edit.setText(str(path))
+        self.refresh()
+
+    @Slot()
+    def refresh(self) -> None:
+        path = Path(self.path_edit.text())
+        if not self.path_edit.text():
+            return
+        with report_errors(self):
+            if not path.is_file():
+                raise InputError(f"There is no database at {path}.")
+            db = open_database(path)
+            try:
+                outputs = outputs_from_db(db)
+            finally:
+                db.close()
+            if not outputs:
+                raise InputError(f"{path.name} holds no batch outputs yet; run `radval batch`.")
+            # ROUGE over a few thousand outputs takes well under a second (bench/rouge_speed).
+            self.tables = paper_tables(outputs, self.institution_edit.text().strip() or None)
+            current = self.table_choice.currentIndex()
+            self.table_choice.blockSignals(True)
+            self.table_choice.clear()
+            self.table_choice.addItems([t.title for t in self.tables])
+            self.table_choice.setCurrentIndex(max(current, 0))
+            self.table_choice.blockSignals(False)
+            self.message.setText(f"{len(outputs)} outputs of "
+                                 f"{len({o.model for o in outputs})} model(s).")
+            self._show(self.tables[self.table_choice.currentIndex()])
+
+    @Slot(int)
+    def _on_choice_changed(self, index: int) -> None:
+        if 0 <= index < len(self.tables):
+            self._show(self.tables[index])
+
+    def _show(self, table: Table) -> None:
+        self.grid.clear()
+        self.grid.setColumnCount(len(table.columns))
+        self.grid.setHorizontalHeaderLabels(list(table.columns))
+        self.grid.setRowCount(len(table.rows))
+        for r, row in enumerate(table.rows):
+            for c, value in enumerate(row):
+                text = f"{value:.4f}" if isinstance(value, float) else str(value)
+                self.grid.setItem(r, c, QTableWidgetItem(text))

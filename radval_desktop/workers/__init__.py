@@ -1,0 +1,1 @@
+"""QtCore workers that pump the core's generators into signals; never any widget."""

@@ -1,0 +1,50 @@
+"""Reader-study fixtures built from scratch: Chinese and English cases, two models each."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from radval_desktop.store.reader_study import Study, open_study, save_study
+from radval_desktop.study.importing import import_candidates
+
+CASES = [
+    {"case_id": "zh-1", "institution": "1", "body_system": "chest", "modality": "CT",
+     "findings": "胸部CT平扫：右肺下叶见斑片状高密度影，边界模糊，内见支气管充气征。"
+                 "双侧胸腔未见积液。纵隔内未见肿大淋巴结。心影大小正常。",
+     "impression": "右肺下叶肺炎。"},
+    {"case_id": "zh-2", "institution": "2", "body_system": "abdomen", "modality": "CT",
+     "findings": "上腹部CT增强：肝右叶见一类圆形低密度影，大小约2.1cm×1.8cm，动脉期边缘结节状"
+                 "强化，门脉期及延迟期逐渐向中心填充。胆囊不大，壁不厚。胰腺、脾脏未见异常。",
+     "impression": "肝右叶血管瘤。"},
+    {"case_id": "en-1", "institution": "1", "body_system": "chest", "modality": "CT",
+     "findings": "CT chest without contrast: patchy consolidation in the right lower lobe with "
+                 "air bronchograms. No pleural effusion. Heart size is normal.",
+     "impression": "Right lower lobe pneumonia."},
+]
+CANDIDATES = {
+    "zh-1": {"model-a": "右肺下叶炎症，建议抗炎治疗后复查。",
+             "model-b": "右肺下叶肺炎，双侧胸腔未见积液。"},
+    "zh-2": {"model-a": "肝右叶占位，考虑血管瘤。",
+             "model-b": "肝右叶低密度影，肝癌可能，建议穿刺活检。"},
+    "en-1": {"model-a": "Right lower lobe pneumonia.",
+             "model-b": "Right lower lobe consolidation, likely pneumonia; follow-up advised."},
+}
+STUDY = "pilot"
+
+
+def write_jsonl(path: Path) -> Path:
+    lines = [json.dumps({**case, "model": model, "candidate": text}, ensure_ascii=False)
+             for case in CASES for model, text in CANDIDATES[case["case_id"]].items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def build_study(path: Path, show_reference: bool = False) -> Study:
+    """A study database with 3 cases x 2 models = 6 candidates, nobody assigned yet."""
+    db = open_study(path)
+    summary = import_candidates(db, write_jsonl(path.with_suffix(".jsonl")))
+    assert (summary.cases, summary.candidates, summary.problems) == (3, 6, [])
+    study = save_study(db, STUDY, show_reference=show_reference)
+    db.close()
+    return study

@@ -1,0 +1,32 @@
+"""The History view without a model: a damaged database and history turned off."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QLineEdit
+from pytestqt.qtbot import QtBot
+
+from radval_desktop.config import save_user_settings
+from radval_desktop.store.database import database_path
+from radval_desktop.ui.main_window import MainWindow
+
+
+def test_damaged_database_is_a_sentence_and_the_window_still_opens(
+        qtbot: QtBot, make_window: Callable[..., MainWindow]) -> None:
+    database_path().write_bytes(b"not sqlite at all " * 100)
+    window = make_window(loaded=False)
+    assert "damaged or is not a RadVal database" in window.history_panel.message_text()
+    window.findChild(QLineEdit, "history.search").setText("lung")
+    assert window.history_panel.row_count() == 0
+    assert window.draft_panel.isEnabled()
+
+
+def test_turning_history_off_stops_keeping_drafts(
+        qtbot: QtBot, make_window: Callable[..., MainWindow]) -> None:
+    window = make_window(loaded=False)
+    assert window.history.enabled
+    window.apply_settings(save_user_settings(window.settings, {"history.enabled": False}))
+    assert not window.history.enabled
+    assert "turned off" in window.history_panel.message_text()
+    assert window.history.recent() == []

@@ -1,0 +1,62 @@
+"""The Results view shows the paper's tables of a study database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from radval_desktop.store.database import open_database
+from radval_desktop.store.evaluation_runs import (
+    ModelRecord,
+    NewCandidate,
+    NewCase,
+    save_candidate,
+    save_cases,
+    save_model,
+)
+from radval_desktop.ui.results_panel import ResultsPanel
+
+
+def _study(path: Path) -> Path:
+    db = open_database(path)
+    cases = [NewCase("A", "chest", "CT", "zh", "右肺上叶磨玻璃影。", "右肺上叶炎症"),
+             NewCase("B", "head", "MRI", "en", "Left MCA infarct.", "Acute left MCA infarct.")]
+    ids = save_cases(db, cases)
+    save_model(db, ModelRecord("s" * 64, "Model X", "x.gguf", "qwen2", 494_000_000, "Q4_K_M", 1))
+    for cid, text in zip(ids, ["右肺上叶炎症", "Acute left MCA infarct."], strict=True):
+        save_candidate(db, NewCandidate(cid, "s" * 64, "Model X", "batch", "t2", "v1", text,
+                                        seconds=1.5))
+    db.close()
+    return path
+
+
+def test_results_view_shows_rouge_per_institution(qtbot: QtBot, tmp_path: Path) -> None:
+    panel = ResultsPanel()
+    qtbot.addWidget(panel)
+    panel.open_study(_study(tmp_path / "study.db"))
+    assert panel.table_choice.count() == 5
+    assert "2 outputs of 1 model(s)" in panel.message.text()
+    grid = panel.grid
+    headers = [grid.horizontalHeaderItem(c).text() for c in range(grid.columnCount())]
+    assert headers == ["model", "institution", "tokenization", "n", "R-1", "R-2", "R-L"]
+    rows = {(grid.item(r, 1).text(), grid.item(r, 2).text()): grid.item(r, 6).text()
+            for r in range(grid.rowCount())}
+    # Identical candidate and reference: R-L is exactly 1 in every tokenization.
+    assert rows == {("A", "zh-char"): "1.0000", ("A", "zh-jieba-word"): "1.0000",
+                    ("B", "en-rouge-score"): "1.0000"}
+    panel.table_choice.setCurrentIndex(3)
+    assert grid.horizontalHeaderItem(3).text() == "median s/inference"
+    assert grid.item(0, 3).text() == "1.5000"
+
+
+def test_results_view_says_when_there_is_nothing(qtbot: QtBot, tmp_path: Path) -> None:
+    panel = ResultsPanel()
+    qtbot.addWidget(panel)
+    panel.open_study(tmp_path / "absent.db")
+    assert "There is no database" in panel.message.text()
+    empty = tmp_path / "empty.db"
+    open_database(empty).close()
+    panel.open_study(empty)
+    assert "no batch outputs yet" in panel.message.text()
+    assert panel.grid.rowCount() == 0

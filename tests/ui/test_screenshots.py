@@ -1,0 +1,47 @@
+"""Screenshots of the Draft view after real drafts (Chinese and English), to look at by eye.
+
+Opt-in (RADVAL_SCREENSHOTS=1): two full drafts cost more than the rest of the UI tests.
+They go to screenshots/ at the repository root, which git ignores.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPlainTextEdit
+from pytestqt.qtbot import QtBot
+
+from radval_desktop.ui.main_window import MainWindow
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+CASES = {
+    "draft-zh": "胸部CT平扫：右肺下叶见斑片状高密度影，边界模糊，内见支气管充气征。"
+                "双侧胸腔未见积液。纵隔内未见肿大淋巴结。心影大小正常。",
+    "draft-en": "CT chest without contrast: patchy consolidation in the right lower lobe with "
+                "air bronchograms. No pleural effusion. No enlarged mediastinal lymph nodes. "
+                "Heart size is normal.",
+}
+
+pytestmark = pytest.mark.skipif(os.environ.get("RADVAL_SCREENSHOTS") != "1",
+                                reason="set RADVAL_SCREENSHOTS=1 to save screenshots")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_draft_view_screenshot(qtbot: QtBot, make_window: Callable[..., MainWindow],
+                               user_config: Callable[..., Path], name: str) -> None:
+    user_config(max_tokens=80)
+    window = make_window()
+    window.resize(1000, 700)
+    findings = window.findChild(QPlainTextEdit, "draft.findings")
+    findings.setPlainText(CASES[name])
+    with qtbot.waitSignal(window.service.draft_finished, timeout=300_000):
+        qtbot.keyClick(findings, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.wait(200)  # let the status bar lay out its new texts before the grab
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    assert window.grab().save(str(path))
+    assert path.stat().st_size > 10_000
