@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -53,13 +53,19 @@ def _sentence(err: sqlite3.Error, path: Path | None) -> str | None:
     return None
 
 
+Describe = Callable[[sqlite3.Error, Path | None], str | None]
+
+
 @contextmanager
-def store_errors(path: Path | None = None) -> Iterator[None]:
-    """Turn SQLite's expected failures into StoreError; anything else stays a bug."""
+def store_errors(path: Path | None = None, describe: Describe | None = None) -> Iterator[None]:
+    """Turn SQLite's expected failures into StoreError; anything else stays a bug.
+
+    ``describe`` words the sentence for its reader (history user, rater); default: history.
+    """
     try:
         yield
     except sqlite3.Error as err:
-        sentence = _sentence(err, path)
+        sentence = (describe or _sentence)(err, path)
         if sentence is None:
             raise
         raise StoreError(sentence) from err

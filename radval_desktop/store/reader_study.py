@@ -7,8 +7,8 @@ import os
 import random
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from radval_desktop.errors import InputError, StoreError
-from radval_desktop.store.database import open_database
+from radval_desktop.store.database import open_database, store_errors
 from radval_desktop.store.schema import migrations
 
 # Same namespace idea as evaluation_runs: ids come from content, so the same rater, study
@@ -72,16 +72,9 @@ def _sentence(err: sqlite3.Error, path: Path | None) -> str | None:
     return None
 
 
-@contextmanager
-def study_errors(path: Path | None = None) -> Iterator[None]:
-    """Like store.database.store_errors, with sentences for a rater rather than history."""
-    try:
-        yield
-    except sqlite3.Error as err:
-        sentence = _sentence(err, path)
-        if sentence is None:
-            raise
-        raise StoreError(sentence) from err
+def study_errors(path: Path | None = None) -> AbstractContextManager[None]:
+    """store_errors with sentences for a rater rather than for the history."""
+    return store_errors(path, _sentence)
 
 
 def _backup_if_upgrading(path: Path) -> Path | None:
