@@ -84,6 +84,8 @@ def strip_echo(text: str, findings: str = "") -> str:
     if cut:
         text = ("\n" + text)[: cut.start()]
     text = _FENCE.sub("", text.strip())
+    # Markdown emphasis would land as literal asterisks in the reporting system.
+    text = re.sub(r"\*\*(.+?)\*\*", r"\1", text)
     previous = None
     while previous != text:
         previous = text

@@ -67,6 +67,12 @@ def test_preamble_only_is_empty_and_preamble_line_goes() -> None:
     )
 
 
+def test_markdown_bold_is_removed() -> None:
+    assert strip_echo("1. **胸部CT平扫**：右肺下叶炎症\n2. **No effusion**") == (
+        "1. 胸部CT平扫：右肺下叶炎症\n2. No effusion"
+    )
+
+
 def test_next_case_is_cut() -> None:
     text = "Right pneumothorax.\nFindings: The heart is normal.\nImpression: normal"
     assert strip_echo(text) == "Right pneumothorax."
