@@ -15,7 +15,7 @@ from radval_desktop.drafting import DraftRequest, draft
 from radval_desktop.engine.llama_engine import LlamaEngine
 from radval_desktop.errors import InputError, RadvalError
 from radval_desktop.findings import clean_findings, suggest_body_system, suggest_modality
-from radval_desktop.prompts import BODY_SYSTEMS, MODALITIES
+from radval_desktop.prompts import BODY_SYSTEMS, MODALITIES, Example
 
 if TYPE_CHECKING:
     from radval_desktop.evaluation.batch import BatchProgress
@@ -39,6 +39,16 @@ def _parser() -> argparse.ArgumentParser:
     p_draft.add_argument("--model", help="GGUF file (default: settings, else the embedded model)")
     p_draft.add_argument("--template", help="prompt template id (resources/prompt_templates.toml)")
     p_draft.add_argument("--stream", action="store_true", help="print tokens as they come")
+    p_draft.add_argument("--examples", type=int, metavar="K",
+                         help="K retrieved past examples in the prompt; 0 = none "
+                         "(default: settings' drafting.examples)")
+    # Issue 8: the corpus of accepted pairs that retrieval draws examples from.
+    p_examples = sub.add_parser("examples", help="the corpus of past examples").add_subparsers(
+        dest="action", required=True)
+    p_ex_import = p_examples.add_parser("import", help="add a case file's pairs to the corpus")
+    p_ex_import.add_argument("file", help="CSV, XLSX or JSONL with findings, impression, "
+                             "body_system and optionally modality, institution")
+    p_ex_import.add_argument("--institution", default="", help="for rows that name none")
 
     p_info = sub.add_parser("model-info", help="describe the model that drafts")
     p_info.add_argument("--model", help="GGUF file (default: settings, else the embedded model)")
@@ -56,11 +66,15 @@ def _parser() -> argparse.ArgumentParser:
     p_batch.add_argument("--template", help="prompt template id")
     p_batch.add_argument("--limit", type=int, help="only the first N cases")
 
-    p_report = sub.add_parser("report", help="write the paper's tables from batch outputs")
+    p_report = sub.add_parser("report", help="write the study report: HTML, PDF, tables, charts")
     p_report.add_argument("--db", "--study", dest="db", required=True, help="SQLite file")
-    p_report.add_argument("--out", default="radval-report", help="folder for .md and .csv")
+    p_report.add_argument("--out", default="radval-report",
+                          help="folder for report.html, report.pdf, .md, .csv and charts")
+    p_report.add_argument("--study-name", dest="study_name",
+                          help="the reader study to report (needed when the file holds several)")
     p_report.add_argument("--institution-1", dest="institution_1",
-                          help="the internal institution (default: the first in the data)")
+                          help="the internal institution (default: the study's setting, else the "
+                          "first in the data)")
     _study_parsers(sub)
     return parser
 
@@ -133,7 +147,9 @@ def _cmd_draft(args: argparse.Namespace) -> int:
     engine, _ = _load(args.model)
     settings = load_settings()
     template = args.template or settings["drafting.template"] or None
-    request = DraftRequest(findings, system, modality, args.lang, template)
+    k = settings["drafting.examples"] if args.examples is None else args.examples
+    examples = _retrieve(findings, system, k, settings["drafting.examples_chars"])
+    request = DraftRequest(findings, system, modality, args.lang, template, examples)
     if args.stream:
         from radval_desktop.drafting import DraftDone, DraftRestarted, DraftToken, draft_events
 
@@ -154,6 +170,31 @@ def _cmd_draft(args: argparse.Namespace) -> int:
         print(f"radval: {result.message}", file=sys.stderr)
         return EXIT_NO_DRAFT
     print(result.text)
+    return 0
+
+
+def _retrieve(findings: str, system: str, k: int, budget: int) -> tuple[Example, ...]:
+    if k <= 0:
+        return ()
+    from radval_desktop.safety.retrieval import ExampleCorpus
+    from radval_desktop.store.database import database_path, open_database
+
+    path = database_path()
+    return tuple(ExampleCorpus(open_database(path), path).similar(
+        findings, system, k, budget_chars=budget))
+
+
+def _cmd_examples(args: argparse.Namespace) -> int:
+    from radval_desktop.safety.retrieval import ExampleCorpus, import_pairs
+    from radval_desktop.store.database import database_path, open_database
+
+    path = database_path()
+    corpus = ExampleCorpus(open_database(path), path)
+    summary = import_pairs(corpus, args.file, args.institution)
+    for problem in summary.problems:
+        print(f"radval: {Path(args.file).name} {problem}; skipped", file=sys.stderr)
+    print(f"{summary.added} pairs added, {summary.duplicates} already there; "
+          f"the corpus holds {corpus.count()}")
     return 0
 
 
@@ -234,26 +275,21 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from radval_desktop.evaluation.batch import outputs_from_db
-    from radval_desktop.evaluation.tables import paper_tables
     from radval_desktop.store.database import open_database
+    from radval_desktop.study.results import write_report
 
     db_path = Path(args.db)
     if not db_path.is_file():
         raise InputError(f"There is no database at {db_path}.")
-    outputs = outputs_from_db(open_database(db_path))
-    if not outputs:
-        raise InputError(f"{db_path} holds no batch outputs yet; run `radval batch` first.")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    tables = paper_tables(outputs, args.institution_1)
-    for table in tables:
-        (out / f"{table.name}.csv").write_text(table.to_csv(), encoding="utf-8")
-    markdown = "\n".join(t.to_markdown() for t in tables)
-    (out / "report.md").write_text(f"# RadVal evaluation: {db_path.name}\n\n{markdown}",
-                                   encoding="utf-8")
-    print(markdown)
-    print(f"written: {out / 'report.md'} and {len(tables)} CSV files")
+    db = open_database(db_path)
+    try:
+        written = write_report(db, Path(args.out), f"RadVal evaluation: {db_path.name}",
+                               args.study_name, args.institution_1)
+    finally:
+        db.close()
+    print(written.markdown.read_text(encoding="utf-8"))
+    print(f"written: {written.html}, {written.pdf}, {written.markdown} and "
+          f"{len(written.files)} CSV and chart files")
     return 0
 
 
@@ -313,7 +349,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return app_main([])
     commands = {"draft": _cmd_draft, "model-info": _cmd_model_info, "batch": _cmd_batch,
-                "report": _cmd_report, "study": _cmd_study, "scores": _cmd_scores}
+                "report": _cmd_report, "study": _cmd_study, "scores": _cmd_scores,
+                "examples": _cmd_examples}
     try:
         return commands[args.command](args)
     except RadvalError as err:

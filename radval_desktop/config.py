@@ -41,6 +41,14 @@ OPTIONS: dict[str, Option] = {
     "sampling.seed": Option(int, Sampling.seed, "seed for non-greedy sampling"),
     "drafting.template": Option(str, "", "prompt template id; empty = the file's default"),
     "drafting.language": Option(str, "auto", "auto, en or zh"),
+    # SPEC §3: examples go into the prompt "when the user turns it on"; off until then.
+    # Off until the user turns it on (SPEC §3). Turned on, k=3 raised R-L 0.034->0.073
+    # (medpix, 15 cases) and 0.095->0.230 (openi, 8) in bench/retrieval_quality.py.
+    "drafting.examples": Option(int, 0, "retrieved examples per prompt; 0 = off"),
+    "drafting.examples_chars": Option(int, 1500, "most characters of examples per prompt "
+                                      "(~600-1,200 tokens, room left in a 4,096 context)"),
+    "safety.enabled": Option(bool, True, "check each impression against its findings "
+                             "before Copy (side, negation, missed, unsupported)"),
     "history.enabled": Option(bool, True, "keep every draft in the local history"),
     "history.retention_days": Option(int, 90, "drafts older than this are deleted; 0 = forever"),
 }

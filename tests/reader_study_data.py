@@ -48,3 +48,36 @@ def build_study(path: Path, show_reference: bool = False) -> Study:
     study = save_study(db, STUDY, show_reference=show_reference)
     db.close()
     return study
+
+
+# Issue 6: a scored study. One rater per level; each rater's score for a candidate is the
+# same on every metric plus the metric's index (0-6), so hand-computed means stay simple.
+RATERS = (("Dr Junior", "junior"), ("Dr Middle", "intermediate"), ("Dr Senior", "senior"))
+SCORES = {  # (case, model) -> (junior, intermediate, senior)
+    ("zh-1", "model-a"): (80, 70, 60), ("zh-1", "model-b"): (60, 50, 40),
+    ("en-1", "model-a"): (90, 80, 70), ("en-1", "model-b"): (70, 60, 50),
+    ("zh-2", "model-a"): (50, 40, 30), ("zh-2", "model-b"): (30, 20, 10),
+}
+NA = ("Dr Senior", "en-1", "model-b", "overdiagnosis")  # the one NA answer
+
+
+def build_scored_study(path: Path) -> Study:
+    """build_study, then every rater scores every candidate on all seven metrics."""
+    from radval_desktop.store.reader_study import Answer, save_answer, save_rater
+    from radval_desktop.study.questionnaire import METRIC_KEYS
+
+    study = build_study(path)
+    db = open_study(path)
+    rows = db.execute("SELECT c.uuid, k.source_id, c.model_name FROM candidates c "
+                      "JOIN cases k ON k.uuid = c.case_uuid").fetchall()
+    for index, (name, level) in enumerate(RATERS):
+        rater = save_rater(db, name, level)
+        for candidate, case, model in rows:
+            for offset, metric in enumerate(METRIC_KEYS):
+                if (name, case, model, metric) == NA:
+                    answer = Answer(metric, na=True, explanation="not assessable")
+                else:
+                    answer = Answer(metric, SCORES[(case, model)][index] + offset)
+                save_answer(db, study.uuid, rater.uuid, candidate, answer)
+    db.close()
+    return study

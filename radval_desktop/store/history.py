@@ -166,3 +166,30 @@ class History:
         with store_errors(self.path), db.atomic():
             cursor = db.execute(f"DELETE FROM {TABLE} WHERE created_at < ?", [cutoff])
             return int(cursor.rowcount)
+
+    def dismiss_flag(self, draft_uuid: str, kind: str, key: str, reason: str,
+                     now: datetime | None = None) -> bool:
+        """Keep on record that the radiologist dismissed a safety flag of this draft."""
+        db = self._open()
+        if db is None:
+            return False
+        with store_errors(self.path):
+            db.table("flag_dismissals").insert(
+                {"draft_uuid": draft_uuid, "kind": kind, "key": key, "reason": reason,
+                 "dismissed_at": (now or _now()).isoformat(timespec="seconds")})
+        return True
+
+    def dismissed_flags(self, draft_uuid: str) -> list[str]:
+        """The keys of the flags dismissed on this draft, oldest first."""
+        db = self._open()
+        if db is None:
+            return []
+        with store_errors(self.path):
+            rows = db.execute("SELECT key FROM flag_dismissals WHERE draft_uuid = ? ORDER BY id",
+                              [draft_uuid]).fetchall()
+        return [row[0] for row in rows]
+
+    def database(self) -> Database | None:
+        """The open database (None when history is off): the example corpus lives in it too."""
+        return self._open()
+

@@ -114,3 +114,28 @@ def m003_reader_study(db: Database) -> None:
          "changed_at": str},
         pk="uuid",
     )
+
+
+@migrations()
+def m004_examples_and_flags(db: Database) -> None:
+    # Issue 8: a corpus of accepted findings -> impression pairs (what the radiologist
+    # copied, or an institution's imported reports) retrieved as examples for the prompt.
+    # uuid is a hash of the pair's content, so importing a file twice adds nothing.
+    db.table("examples").create(
+        {"id": int, "uuid": str, "created_at": str, "source": str, "institution": str,
+         "body_system": str, "modality": str, "language": str, "findings": str,
+         "impression": str},
+        pk="id", not_null={"uuid", "findings", "impression"},
+    )
+    db.table("examples").create_index(["uuid"], unique=True)
+    db.table("examples").create_index(["body_system", "institution"])
+    # FTS5 over jieba words / lower-case English words joined by spaces (SQLite's own
+    # tokenizers cannot cut Chinese into words); rowid = examples.id.
+    db.execute("CREATE VIRTUAL TABLE examples_fts USING fts5(words)")
+    # Issue 8: a safety flag the radiologist dismissed stays on record with its draft.
+    db.table("flag_dismissals").create(
+        {"id": int, "draft_uuid": str, "kind": str, "key": str, "reason": str,
+         "dismissed_at": str},
+        pk="id", not_null={"draft_uuid", "kind", "key", "dismissed_at"},
+    )
+    db.table("flag_dismissals").create_index(["draft_uuid"])

@@ -1,12 +1,13 @@
-"""The Draft view: findings in, impression streamed out, Stop, Regenerate and Copy."""
+"""The Draft view: findings in, impression streamed out, Stop, Regenerate, checks and Copy."""
 
 from __future__ import annotations
 
 import itertools
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -25,12 +26,18 @@ from radval_desktop.findings import (
     suggest_modality,
 )
 from radval_desktop.prompts import BODY_SYSTEMS, MODALITIES, bundled_templates
+from radval_desktop.safety.checks import Flag, run_checks
+from radval_desktop.safety.retrieval import DEFAULT_BUDGET_CHARS, DEFAULT_K, ExampleCorpus
 from radval_desktop.store.history import DraftRecord
 from radval_desktop.ui.errors import report_errors
+from radval_desktop.ui.safety_flags import FlagList, highlight
 from radval_desktop.workers.inference import InferenceService
 
 LANGUAGE_NAMES = {"en": "English", "zh": "中文 (Chinese)"}
 _GENERATE_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+# Checks take well under a millisecond (bench/safety_checks.py); the pause only keeps the
+# highlights from flickering while the radiologist types.
+_CHECK_DELAY_MS = 250
 
 
 class DraftPanel(QWidget):
@@ -38,6 +45,7 @@ class DraftPanel(QWidget):
 
     draft_completed = Signal(object, object)  # DraftRequest, DraftResult
     text_copied = Signal(str)
+    flag_dismissed = Signal(object)  # safety.checks.Flag
 
     def __init__(self, service: InferenceService, sampling: Sampling,
                  parent: QWidget | None = None) -> None:
@@ -50,6 +58,9 @@ class DraftPanel(QWidget):
         self._regenerations = 0
         self._system_chosen = self._modality_chosen = False
         self._model_state = "loading"
+        self._corpus: ExampleCorpus | None = None
+        self._examples_k, self._examples_chars = DEFAULT_K, DEFAULT_BUDGET_CHARS
+        self._safety = True
         self._build()
         self._connect()
         self._update_buttons()
@@ -76,11 +87,17 @@ class DraftPanel(QWidget):
         self._message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._impression = QPlainTextEdit(objectName="draft.impression")
         self._impression.setPlaceholderText("The impression appears here; edit it before copying.")
+        self._use_examples = QCheckBox("Use past examples", objectName="draft.examples")
+        self._use_examples.setToolTip("Put the most similar accepted impressions of this body "
+                                      "system into the prompt, in your institution's style.")
+        self._flags = FlagList()
+        self._check_timer = QTimer(self, singleShot=True, interval=_CHECK_DELAY_MS)
 
         pickers = QHBoxLayout()
         for label, widget in (("Body system", self._body_system), ("Modality", self._modality)):
             pickers.addWidget(QLabel(label))
             pickers.addWidget(widget)
+        pickers.addWidget(self._use_examples)
         pickers.addStretch(1)
         pickers.addWidget(self._language)
         buttons = QHBoxLayout()
@@ -96,6 +113,7 @@ class DraftPanel(QWidget):
         layout.addWidget(self._message)
         layout.addWidget(QLabel("Impression"))
         layout.addWidget(self._impression, 2)
+        layout.addWidget(self._flags)
         self._update_language()
 
     def _connect(self) -> None:
@@ -107,6 +125,12 @@ class DraftPanel(QWidget):
         self._regenerate.clicked.connect(self.regenerate)
         self._copy.clicked.connect(self.copy)
         self._impression.textChanged.connect(self._update_buttons)
+        self._impression.textChanged.connect(self._check_timer.start)
+        self._findings.textChanged.connect(self._check_timer.start)
+        self._check_timer.timeout.connect(self.run_checks)
+        self._flags.flag_dismissed.connect(self.flag_dismissed)
+        self._flags.flag_dismissed.connect(self._show_highlights)
+        self._flags.selection_changed.connect(self._show_highlights)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self, self.generate,
                       context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -155,8 +179,10 @@ class DraftPanel(QWidget):
     def generate(self) -> None:
         with report_errors(self):
             findings = clean_findings(self.findings_text())
-            request = DraftRequest(findings, self._body_system.currentData(),
-                                   self._modality.currentData())
+            system = self._body_system.currentData()
+            examples = self._examples(findings, system)
+            request = DraftRequest(findings, system, self._modality.currentData(),
+                                   examples=examples)
             self._regenerations = 0
             self._start(request, self.sampling)
 
@@ -176,6 +202,7 @@ class DraftPanel(QWidget):
             self._service.cancel(self._current)
         self._current = next(self._ids)
         self._last_request = request
+        self._flags.set_dismissed(())
         self._impression.clear()
         self._impression.setReadOnly(True)  # the stream writes here until it ends
         if self._model_state == "loading":
@@ -197,7 +224,9 @@ class DraftPanel(QWidget):
             self.show_error("There is no impression to copy yet.")
             return
         QGuiApplication.clipboard().setText(text)
-        self.show_info("Copied: paste it into the reporting system.")
+        open_flags = len(self._flags.open_flags()) if self._safety else 0
+        self.show_info("Copied: paste it into the reporting system." + (
+            f" {open_flags} safety flag(s) were still open." if open_flags else ""))
         self.text_copied.emit(text)
 
     def show_record(self, record: DraftRecord) -> None:
@@ -210,8 +239,55 @@ class DraftPanel(QWidget):
         self._select(self._modality, record.modality)
         self._system_chosen = self._modality_chosen = True
         self._impression.setPlainText(record.impression)
+        self.run_checks()
         self._last_request = None
         self.show_info(f"Reopened the draft of {record.created_at[:16].replace('T', ' ')} UTC.")
+
+    # --- examples and safety checks (issue 8) -----------------------------------------
+
+    def set_corpus(self, corpus: ExampleCorpus | None, k: int, budget_chars: int) -> None:
+        """Where examples come from (None: no history, so no corpus) and how many; k = 0
+        leaves the switch off, checking it then uses the default k."""
+        self._corpus = corpus
+        self._examples_k = k if k > 0 else DEFAULT_K
+        self._examples_chars = budget_chars
+        self._use_examples.setEnabled(corpus is not None)
+        self._use_examples.setChecked(corpus is not None and k > 0)
+
+    def examples_enabled(self) -> bool:
+        return self._use_examples.isChecked() and self._corpus is not None
+
+    def _examples(self, findings: str, system: str) -> tuple:  # type: ignore[type-arg]
+        if not self.examples_enabled() or self._corpus is None:
+            return ()
+        return tuple(self._corpus.similar(findings, system, self._examples_k,
+                                          budget_chars=self._examples_chars))
+
+    def set_safety_enabled(self, enabled: bool) -> None:
+        self._safety = enabled
+        self._flags.setVisible(enabled)
+        self.run_checks()
+
+    def set_dismissed_flags(self, keys: list[str]) -> None:
+        self._flags.set_dismissed(keys)
+
+    def open_flags(self) -> list[Flag]:
+        return self._flags.open_flags() if self._safety else []
+
+    @Slot()
+    def run_checks(self) -> None:
+        """Check the impression against the findings; never while the stream writes."""
+        self._check_timer.stop()
+        impression = self.impression_text()
+        flags = (run_checks(self.findings_text(), impression)
+                 if self._safety and self._current is None else [])
+        self._flags.set_flags(flags)
+
+    @Slot()
+    def _show_highlights(self) -> None:
+        findings, impression = self._flags.spans() if self._safety else ([], [])
+        highlight(self._findings, findings)
+        highlight(self._impression, impression)
 
     def set_model_state(self, state: str) -> None:
         """"loading", "ready" or "failed"; Generate stays available and simply waits."""
@@ -300,6 +376,7 @@ class DraftPanel(QWidget):
         request = self._last_request
         self._impression.setPlainText(result.text)
         self._finish_request()
+        self.run_checks()
         if result.ok:
             self.show_info("Draft ready: check and edit it, then Copy.")
         else:

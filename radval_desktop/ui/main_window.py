@@ -13,6 +13,8 @@ from radval_desktop import paths
 from radval_desktop.config import Settings, load_settings
 from radval_desktop.drafting import DraftRequest, DraftResult
 from radval_desktop.engine.llama_engine import ModelInfo
+from radval_desktop.safety.checks import Flag
+from radval_desktop.safety.retrieval import ExampleCorpus, Pair
 from radval_desktop.store.history import DraftRecord, History, NewDraft
 from radval_desktop.ui.draft_panel import DraftPanel
 from radval_desktop.ui.errors import report_errors
@@ -25,6 +27,7 @@ from radval_desktop.workers.inference import InferenceService
 _MODEL_KEYS = ("model.path", "model.sha256", "model.n_gpu_layers", "model.n_threads",
                "model.n_ctx")
 _HISTORY_KEYS = ("history.enabled", "history.retention_days")
+_EXAMPLE_KEYS = ("drafting.examples", "drafting.examples_chars")
 
 
 def new_draft(request: DraftRequest, result: DraftResult, model_name: str) -> NewDraft:
@@ -61,6 +64,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or load_settings()
         self.model_info: ModelInfo | None = None
         self._draft_uuid: str | None = None  # the draft Copy updates in the history
+        self._draft_system = ""  # its body system, for the example corpus
         self.service = InferenceService()
         self.history = History.from_settings(self.settings.values)
         self.draft_panel = DraftPanel(self.service, self.settings.sampling())
@@ -78,6 +82,8 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_geometry()
         self._purge_history()
+        self._connect_corpus()
+        self.draft_panel.set_safety_enabled(bool(self.settings["safety.enabled"]))
         if self.settings.warnings:
             self.draft_panel.show_error(self.settings.warnings[0])
         if load_model:
@@ -114,6 +120,7 @@ class MainWindow(QMainWindow):
         self.service.token_generated.connect(self._on_service_token_generated)
         self.draft_panel.draft_completed.connect(self._on_draft_panel_draft_completed)
         self.draft_panel.text_copied.connect(self._on_draft_panel_text_copied)
+        self.draft_panel.flag_dismissed.connect(self._on_draft_panel_flag_dismissed)
         self.history_panel.reopen_requested.connect(self._on_history_panel_reopen_requested)
 
     def _set_status(self, **texts: str) -> None:
@@ -162,6 +169,7 @@ class MainWindow(QMainWindow):
                          time=f"{result.total_seconds:.1f} s")
         name = self.model_info.name if self.model_info else ""
         self._draft_uuid = None
+        self._draft_system = request.body_system
         with report_errors(self.draft_panel):
             self._draft_uuid = self.history.save_draft(new_draft(request, result, name))
             self.history_panel.refresh()
@@ -173,11 +181,33 @@ class MainWindow(QMainWindow):
         with report_errors(self.draft_panel):
             self.history.set_copied(self._draft_uuid, text)
             self.history_panel.refresh()
+            # What the radiologist accepted becomes an example for the next drafts.
+            if self.corpus is not None and self._draft_system:
+                self.corpus.add(Pair(self.draft_panel.findings_text(), text, self._draft_system))
+
+    @Slot(object)
+    def _on_draft_panel_flag_dismissed(self, flag: Flag) -> None:
+        if self._draft_uuid is None:
+            return
+        with report_errors(self.draft_panel):
+            self.history.dismiss_flag(self._draft_uuid, flag.kind, flag.key, flag.reason)
+
+    def _connect_corpus(self) -> None:
+        """The example corpus lives in the history's database: none when history is off."""
+        self.corpus: ExampleCorpus | None = None
+        with report_errors(self.draft_panel):
+            db = self.history.database()
+            self.corpus = ExampleCorpus(db, self.history.path) if db is not None else None
+        self.draft_panel.set_corpus(self.corpus, self.settings["drafting.examples"],
+                                    self.settings["drafting.examples_chars"])
 
     @Slot(object)
     def _on_history_panel_reopen_requested(self, record: DraftRecord) -> None:
         self.draft_panel.show_record(record)
         self._draft_uuid = record.uuid
+        self._draft_system = record.body_system
+        with report_errors(self.draft_panel):
+            self.draft_panel.set_dismissed_flags(self.history.dismissed_flags(record.uuid))
         self.tabs.setCurrentWidget(self.draft_panel)
 
     def _purge_history(self) -> None:
@@ -202,6 +232,9 @@ class MainWindow(QMainWindow):
             self.history = History.from_settings(settings.values)
             self.history_panel.set_history(self.history)
             self._purge_history()
+        if any(old[key] != settings[key] for key in (*_HISTORY_KEYS, *_EXAMPLE_KEYS)):
+            self._connect_corpus()
+        self.draft_panel.set_safety_enabled(bool(settings["safety.enabled"]))
         if any(old[key] != settings[key] for key in _MODEL_KEYS):
             self.load_model()
 

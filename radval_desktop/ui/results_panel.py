@@ -1,10 +1,11 @@
-"""Results view: the paper's evaluation tables of a study database, as `radval report` writes."""
+"""Results view: the paper's tables, expert aggregates and radar charts, as `radval report`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -13,6 +14,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -21,17 +24,21 @@ from PySide6.QtWidgets import (
 
 from radval_desktop.errors import InputError
 from radval_desktop.evaluation.batch import outputs_from_db
+from radval_desktop.evaluation.radar import RadarData, render
 from radval_desktop.evaluation.tables import Table, paper_tables
 from radval_desktop.store.database import open_database
+from radval_desktop.study.results import expert_results
 from radval_desktop.ui.errors import report_errors
 
 
 class ResultsPanel(QWidget):
-    """Pick a study database; see ROUGE per institution / body system, utility, guards."""
+    """Pick a study database; see its tables (expert scores, agreement, ROUGE, utility,
+    guards) and, below, the radar chart of each body system and scope."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tables: list[Table] = []
+        self.charts: list[RadarData] = []
         self.path_edit = QLineEdit(objectName="results.path", placeholderText="study.db")
         self.path_edit.setReadOnly(True)
         browse = QPushButton("Open study database…", objectName="results.open")
@@ -45,6 +52,22 @@ class ResultsPanel(QWidget):
         self.grid.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.message = QLabel(objectName="results.message", wordWrap=True)
+        self.chart_choice = QComboBox(objectName="results.chartChoice")
+        self.chart_choice.currentIndexChanged.connect(self._on_chart_changed)
+        self.chart = QLabel(objectName="results.chart", alignment=Qt.AlignmentFlag.AlignCenter)
+        chart_scroll = QScrollArea(widgetResizable=True)
+        chart_scroll.setWidget(self.chart)
+        chart_box = QWidget()
+        chart_layout = QVBoxLayout(chart_box)
+        chart_layout.setContentsMargins(0, 0, 0, 0)
+        chart_row = QHBoxLayout()
+        chart_row.addWidget(QLabel("Radar chart:"))
+        chart_row.addWidget(self.chart_choice, 1)
+        chart_layout.addLayout(chart_row)
+        chart_layout.addWidget(chart_scroll, 1)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.grid)
+        splitter.addWidget(chart_box)
 
         top = QHBoxLayout()
         top.addWidget(self.path_edit, 1)
@@ -58,7 +81,7 @@ class ResultsPanel(QWidget):
         layout.addLayout(top)
         layout.addLayout(second)
         layout.addWidget(self.message)
-        layout.addWidget(self.grid, 1)
+        layout.addWidget(splitter, 1)
 
     def show_error(self, text: str) -> None:
         self.message.setText(text)
@@ -85,21 +108,43 @@ class ResultsPanel(QWidget):
             db = open_database(path)
             try:
                 outputs = outputs_from_db(db)
+                first = self.institution_edit.text().strip() or None
+                expert = expert_results(db, institution_1=first)
             finally:
                 db.close()
-            if not outputs:
+            if not outputs and expert is None:
                 raise InputError(f"{path.name} holds no batch outputs yet; run `radval batch`.")
             # ROUGE over a few thousand outputs takes well under a second (bench/rouge_speed).
-            self.tables = paper_tables(outputs, self.institution_edit.text().strip() or None)
+            rouge = paper_tables(outputs, first or (expert.institution_1 if expert else None)
+                                 ) if outputs else []
+            self.tables = [*(expert.tables() if expert else []), *rouge]
+            self.charts = expert.charts if expert else []
             current = self.table_choice.currentIndex()
             self.table_choice.blockSignals(True)
             self.table_choice.clear()
             self.table_choice.addItems([t.title for t in self.tables])
             self.table_choice.setCurrentIndex(max(current, 0))
             self.table_choice.blockSignals(False)
+            self.chart_choice.blockSignals(True)
+            self.chart_choice.clear()
+            self.chart_choice.addItems([c.title for c in self.charts])
+            self.chart_choice.blockSignals(False)
+            self.chart.clear()
+            scored = (f" Study '{expert.study}': {expert.counts.answers} scores, "
+                      f"{expert.counts.na} NA." if expert else "")
             self.message.setText(f"{len(outputs)} outputs of "
-                                 f"{len({o.model for o in outputs})} model(s).")
+                                 f"{len({o.model for o in outputs})} model(s).{scored}")
             self._show(self.tables[self.table_choice.currentIndex()])
+            self._on_chart_changed(0)
+
+    @Slot(int)
+    def _on_chart_changed(self, index: int) -> None:
+        if 0 <= index < len(self.charts):
+            with report_errors(self):
+                # PNG at 150 dpi: a few hundred ms per chart, drawn only when picked.
+                pixmap = QPixmap()
+                pixmap.loadFromData(render(self.charts[index], "png"), "PNG")
+                self.chart.setPixmap(pixmap)
 
     @Slot(int)
     def _on_choice_changed(self, index: int) -> None:

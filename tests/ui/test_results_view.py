@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pytestqt.qtbot import QtBot
+from reader_study_data import build_scored_study
 
 from radval_desktop.store.database import open_database
 from radval_desktop.store.evaluation_runs import (
@@ -60,3 +61,26 @@ def test_results_view_says_when_there_is_nothing(qtbot: QtBot, tmp_path: Path) -
     panel.open_study(empty)
     assert "no batch outputs yet" in panel.message.text()
     assert panel.grid.rowCount() == 0
+
+
+def test_results_view_shows_expert_scores_and_radar_chart(qtbot: QtBot, tmp_path: Path) -> None:
+    path = tmp_path / "study.db"
+    build_scored_study(path)
+    panel = ResultsPanel()
+    qtbot.addWidget(panel)
+    panel.open_study(path)
+    titles = [panel.table_choice.itemText(i) for i in range(panel.table_choice.count())]
+    # Imported candidates only: the expert tables, no ROUGE tables.
+    assert titles == ["Cases, raters and answers", "Expert scores, mean over rater levels "
+                      "(0-100)", "Agreement across raters"]
+    assert "Study 'pilot': 125 scores, 1 NA." in panel.message.text()
+    panel.table_choice.setCurrentIndex(1)
+    grid = panel.grid
+    row = next(r for r in range(grid.rowCount())
+               if [grid.item(r, c).text() for c in range(3)] == ["IHG", "chest", "model-a"])
+    assert grid.item(row, 3).text() == "75.0000"  # by hand: tests/evaluation/test_aggregates
+    assert panel.chart_choice.count() == 4
+    panel.chart_choice.setCurrentIndex(2)
+    assert panel.chart_choice.currentText() == "chest — OG, all cases"
+    assert not panel.chart.pixmap().isNull()
+    assert panel.chart.pixmap().width() > 500

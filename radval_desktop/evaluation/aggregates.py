@@ -1,0 +1,194 @@
+"""Expert aggregates of a reader study: per model x body system x scope, as the paper's Fig. 6."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from radval_desktop.errors import InputError
+from radval_desktop.evaluation.tables import Table
+from radval_desktop.store.database import store_errors
+from radval_desktop.store.reader_study import LEVELS
+
+# SPEC §6: OG = all test data, IHG = institution 1's split, OHG = institutions 2..n.
+SCOPES = ("OG", "IHG", "OHG")
+ALL_SYSTEMS = "all"
+
+
+@dataclass(frozen=True)
+class Rating:
+    """One answer of one rater to one metric of one candidate; score None means NA."""
+
+    rater: str
+    level: str
+    candidate: str
+    model: str
+    institution: str
+    body_system: str
+    metric: str
+    score: float | None
+
+
+@dataclass(frozen=True)
+class StudyRef:
+    uuid: str
+    name: str
+    institution_1: str
+
+
+def find_study(db: Database, name: str | None = None) -> StudyRef | None:
+    """The named study, or the only one in the file; None when the file holds no study."""
+    with store_errors():
+        rows = db.execute("SELECT uuid, name, institution_1 FROM studies ORDER BY name"
+                          ).fetchall() if db["studies"].exists() else []
+    if name is not None:
+        wanted = " ".join(name.split()).casefold()
+        rows = [r for r in rows if r[1].casefold() == wanted]
+        if not rows:
+            raise InputError(f"There is no study named '{name}' in this database.")
+    if not rows:
+        return None
+    if len(rows) > 1:
+        names = ", ".join(r[1] for r in rows)
+        raise InputError(f"This database holds several studies ({names}); name one.")
+    return StudyRef(rows[0][0], rows[0][1], rows[0][2] or "1")
+
+
+def load_ratings(db: Database, study: str) -> list[Rating]:
+    """Every answer of the study with its rater's level and the candidate's case and model.
+
+    Unanswered items have no row; an NA answer is a Rating with score None.
+    """
+    sql = """
+        SELECT a.rater_uuid, r.level, a.candidate_uuid, c.model_name, k.institution,
+               k.body_system, a.metric, a.score, a.na
+        FROM answers a JOIN raters r ON r.uuid = a.rater_uuid
+        JOIN candidates c ON c.uuid = a.candidate_uuid JOIN cases k ON k.uuid = c.case_uuid
+        WHERE a.study_uuid = ? ORDER BY a.rater_uuid, a.candidate_uuid, a.metric
+    """
+    with store_errors():
+        rows = db.execute(sql, [study]).fetchall()
+    return [Rating(r[0], r[1], r[2], r[3] or "?", r[4] or "", r[5] or "", r[6],
+                   None if r[8] or r[7] is None else float(r[7])) for r in rows]
+
+
+def in_scope(rating: Rating, scope: str, institution_1: str) -> bool:
+    if scope == "IHG":
+        return rating.institution == institution_1
+    if scope == "OHG":
+        return rating.institution != institution_1
+    return True
+
+
+def level_mean(ratings: Iterable[Rating]) -> tuple[float | None, dict[str, float]]:
+    """Mean over raters: each rater's mean over items, then within level, then across levels.
+
+    The paper averages the junior, intermediate and senior groups so that a level with more
+    raters does not outweigh the others. NA answers are left out; a level with no scores
+    is left out of the mean across levels. Returns (overall, {level: mean}).
+    """
+    per_rater: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for r in ratings:
+        if r.score is not None:
+            per_rater[(r.level, r.rater)].append(r.score)
+    per_level: dict[str, list[float]] = defaultdict(list)
+    for (level, _), scores in per_rater.items():
+        per_level[level].append(statistics.fmean(scores))
+    levels = {level: statistics.fmean(means) for level, means in per_level.items()}
+    overall = statistics.fmean(levels.values()) if levels else None
+    return overall, levels
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    model: str
+    body_system: str  # ALL_SYSTEMS for every system together
+    scope: str
+    means: dict[str, float | None]  # metric -> mean over levels; None when all NA
+    by_level: dict[str, dict[str, float]]  # metric -> level -> mean
+    answers: int  # scores used
+    na: int  # NA answers left out
+    items: int  # candidates with at least one answer
+
+
+def aggregate(ratings: Sequence[Rating], metrics: Sequence[str], institution_1: str
+              ) -> list[Aggregate]:
+    """One Aggregate per model x body system (and all systems) x scope with any answers."""
+    groups: dict[tuple[str, str, str], list[Rating]] = defaultdict(list)
+    for r in ratings:
+        for scope in SCOPES:
+            if in_scope(r, scope, institution_1):
+                groups[(r.model, r.body_system, scope)].append(r)
+                groups[(r.model, ALL_SYSTEMS, scope)].append(r)
+    result = []
+    for (model, system, scope), items in sorted(groups.items(), key=_group_order):
+        means: dict[str, float | None] = {}
+        by_level: dict[str, dict[str, float]] = {}
+        for m in metrics:
+            means[m], by_level[m] = level_mean(r for r in items if r.metric == m)
+        result.append(Aggregate(model, system, scope, means, by_level,
+                                sum(r.score is not None for r in items),
+                                sum(r.score is None for r in items),
+                                len({r.candidate for r in items})))
+    return result
+
+
+def _group_order(entry: tuple[tuple[str, str, str], list[Rating]]) -> tuple[int, int, str, str]:
+    model, system, scope = entry[0]
+    return SCOPES.index(scope), system == ALL_SYSTEMS, system, model
+
+
+def aggregates_table(aggregates: Sequence[Aggregate], metrics: Sequence[tuple[str, str]]
+                     ) -> Table:
+    """metrics: (key, column label) in display order."""
+    rows = tuple(
+        (a.scope, a.body_system, a.model, *(_cell(a.means.get(k)) for k, _ in metrics),
+         a.items, a.answers, a.na)
+        for a in aggregates)
+    return Table("expert_aggregates", "Expert scores, mean over rater levels (0-100)",
+                 ("scope", "body system", "model", *(label for _, label in metrics),
+                  "items", "answers", "NA"), rows)
+
+
+def _cell(value: float | None) -> object:
+    return "NA" if value is None else value
+
+
+@dataclass(frozen=True)
+class Counts:
+    cases: int
+    candidates: int
+    models: int
+    raters: dict[str, int]  # level -> raters who gave any answer
+    answers: int  # scores given
+    na: int
+
+
+def count(ratings: Sequence[Rating], cases: int) -> Counts:
+    by_level: dict[str, set[str]] = defaultdict(set)
+    for r in ratings:
+        by_level[r.level].add(r.rater)
+    return Counts(cases, len({r.candidate for r in ratings}), len({r.model for r in ratings}),
+                  {level: len(by_level.get(level, ())) for level in LEVELS},
+                  sum(r.score is not None for r in ratings),
+                  sum(r.score is None for r in ratings))
+
+
+def study_case_count(db: Database, study: str) -> int:
+    with store_errors():
+        return int(db.execute(
+            "SELECT COUNT(DISTINCT c.case_uuid) FROM study_candidates s JOIN candidates c "
+            "ON c.uuid = s.candidate_uuid WHERE s.study_uuid = ?", [study]).fetchone()[0])
+
+
+def counts_table(counts: Counts) -> Table:
+    raters = sum(counts.raters.values())
+    per_level = ", ".join(f"{n} {level}" for level, n in counts.raters.items())
+    rows = (("cases in the study", counts.cases), ("candidates scored", counts.candidates),
+            ("models", counts.models), ("raters", f"{raters} ({per_level})"),
+            ("scores given", counts.answers), ("NA answers (left out)", counts.na))
+    return Table("counts", "Cases, raters and answers", ("what", "how many"), rows)

@@ -1,0 +1,122 @@
+"""Radar charts like the paper's Figure 6: seven metric axes, one polygon per model."""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display here, and the Qt app draws them as images
+
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.figure import Figure, SubFigure  # noqa: E402
+from matplotlib.projections.polar import PolarAxes  # noqa: E402
+
+from radval_desktop import paths  # noqa: E402
+
+CJK_FONT_FILE = "wqy-microhei.ttc"  # the app's bundled font (ui/fonts.py)
+SCORE_RANGE = (0, 100)  # SPEC §7: scores 0-100, bands of 20
+# Fixed colours per position so model 1 has the same colour in every chart of a report.
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf")
+
+
+def cjk_font_path() -> Path:
+    return paths.resources_dir() / "fonts" / CJK_FONT_FILE
+
+
+@cache
+def font_families() -> tuple[str, ...]:
+    """Register the bundled CJK font with matplotlib; the family list charts should use.
+
+    DejaVu Sans first keeps Latin text in matplotlib's usual face; characters it lacks
+    fall back to WenQuanYi, so Chinese axis labels never show as boxes.
+    """
+    path = cjk_font_path()
+    if not path.is_file():
+        return ("DejaVu Sans",)
+    font_manager.fontManager.addfont(str(path))
+    return ("DejaVu Sans", font_manager.FontProperties(fname=str(path)).get_name())
+
+
+@dataclass(frozen=True)
+class RadarData:
+    title: str
+    axes: tuple[str, ...]  # axis labels, may hold a line break and Chinese
+    series: tuple[tuple[str, tuple[float | None, ...]], ...]  # (model, one value per axis)
+
+    @property
+    def slug(self) -> str:
+        keep = "".join(c if c.isalnum() else "-" for c in self.title.lower())
+        return "-".join(part for part in keep.split("-") if part)
+
+
+def radar_figure(data: RadarData, size: float = 6.0) -> Figure:
+    """A figure (not pyplot: nothing global, safe off the GUI thread)."""
+    fig = Figure(figsize=(size, size * 0.92), layout="constrained")
+    draw_radar(fig, data)
+    return fig
+
+
+def draw_radar(fig: Figure | SubFigure, data: RadarData) -> None:
+    """Draw the chart into a figure or a subfigure (the PDF puts two on a page); NA as 0."""
+    families = list(font_families())
+    ax = fig.add_subplot(projection="polar")
+    assert isinstance(ax, PolarAxes)  # for the type checker: add_subplot says plain Axes
+    n = len(data.axes)
+    angles = [2 * math.pi * i / n for i in range(n)]
+    # First axis at the top, then clockwise, as the paper's Figure 6; the full circle fixed,
+    # or matplotlib narrows the theta range to the data.
+    ax.set_theta_offset(math.pi / 2)
+    ax.set_theta_direction(-1)
+    ax.set_thetalim(0, 2 * math.pi)
+    for index, (model, values) in enumerate(data.series):
+        points = [0.0 if v is None else v for v in values]
+        colour = COLOURS[index % len(COLOURS)]
+        ax.plot([*angles, angles[0]], [*points, points[0]], color=colour, linewidth=2,
+                label=model)
+        ax.fill([*angles, angles[0]], [*points, points[0]], color=colour, alpha=0.08)
+    ax.set_ylim(*SCORE_RANGE)
+    ax.set_yticks([20, 40, 60, 80, 100])  # the questionnaire's band edges
+    ax.set_yticklabels(["20", "40", "60", "80", "100"], fontsize=8, color="#666666",
+                       family=families)
+    ax.set_rlabel_position(180 / n)  # between the first two axes
+    ax.set_xticks(angles)
+    ax.set_xticklabels(list(data.axes), fontsize=9, family=families)
+    ax.tick_params(axis="x", pad=14)
+    ax.set_title(data.title, fontsize=11, family=families, pad=18)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=min(len(data.series), 3),
+              frameon=False, prop={"family": families, "size": 9})
+
+
+def render(data: RadarData, fmt: str) -> bytes:
+    """The chart as 'png' (150 dpi) or 'svg' (text as paths: Chinese shows without fonts)."""
+    buffer = io.BytesIO()
+    radar_figure(data).savefig(buffer, format=fmt, dpi=150, metadata=_metadata(fmt))
+    return buffer.getvalue()
+
+
+def _metadata(fmt: str) -> dict[str, str | None]:
+    # No creation date: the same study gives byte-identical charts (reproducible reports).
+    if fmt == "svg":
+        return {"Date": None}
+    if fmt == "pdf":
+        return {"CreationDate": None}
+    return {}
+
+
+def save_charts(charts: Sequence[RadarData], folder: Path) -> list[Path]:
+    """Each chart as PNG and SVG in folder; the paths written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for data in charts:
+        for fmt in ("png", "svg"):
+            path = folder / f"radar-{data.slug}.{fmt}"
+            path.write_bytes(render(data, fmt))
+            written.append(path)
+    return written

@@ -1,0 +1,223 @@
+"""Checks of an impression against its findings: laterality, negation flip, missed, unsupported."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from radval_desktop.findings import detect_language
+from radval_desktop.safety.terms import Lexicon, Terms, bundled_terms, normalise
+
+LATERALITY = "laterality"
+NEGATION = "negation"
+MISSED = "possibly_missed"
+UNSUPPORTED = "unsupported"
+KINDS = (LATERALITY, NEGATION, MISSED, UNSUPPORTED)
+TITLES = {LATERALITY: "Side", NEGATION: "Negation", MISSED: "Possibly missed",
+          UNSUPPORTED: "Unsupported"}
+
+# Clauses: a negation or a side reaches no further than one. Chinese commas end a clause
+# (胸廓对称，右肺上叶见…); English commas do not ("no effusion, pneumothorax, or edema").
+_CLAUSE_END = re.compile(r"[。；;！？!?\n，]|\.(?=\s|$)|•")
+# How far after a side word its anatomy or finding may start (右侧胸腔 / right-sided pleural).
+_SIDE_REACH = {"zh": 4, "en": 24}
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Flag:
+    kind: str  # one of KINDS
+    key: str  # what the flag is about, stable across re-runs: dismissals are kept by it
+    reason: str  # one line for the radiologist
+    findings_spans: tuple[Span, ...]
+    impression_spans: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class Mention:
+    concept: str
+    span: Span
+    negated: bool
+
+
+@dataclass(frozen=True)
+class SideMention:
+    side: str  # left, right, both
+    anchor: str  # the anatomy (or finding) the side belongs to, normalised
+    span: Span  # the side word through its anchor
+    negated: bool
+
+
+def _clauses(text: str) -> list[tuple[int, int]]:
+    bounds, start = [], 0
+    for match in _CLAUSE_END.finditer(text):
+        bounds.append((start, match.start()))
+        start = match.end()
+    bounds.append((start, len(text)))
+    return [(a, b) for a, b in bounds if b > a]
+
+
+def _negated(text: str, start: int, end: int, clause: tuple[int, int], lex: Lexicon) -> bool:
+    """A cue before the term in its clause with no break word between, or a cue after it."""
+    head = text[clause[0]:start]
+    cues = list(lex.negation.finditer(head))
+    if cues:
+        between = head[cues[-1].end():]
+        if not lex.breaks.search(between):
+            return True
+    return bool(lex.negation_after.match(text[end:clause[1]].lstrip(" ,，是为已")) or
+                lex.negation_after.search(text[end:min(end + 16, clause[1])]))
+
+
+def mentions(text: str, lex: Lexicon) -> list[Mention]:
+    found = []
+    for clause in _clauses(text):
+        for match in lex.concepts.finditer(text, clause[0], clause[1]):
+            concept = lex.concept_of.get(normalise(match.group(1)))
+            if concept:
+                negated = _negated(text, match.start(), match.end(), clause, lex)
+                found.append(Mention(concept, Span(match.start(), match.end()), negated))
+    return found
+
+
+def side_mentions(text: str, lex: Lexicon, with_finding: bool = False) -> list[SideMention]:
+    """Sides with their anatomy; ``with_finding`` keeps only clauses that describe something
+    abnormal, so "双肺纹理清晰" or "both lungs are clear" do not count as a side."""
+    found = []
+    for clause in _clauses(text):
+        if with_finding and not any(
+                not _negated(text, m.start(), m.end(), clause, lex)
+                for m in lex.concepts.finditer(text, clause[0], clause[1])):
+            continue
+        for match in lex.sides.finditer(text, clause[0], clause[1]):
+            side = lex.side_of.get(normalise(match.group(1)))
+            reach = min(match.end() + _SIDE_REACH[lex.language], clause[1])
+            anchor = (lex.anatomy.search(text, match.end(), clause[1])
+                      or lex.concepts.search(text, match.end(), clause[1]))
+            if side is None or anchor is None or anchor.start() > reach:
+                continue
+            negated = _negated(text, match.start(), match.end(), clause, lex)
+            found.append(SideMention(side, normalise(anchor.group(1)),
+                                     Span(match.start(), anchor.end()), negated))
+    return found
+
+
+def _same_place(a: str, b: str) -> bool:
+    # 肺 and 肺上叶, lobe and upper lobe: a coarser name covers the finer one.
+    return a == b or a in b or b in a
+
+
+def _sides_agree(said: str, described: set[str]) -> bool:
+    if said in described:
+        return True
+    if said == "both":
+        return {"left", "right"} <= described
+    return "both" in described
+
+
+_SIDE_WORDS = {"left": "left", "right": "right", "both": "both sides"}
+
+
+def check_laterality(findings: str, impression: str, lex: Lexicon) -> list[Flag]:
+    described = [m for m in side_mentions(findings, lex, with_finding=True) if not m.negated]
+    flags = []
+    for said in side_mentions(impression, lex):
+        if said.negated:
+            continue
+        same = [m for m in described if _same_place(m.anchor, said.anchor)]
+        sides = {m.side for m in same}
+        if not same or _sides_agree(said.side, sides):
+            continue
+        where = " and ".join(sorted(_SIDE_WORDS[s] for s in sides))
+        flags.append(Flag(
+            LATERALITY, f"{LATERALITY}:{said.anchor}:{said.side}",
+            f"The impression says {impression[said.span.start:said.span.end]!r}; the findings "
+            f"describe this on the {where}.",
+            tuple(m.span for m in same), (said.span,)))
+    return flags
+
+
+def check_negation(findings: list[Mention], impression: list[Mention],
+                   terms: Terms) -> list[Flag]:
+    flags = []
+    for concept in dict.fromkeys(m.concept for m in impression):
+        said = [m for m in impression if m.concept == concept]
+        described = [m for m in findings if m.concept == concept]
+        # Ruling out a diagnosis also contradicts the findings that would support it
+        # ("未见炎性病变" after "右肺上叶见磨玻璃影").
+        support = set(terms.concepts[concept].supported_by)
+        supporting = [m for m in findings if m.concept in support and not m.negated]
+        denied = [m for m in said if m.negated]
+        if described and all(m.negated for m in described) and len(denied) < len(said):
+            spans = [m for m in said if not m.negated]
+            reason = "states {t} that the findings rule out"
+        elif denied and (described or supporting) and not any(m.negated for m in described):
+            described = described or supporting
+            spans, reason = denied, "rules out {t} that the findings describe"
+        else:
+            continue
+        name = repr(concept.replace("_", " "))
+        flags.append(Flag(NEGATION, f"{NEGATION}:{concept}",
+                          "The impression " + reason.format(t=name) + ".",
+                          tuple(m.span for m in described), tuple(m.span for m in spans)))
+    return flags
+
+
+def check_missed(findings: list[Mention], impression: list[Mention], terms: Terms) -> list[Flag]:
+    named = {m.concept for m in impression}
+    covered = set(named)
+    for concept in named:
+        covered.update(terms.concepts[concept].supported_by)
+    flags = []
+    for concept in dict.fromkeys(m.concept for m in findings if not m.negated):
+        if terms.concepts[concept].kind != "finding" or concept in covered:
+            continue
+        spans = tuple(m.span for m in findings if m.concept == concept and not m.negated)
+        flags.append(Flag(MISSED, f"{MISSED}:{concept}",
+                          f"The findings describe {concept.replace('_', ' ')!r}; "
+                          "the impression does not mention it.", spans, ()))
+    return flags
+
+
+def check_unsupported(findings: list[Mention], impression: list[Mention], terms: Terms,
+                      already: set[str]) -> list[Flag]:
+    described = {m.concept for m in findings if not m.negated}
+    flags = []
+    for concept in dict.fromkeys(m.concept for m in impression if not m.negated):
+        if concept in already:
+            continue  # a negation flip says more about it
+        support = {concept, *terms.concepts[concept].supported_by}
+        if support & described:
+            continue
+        spans = tuple(m.span for m in impression if m.concept == concept and not m.negated)
+        flags.append(Flag(UNSUPPORTED, f"{UNSUPPORTED}:{concept}",
+                          f"The impression states {concept.replace('_', ' ')!r}; nothing in "
+                          "the findings supports it.", (), spans))
+    return flags
+
+
+def run_checks(findings: str, impression: str, language: str | None = None,
+               terms: Terms | None = None, kinds: tuple[str, ...] = KINDS) -> list[Flag]:
+    """Every flag of ``impression`` against ``findings``, in the order of KINDS."""
+    if not findings.strip() or not impression.strip():
+        return []
+    terms = terms or bundled_terms()
+    language = language if language in ("en", "zh") else detect_language(findings)
+    lex = terms.lexicons[language]
+    in_findings, in_impression = mentions(findings, lex), mentions(impression, lex)
+    flags: list[Flag] = []
+    if LATERALITY in kinds:
+        flags += check_laterality(findings, impression, lex)
+    negation = check_negation(in_findings, in_impression, terms) if NEGATION in kinds else []
+    flags += negation
+    if MISSED in kinds:
+        flags += check_missed(in_findings, in_impression, terms)
+    if UNSUPPORTED in kinds:
+        flipped = {f.key.split(":", 1)[1] for f in negation}
+        flags += check_unsupported(in_findings, in_impression, terms, flipped)
+    return flags

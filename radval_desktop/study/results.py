@@ -1,0 +1,152 @@
+"""Study results (issue 6): the questionnaire's metrics put through evaluation's statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from radval_desktop.errors import InputError
+from radval_desktop.evaluation.aggregates import (
+    ALL_SYSTEMS,
+    SCOPES,
+    Aggregate,
+    Counts,
+    aggregate,
+    aggregates_table,
+    count,
+    counts_table,
+    find_study,
+    load_ratings,
+    study_case_count,
+)
+from radval_desktop.evaluation.agreement import Agreement, agreement, agreement_table
+from radval_desktop.evaluation.batch import outputs_from_db
+from radval_desktop.evaluation.html_report import Report, Section, render_html
+from radval_desktop.evaluation.pdf_report import write_pdf
+from radval_desktop.evaluation.radar import RadarData, save_charts
+from radval_desktop.evaluation.tables import Table, paper_tables
+from radval_desktop.study.questionnaire import METRIC_KEYS, METRICS
+
+AXES = tuple(f"{m.name}\n{m.name_zh}" for m in METRICS)  # the chart's seven axes, Fig. 6
+LABELS = {m.key: f"{m.name} {m.name_zh}" for m in METRICS}
+
+
+@dataclass(frozen=True)
+class ExpertResults:
+    study: str
+    institution_1: str
+    aggregates: list[Aggregate]
+    agreement: list[Agreement]
+    counts: Counts
+    charts: list[RadarData]
+
+    def tables(self) -> list[Table]:
+        return [counts_table(self.counts),
+                aggregates_table(self.aggregates, list(LABELS.items())),
+                agreement_table(self.agreement, LABELS)]
+
+
+def scope_caption(scope: str, institution_1: str) -> str:
+    return {"OG": "OG, all cases", "IHG": f"IHG, institution {institution_1}",
+            "OHG": f"OHG, institutions other than {institution_1}"}[scope]
+
+
+def radar_charts(aggregates: Sequence[Aggregate], institution_1: str) -> list[RadarData]:
+    """One chart per body system and scope (paper Fig. 6), models in name order."""
+    charts = []
+    systems = sorted({a.body_system for a in aggregates} - {ALL_SYSTEMS})
+    for system in systems:
+        for scope in SCOPES:
+            rows = sorted((a for a in aggregates if a.body_system == system and a.scope == scope),
+                          key=lambda a: a.model)
+            if rows:
+                charts.append(RadarData(
+                    f"{system} — {scope_caption(scope, institution_1)}", AXES,
+                    tuple((a.model, tuple(a.means[k] for k in METRIC_KEYS)) for a in rows)))
+    return charts
+
+
+def expert_results(db: Database, study_name: str | None = None,
+                   institution_1: str | None = None) -> ExpertResults | None:
+    """Aggregates, agreement, counts and charts of the study; None when there is no study."""
+    study = find_study(db, study_name)
+    if study is None:
+        return None
+    first = institution_1 or study.institution_1
+    ratings = load_ratings(db, study.uuid)
+    aggregates = aggregate(ratings, METRIC_KEYS, first)
+    return ExpertResults(study.name, first, aggregates, agreement(ratings, METRIC_KEYS),
+                         count(ratings, study_case_count(db, study.uuid)),
+                         radar_charts(aggregates, first))
+
+
+def build_report(db: Database, title: str, study_name: str | None = None,
+                 institution_1: str | None = None) -> tuple[Report, list[Table],
+                                                             ExpertResults | None]:
+    """The report, the ROUGE/utility/guard tables and the expert results behind it."""
+    outputs = outputs_from_db(db)
+    expert = expert_results(db, study_name, institution_1)
+    if not outputs and expert is None:
+        raise InputError("This database holds no batch outputs yet and no reader study; "
+                         "run `radval batch` or `radval study` first.")
+    first = institution_1 or (expert.institution_1 if expert else None)
+    rouge = paper_tables(outputs, first) if outputs else []
+    sections = []
+    if expert is not None:
+        counts, aggregates, agree = expert.tables()
+        sections += [
+            Section("Counts", (counts,)),
+            Section("Expert evaluation", (aggregates,), note=(
+                "Each rater's mean over the items, averaged within level (junior, "
+                "intermediate, senior), then across levels; NA answers left out and counted. "
+                "Higher is better on every metric.")),
+            Section("Radar charts", charts=tuple(expert.charts), note=(
+                "One chart per body system and scope, one polygon per model; "
+                "an NA-only metric is drawn at 0.")),
+            Section("Agreement", (agree,), note=(
+                "ICC(2,k): two-way random effects, absolute agreement, mean of k raters, on "
+                "the items every rater scored. Krippendorff's alpha, interval metric, on the "
+                "items two raters or more scored.")),
+        ]
+    if rouge:
+        sections.append(Section("ROUGE, practical utility and output guards", tuple(rouge)))
+    else:
+        sections.append(Section("ROUGE, practical utility and output guards", note=(
+            "No batch outputs in this database (imported candidates only): "
+            "run `radval batch` for these tables.")))
+    subtitle = (f"Study '{expert.study}', institution 1 = {expert.institution_1}" if expert
+                else "No reader study in this database") + f" · {len(outputs)} batch outputs"
+    return Report(title, subtitle, tuple(sections)), rouge, expert
+
+
+@dataclass(frozen=True)
+class WrittenReport:
+    html: Path
+    pdf: Path
+    markdown: Path
+    files: list[Path]
+
+
+def write_report(db: Database, out: Path, title: str, study_name: str | None = None,
+                 institution_1: str | None = None) -> WrittenReport:
+    """report.html (self-contained), report.pdf, report.md, a CSV per table, chart files."""
+    report, rouge, expert = build_report(db, title, study_name, institution_1)
+    out.mkdir(parents=True, exist_ok=True)
+    tables = [*(expert.tables() if expert else []), *rouge]
+    files = []
+    for table in tables:
+        path = out / f"{table.name}.csv"
+        path.write_text(table.to_csv(), encoding="utf-8")
+        files.append(path)
+    if expert is not None:
+        files += save_charts(expert.charts, out / "charts")
+    markdown = out / "report.md"
+    markdown.write_text(f"# {title}\n\n" + "\n".join(t.to_markdown() for t in tables),
+                        encoding="utf-8")
+    html_path = out / "report.html"
+    html_path.write_text(render_html(report), encoding="utf-8")
+    pdf = write_pdf(report, out / "report.pdf")
+    return WrittenReport(html_path, pdf, markdown, files)

@@ -1,0 +1,94 @@
+"""Each safety check on crafted Chinese and English pairs: flags contradictions, not agreement."""
+
+from __future__ import annotations
+
+from radval_desktop.safety.checks import (
+    LATERALITY,
+    MISSED,
+    NEGATION,
+    UNSUPPORTED,
+    Flag,
+    run_checks,
+)
+
+ZH_FINDINGS = ("胸廓对称，纵隔心影居中。双肺纹理清晰，右肺上叶胸膜下可见片状磨玻璃影，边缘不清。"
+               "双侧胸腔未见积液。")
+EN_FINDINGS = ("There is a small left pleural effusion. Patchy consolidation in the right lower "
+               "lobe. No pneumothorax.")
+
+
+def _kinds(flags: list[Flag]) -> list[str]:
+    return [f.kind for f in flags]
+
+
+def _text(text: str, spans: tuple) -> list[str]:  # type: ignore[type-arg]
+    return [text[s.start:s.end] for s in spans]
+
+
+def test_zh_wrong_side_is_flagged_with_spans_in_both_texts() -> None:
+    impression = "左肺上叶炎性病变"
+    flags = [f for f in run_checks(ZH_FINDINGS, impression) if f.kind == LATERALITY]
+    assert len(flags) == 1
+    assert _text(impression, flags[0].impression_spans) == ["左肺上叶"]
+    assert _text(ZH_FINDINGS, flags[0].findings_spans) == ["右肺上叶"]
+    assert "right" in flags[0].reason
+
+
+def test_zh_same_side_and_normal_both_lungs_are_not_flagged() -> None:
+    # "双肺纹理清晰" describes nothing abnormal: it must not count as a side.
+    assert LATERALITY not in _kinds(run_checks(ZH_FINDINGS, "右肺上叶炎性病变"))
+
+
+def test_en_wrong_side_is_flagged_and_right_side_is_not() -> None:
+    flags = run_checks(EN_FINDINGS, "Small right pleural effusion. Right lower lobe pneumonia.")
+    laterality = [f for f in flags if f.kind == LATERALITY]
+    assert len(laterality) == 1
+    assert "right pleural" in laterality[0].reason
+    agreeing = "Small left pleural effusion. Right lower lobe pneumonia."
+    assert LATERALITY not in _kinds(run_checks(EN_FINDINGS, agreeing))
+
+
+def test_zh_negation_flip_both_ways() -> None:
+    asserted = run_checks(ZH_FINDINGS, "右肺上叶炎性病变，双侧胸腔积液")
+    assert [f.key for f in asserted if f.kind == NEGATION] == ["negation:effusion"]
+    denied = run_checks(ZH_FINDINGS, "右肺未见磨玻璃影")
+    assert [f.key for f in denied if f.kind == NEGATION] == ["negation:ground_glass"]
+    assert NEGATION not in _kinds(run_checks(ZH_FINDINGS, "右肺上叶炎性病变，未见胸腔积液"))
+
+
+def test_en_negation_flip_both_ways() -> None:
+    flags = run_checks(EN_FINDINGS, "No pleural effusion. Pneumothorax.")
+    assert sorted(f.key for f in flags if f.kind == NEGATION) == [
+        "negation:effusion", "negation:pneumothorax"]
+    agreeing = "Left pleural effusion and right lower lobe consolidation; no pneumothorax."
+    assert NEGATION not in _kinds(run_checks(EN_FINDINGS, agreeing))
+
+
+def test_possibly_missed_names_the_omitted_finding() -> None:
+    flags = run_checks(EN_FINDINGS, "Right lower lobe pneumonia.")
+    missed = [f for f in flags if f.kind == MISSED]
+    assert [f.key for f in missed] == ["possibly_missed:effusion"]
+    assert _text(EN_FINDINGS, missed[0].findings_spans) == ["pleural effusion"]
+    # The diagnosis covers its supporting finding (consolidation) and the effusion is named.
+    complete = "Right lower lobe pneumonia with small left pleural effusion."
+    assert MISSED not in _kinds(run_checks(EN_FINDINGS, complete))
+
+
+def test_zh_possibly_missed_and_not() -> None:
+    findings = "右肺下叶见一结节，大小约8mm。左侧少量气胸。"
+    assert [f.key for f in run_checks(findings, "右肺下叶结节") if f.kind == MISSED] == [
+        "possibly_missed:pneumothorax"]
+    assert MISSED not in _kinds(run_checks(findings, "右肺下叶结节；左侧少量气胸"))
+
+
+def test_unsupported_diagnosis_is_flagged_only_without_support() -> None:
+    flags = run_checks("The lungs are clear. Heart size is normal.", "Right lower lobe pneumonia.")
+    assert [f.key for f in flags if f.kind == UNSUPPORTED] == ["unsupported:pneumonia"]
+    assert UNSUPPORTED not in _kinds(run_checks(EN_FINDINGS, "Right lower lobe pneumonia."))
+    zh = run_checks("双肺纹理清晰，未见异常密度影。", "右肺肺癌")
+    assert [f.key for f in zh if f.kind == UNSUPPORTED] == ["unsupported:cancer"]
+
+
+def test_empty_texts_give_no_flags() -> None:
+    assert run_checks("", "左肺上叶炎性病变") == []
+    assert run_checks(ZH_FINDINGS, "  ") == []
