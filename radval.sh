@@ -31,6 +31,14 @@ case "$mode" in
     ;;
   test)
     export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
+    # The study report's render test uses Debian's headless Chromium; where we may install
+    # it (root with apt, RADVAL_NO_APT unset) we do, otherwise that one test skips.
+    if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+        && [ -z "${RADVAL_NO_APT:-}" ]; then
+      echo "== installing chromium for the report render test (RADVAL_NO_APT=1 skips this)"
+      (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+        || echo "   chromium could not be installed; the report render test will skip"
+    fi
     echo "== ruff";          .venv/bin/ruff check .
     echo "== import-linter"; .venv/bin/lint-imports
     echo "== mypy";          .venv/bin/mypy

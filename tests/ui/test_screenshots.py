@@ -45,3 +45,20 @@ def test_draft_view_screenshot(qtbot: QtBot, make_window: Callable[..., MainWind
     path = SCREENSHOTS / f"{name}.png"
     assert window.grab().save(str(path))
     assert path.stat().st_size > 10_000
+
+
+def test_safety_flag_screenshot(qtbot: QtBot, make_window: Callable[..., MainWindow]) -> None:
+    from PySide6.QtWidgets import QListWidget
+
+    window = make_window(loaded=False)
+    window.resize(1000, 700)
+    window.draft_panel.set_findings(
+        "胸廓对称。双肺纹理清晰，右肺上叶胸膜下可见片状磨玻璃影，边缘不清。双侧胸腔未见积液。")
+    window.findChild(QPlainTextEdit, "draft.impression").setPlainText(
+        "1. 左肺上叶炎性病变\n2. 双侧胸腔积液")
+    flags = window.findChild(QListWidget, "draft.flags")
+    qtbot.waitUntil(lambda: flags.count() >= 2, timeout=5_000)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / "draft-safety-flags.png"
+    assert window.grab().save(str(path))
+    assert path.stat().st_size > 10_000
