@@ -9,13 +9,12 @@ jieba (word level, with our radiology dictionary) or one token per character.
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 from typing import Any
 
-from radval_desktop import paths
 from radval_desktop.evaluation.rouge_math import rouge_l, rouge_n
 from radval_desktop.findings import detect_language
+from radval_desktop.words import words
 
 EN_ROUGE_SCORE = "en-rouge-score"
 ZH_JIEBA_WORD = "zh-jieba-word"
@@ -23,7 +22,6 @@ ZH_CHAR = "zh-char"
 TOKENIZATIONS = (EN_ROUGE_SCORE, ZH_JIEBA_WORD, ZH_CHAR)
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
-USER_DICT_NAME = "jieba_radiology_dict.txt"
 
 _CJK_CHAR = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # One CJK character, or a run of Latin letters/digits ("CT", "T2WI", "3.5" -> "3", "5"
@@ -31,7 +29,6 @@ _CJK_CHAR = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CHAR_TOKEN = re.compile(rf"[{_CJK_CHAR}]|[a-z0-9]+")
 # A jieba token counts when it holds a letter, digit or CJK character: punctuation and
 # spaces are dropped, as rouge-score drops them in English.
-_WORD_CONTENT = re.compile(rf"[{_CJK_CHAR}a-z0-9]")
 
 
 @dataclass(frozen=True)
@@ -58,43 +55,10 @@ class CharTokenizer:
 
 
 class JiebaTokenizer:
-    """Chinese at word level: jieba with the radiology user dictionary, loaded once, lazily.
-
-    A private ``jieba.Tokenizer`` (not the global ``jieba.dt``) so our dictionary does not
-    change how anything else in the process segments text.
-    """
-
-    def __init__(self) -> None:
-        self._jieba: Any = None
-        self._lock = threading.Lock()
-
-    def _tokenizer(self) -> Any:
-        if self._jieba is None:
-            with self._lock:
-                if self._jieba is None:
-                    self._jieba = _load_jieba()
-        return self._jieba
+    """Chinese at word level: the shared jieba tokenizer with the radiology dictionary."""
 
     def tokenize(self, text: str) -> list[str]:
-        # Lower-cased after cutting: the dictionary's "T2WI"-style entries are upper case.
-        words = (w.strip().lower() for w in self._tokenizer().lcut(text))
-        return [w for w in words if _WORD_CONTENT.search(w)]
-
-
-def _load_jieba() -> Any:
-    import logging
-
-    import jieba
-
-    # jieba logs "Building prefix dict ..." at DEBUG on its own handler; keep it quiet.
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    # Its cache would otherwise go to the system temp folder, shared by every user.
-    tokenizer.tmp_dir = str(paths.cache_dir())
-    tokenizer.cache_file = "jieba.cache"
-    tokenizer.initialize()
-    tokenizer.load_userdict(str(paths.resources_dir() / USER_DICT_NAME))
-    return tokenizer
+        return words(text)
 
 
 _JIEBA = JiebaTokenizer()

@@ -14,8 +14,8 @@ from radval_desktop.case_files import read_cases
 from radval_desktop.errors import RadvalError
 from radval_desktop.findings import detect_language
 from radval_desktop.prompts import Example, normalize_body_system, normalize_modality
-from radval_desktop.safety.words import words
 from radval_desktop.store.database import store_errors
+from radval_desktop.words import words
 
 TABLE, FTS = "examples", "examples_fts"
 # Three examples: the shape of Radiology-GPT's few-shot prompts; more costs prompt time on

@@ -9,6 +9,7 @@ from rouge_score import rouge_scorer
 
 from radval_desktop import paths
 from radval_desktop.evaluation import rouge
+from radval_desktop.words import USER_DICT_NAME
 
 EN_PAIRS = [
     ("No acute cardiopulmonary abnormality.", "No acute cardiopulmonary disease."),
@@ -114,7 +115,7 @@ def test_user_dictionary_keeps_radiology_terms_whole() -> None:
 
 
 def test_every_dictionary_term_is_one_token() -> None:
-    terms = (paths.resources_dir() / rouge.USER_DICT_NAME).read_text(encoding="utf-8").split()
+    terms = (paths.resources_dir() / USER_DICT_NAME).read_text(encoding="utf-8").split()
     assert len(terms) >= 100
     split = [t for t in terms if rouge.tokenize(t, rouge.ZH_JIEBA_WORD) != [t.lower()]]
     assert not split
@@ -123,8 +124,9 @@ def test_every_dictionary_term_is_one_token() -> None:
 def test_jieba_cache_goes_to_our_cache_dir(tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RADVAL_CACHE", str(tmp_path / "cache"))
-    tokenizer = rouge.JiebaTokenizer()
-    assert tokenizer.tokenize("磨玻璃影") == ["磨玻璃影"]
+    from radval_desktop.words import load_jieba, words
+
+    assert words("磨玻璃影", load_jieba()) == ["磨玻璃影"]
     assert (paths.cache_dir() / "jieba.cache").is_file()
 
 

@@ -10,8 +10,8 @@ import pytest
 from radval_desktop.drafting import DraftRequest, draft, prepare
 from radval_desktop.engine.sampling import Sampling
 from radval_desktop.safety.retrieval import ExampleCorpus, Pair, import_pairs
-from radval_desktop.safety.words import words
 from radval_desktop.store.database import open_database
+from radval_desktop.words import words
 
 CHEST_ZH = Pair("右肺上叶胸膜下见片状磨玻璃影，边缘不清。", "右肺上叶炎性病变", "chest")
 CHEST_ZH_2 = Pair("左肺下叶见结节影，直径约6mm。", "左肺下叶小结节", "chest")
