@@ -6,6 +6,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -69,6 +70,29 @@ def store_errors(path: Path | None = None, describe: Describe | None = None) -> 
         if sentence is None:
             raise
         raise StoreError(sentence) from err
+
+
+def is_damaged(err: BaseException) -> bool:
+    """True when ``err`` (or the SQLite error behind a StoreError) says the file is damaged."""
+    cause = err if isinstance(err, sqlite3.Error) else err.__cause__
+    code = getattr(cause, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (_CORRUPT, _NOTADB)
+
+
+def quarantine_damaged(path: Path) -> Path:
+    """Move a damaged database (and its -wal/-shm) aside, so a new one can be created there.
+
+    Nothing is deleted: IT can still try to recover the renamed file. Returns its new path.
+    """
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    moved = path.with_name(f"{path.name}.damaged-{stamp}")
+    # The side files first: a stale WAL must never be replayed into the new database.
+    for suffix in ("-wal", "-shm", "-journal"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            os.replace(side, moved.with_name(moved.name + suffix))
+    os.replace(path, moved)
+    return moved
 
 
 def _create_private(path: Path) -> None:

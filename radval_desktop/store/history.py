@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,16 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from radval_desktop.store.database import database_path, open_database, store_errors
+from radval_desktop.errors import StoreError
+from radval_desktop.store.database import (
+    database_path,
+    is_damaged,
+    open_database,
+    quarantine_damaged,
+    store_errors,
+)
+
+log = logging.getLogger(__name__)
 
 TABLE = "drafts"
 # A screenful of rows: the list is for finding yesterday's case, not for browsing a year.
@@ -88,6 +98,8 @@ class History:
         self.retention_days = retention_days
         self.path = path
         self._db: Database | None = None
+        # Where a damaged history file was moved when this one was started afresh.
+        self.recovered_from: Path | None = None
 
     @classmethod
     def from_settings(cls, values: dict[str, Any], path: Path | None = None) -> History:
@@ -98,8 +110,26 @@ class History:
             return None
         if self._db is None:
             self.path = self.path or database_path()
-            self._db = open_database(self.path)
+            try:
+                self._db = open_database(self.path)
+            except StoreError as err:
+                if not is_damaged(err) or self.recovered_from is not None:
+                    raise  # a locked or read-only file is not damaged: never move it
+                # A damaged file would fail at every start (a crash loop): set it aside once.
+                self.recovered_from = quarantine_damaged(self.path)
+                log.warning("The history database was damaged; moved to %s",
+                            self.recovered_from)
+                self._db = open_database(self.path)
         return self._db
+
+    @property
+    def notice(self) -> str | None:
+        """A sentence for the radiologist when the history had to be started afresh."""
+        if self.recovered_from is None:
+            return None
+        return (f"The history database was damaged and a new, empty history was started. "
+                f"The damaged file was kept as {self.recovered_from}; IT may be able to "
+                "recover older drafts from it.")
 
     def close(self) -> None:
         if self._db is not None:

@@ -7,8 +7,10 @@ import logging.handlers
 import os
 import sys
 from collections.abc import Sequence
+from io import TextIOWrapper
 from pathlib import Path
 from types import TracebackType
+from typing import cast
 
 from PySide6.QtWidgets import QApplication
 
@@ -26,6 +28,17 @@ LOG_FILE_MODE = 0o600
 log = logging.getLogger(__name__)
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Rotation opens a fresh radval.log; it must be owner-only too, whatever the umask."""
+
+    def _open(self) -> TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_CREAT | os.O_APPEND | os.O_WRONLY, LOG_FILE_MODE)
+        os.chmod(self.baseFilename, LOG_FILE_MODE)
+        # self.mode is "a": a text stream, as RotatingFileHandler's own _open returns.
+        return cast(TextIOWrapper, open(fd, self.mode, encoding=self.encoding,
+                                        errors=self.errors))
+
+
 def setup_logging(level: int = logging.INFO) -> Path:
     """Send RadVal's log to log_dir()/radval.log (owner-only); its path.
 
@@ -36,7 +49,7 @@ def setup_logging(level: int = logging.INFO) -> Path:
         fd = os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, LOG_FILE_MODE)
         os.close(fd)
         os.chmod(path, LOG_FILE_MODE)
-        handler = logging.handlers.RotatingFileHandler(
+        handler = _PrivateRotatingFileHandler(
             path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
     except OSError as err:
         # A read-only profile must not stop the radiologist from drafting.

@@ -83,6 +83,8 @@ class MainWindow(QMainWindow):
         self._restore_geometry()
         self._purge_history()
         self._connect_corpus()
+        if self.history.notice:  # issue 9: a damaged history was set aside at start
+            self.draft_panel.show_error(self.history.notice)
         self.draft_panel.set_safety_enabled(bool(self.settings["safety.enabled"]))
         if self.settings.warnings:
             self.draft_panel.show_error(self.settings.warnings[0])
