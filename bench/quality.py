@@ -18,10 +18,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shared_data import find_data_dir, load_pairs, sample, use_bench_cache  # noqa: E402
+from shared_data import SKIPPED, find_data_dir, load_engine, load_pairs, sample  # noqa: E402
 
 from radval_desktop.drafting import DraftRequest, draft  # noqa: E402
-from radval_desktop.engine.llama_engine import LlamaEngine  # noqa: E402
 from radval_desktop.errors import InputError  # noqa: E402
 from radval_desktop.evaluation.tables import Output, paper_tables  # noqa: E402
 
@@ -36,14 +35,11 @@ def main() -> int:
     args = parser.parse_args()
     data = find_data_dir(args.data)
     if data is None:
-        print("Skipped: ../shared/data is not here (it is not shipped with the project).")
+        print(SKIPPED)
         return 0
-    use_bench_cache()
-    from radval_desktop.engine.default_model import default_model_path
-
-    engine = LlamaEngine(Path(args.model) if args.model else default_model_path())
-    info = engine.load()
-    print(f"{info.name} {info.quantization}, {info.device.describe()}, threads {info.threads}")
+    engine = load_engine(args.model)
+    assert engine.info is not None
+    info = engine.info
     outputs: list[Output] = []
     started = time.perf_counter()
     for path in sorted(data.glob("*.jsonl")):

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rouge_score import rouge_scorer  # noqa: E402
-from shared_data import find_data_dir, load_pairs, use_bench_cache  # noqa: E402
+from shared_data import SKIPPED, find_data_dir, load_pairs, use_bench_cache  # noqa: E402
 
 from radval_desktop.evaluation import rouge  # noqa: E402
 
@@ -40,7 +40,7 @@ def main() -> int:
     args = parser.parse_args()
     data = find_data_dir(args.data)
     if data is None:
-        print("Skipped: ../shared/data is not here (it is not shipped with the project).")
+        print(SKIPPED)
         return 0
     use_bench_cache()
     print(f"{'file':<26} {'tokenization':<15} {'pairs':>6} {'ours/s':>9} {'theirs/s':>9} "

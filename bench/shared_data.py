@@ -7,6 +7,7 @@ import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 # The data's licences forbid copying it into the project (../shared/data/README.md), so
@@ -63,3 +64,18 @@ def sample(pairs: list[Pair], n: int, seed: int) -> list[Pair]:
     """A seeded sample, independent of the file's line order."""
     ordered = sorted(pairs, key=lambda p: p.id)
     return random.Random(seed).sample(ordered, min(n, len(ordered)))
+
+
+SKIPPED = "Skipped: ../shared/data is not here (it is not shipped with the project)."
+
+
+def load_engine(model: str | None) -> Any:  # a LlamaEngine; imported late (light benches)
+    """The given GGUF, else the embedded default model, loaded; prints what runs where."""
+    from radval_desktop.engine.default_model import default_model_path
+    from radval_desktop.engine.llama_engine import LlamaEngine
+
+    use_bench_cache()
+    engine = LlamaEngine(Path(model) if model else default_model_path())
+    info = engine.load()
+    print(f"{info.name} {info.quantization}, {info.device.describe()}, threads {info.threads}")
+    return engine
