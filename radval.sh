@@ -15,7 +15,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 extras=""
-[ "$mode" = "test" ] && extras="[dev]"
+[ "$mode" = "test" ] && extras="[dev,training]"
 stamp_file=".venv/.radval-setup-$mode"
 stamp="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ]; then

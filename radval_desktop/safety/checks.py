@@ -43,6 +43,7 @@ class Mention:
     concept: str
     span: Span
     negated: bool
+    chronic: bool = False  # "old rib fractures", "stable granuloma", 陈旧性骨折
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,10 @@ def mentions(text: str, lex: Lexicon) -> list[Mention]:
             concept = lex.concept_of.get(normalise(match.group(1)))
             if concept:
                 negated = _negated(text, match.start(), match.end(), clause, lex)
-                found.append(Mention(concept, Span(match.start(), match.end()), negated))
+                # Anywhere in the clause: "calcified granuloma", "granulomas are stable".
+                chronic = bool(lex.chronic.search(text, clause[0], clause[1]))
+                found.append(Mention(concept, Span(match.start(), match.end()), negated,
+                                     chronic))
     return found
 
 
@@ -173,11 +177,14 @@ def check_missed(findings: list[Mention], impression: list[Mention], terms: Term
     covered = set(named)
     for concept in named:
         covered.update(terms.concepts[concept].supported_by)
+    # Old, stable or healed findings are routinely left out of an impression ("No acute
+    # disease." over "old rib fractures"): flagging them was most of the false flags.
+    current = [m for m in findings if not m.negated and not m.chronic]
     flags = []
-    for concept in dict.fromkeys(m.concept for m in findings if not m.negated):
+    for concept in dict.fromkeys(m.concept for m in current):
         if terms.concepts[concept].kind != "finding" or concept in covered:
             continue
-        spans = tuple(m.span for m in findings if m.concept == concept and not m.negated)
+        spans = tuple(m.span for m in current if m.concept == concept)
         flags.append(Flag(MISSED, f"{MISSED}:{concept}",
                           f"The findings describe {concept.replace('_', ' ')!r}; "
                           "the impression does not mention it.", spans, ()))

@@ -19,7 +19,7 @@ from radval_desktop.words import words
 
 TABLE, FTS = "examples", "examples_fts"
 # Three examples: the shape of Radiology-GPT's few-shot prompts; more costs prompt time on
-# a CPU (each example is ~100-300 prompt tokens) for little gain (bench/retrieval_quality.py).
+# a CPU (each example is ~100-300 prompt tokens) for little gain (bench/quality.py).
 DEFAULT_K = 3
 # ~1,500 characters of examples ≈ 600-1,200 tokens (Chinese ~1 token a character with
 # Qwen's tokenizer, English ~4 characters a token): leaves the default 4,096-token context

@@ -30,13 +30,15 @@ from radval_desktop.ui.errors import report_errors
 SHOWN_KEYS = (
     "model.path", "model.n_gpu_layers", "model.n_threads", "model.n_ctx",
     "sampling.temperature", "sampling.top_k", "sampling.top_p", "sampling.repeat_penalty",
-    "sampling.max_tokens", "sampling.seed", "history.enabled", "history.retention_days",
+    "sampling.max_tokens", "sampling.seed", "drafting.examples", "drafting.examples_chars",
+    "safety.enabled", "history.enabled", "history.retention_days",
 )
 # Spin box ranges: wide enough for any real model, narrow enough to catch a typo.
 _INT_RANGES = {
     "model.n_gpu_layers": (-1, 1000), "model.n_threads": (0, 256), "model.n_ctx": (512, 131_072),
     "sampling.top_k": (0, 1000), "sampling.max_tokens": (1, 8192), "sampling.seed": (0, 2**31 - 1),
-    "history.retention_days": (0, 36_500),
+    "history.retention_days": (0, 36_500), "drafting.examples": (0, 10),
+    "drafting.examples_chars": (200, 20_000),
 }
 _FLOAT_RANGES = {"sampling.temperature": (0.0, 2.0), "sampling.top_p": (0.0, 1.0),
                  "sampling.repeat_penalty": (0.5, 2.0)}

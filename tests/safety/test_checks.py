@@ -92,3 +92,24 @@ def test_unsupported_diagnosis_is_flagged_only_without_support() -> None:
 def test_empty_texts_give_no_flags() -> None:
     assert run_checks("", "左肺上叶炎性病变") == []
     assert run_checks(ZH_FINDINGS, "  ") == []
+
+
+def test_old_or_stable_findings_are_not_possibly_missed_but_new_ones_are() -> None:
+    findings = ("Scattered calcified granulomas. Old healed right rib fractures. "
+                "New small right pneumothorax.")
+    missed = [f.key for f in run_checks(findings, "No acute cardiopulmonary disease.")
+              if f.kind == MISSED]
+    assert missed == ["possibly_missed:pneumothorax"]
+    zh = [f.key for f in run_checks("左侧第5肋陈旧性骨折。右肺上叶结节。", "右肺上叶结节。")
+          if f.kind == MISSED]
+    assert zh == []
+    assert [f.key for f in run_checks("左侧第5肋骨折。", "未见异常。") if f.kind == MISSED] == [
+        "possibly_missed:fracture"]
+
+
+def test_a_named_tumour_carries_the_mass_and_its_edema() -> None:
+    findings = "Enhancing right frontal mass with surrounding vasogenic edema."
+    assert [f for f in run_checks(findings, "Meningioma.") if f.kind == MISSED] == []
+    assert {f.key for f in run_checks(findings, "Sinusitis.") if f.kind == MISSED} == {
+        "possibly_missed:mass", "possibly_missed:edema"}
+    assert [f for f in run_checks("右额叶占位。", "右额叶脑膜瘤。") if f.kind == MISSED] == []

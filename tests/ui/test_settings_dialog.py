@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QLabel, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QSpinBox
 from pytestqt.qtbot import QtBot
 
 from radval_desktop import paths
@@ -50,3 +50,17 @@ def test_a_model_file_that_is_not_gguf_is_refused(qtbot: QtBot, tmp_path: Path) 
     assert not dialog.apply()
     assert "not a GGUF model" in dialog.message_text()
     assert load_settings()["model.path"] == ""
+
+
+def test_examples_and_safety_checks_can_be_set_in_the_dialog(qtbot: QtBot) -> None:
+    dialog = _dialog(qtbot)
+    examples = dialog.findChild(QSpinBox, "settings.drafting.examples")
+    safety = dialog.findChild(QCheckBox, "settings.safety.enabled")
+    assert examples.value() == 0  # off until the user turns it on (SPEC §3)
+    assert safety.isChecked()
+    examples.setValue(3)
+    safety.setChecked(False)
+    assert dialog.apply()
+    saved = load_settings()
+    assert saved["drafting.examples"] == 3
+    assert saved["safety.enabled"] is False
