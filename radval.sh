@@ -39,6 +39,10 @@ case "$mode" in
       (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
         || echo "   chromium could not be installed; the report render test will skip"
     fi
+    # llama.cpp's converter of the installed llama-cpp-python (its sdist, from pip's cache
+    # after the first time): the training tests export GGUFs with it.
+    echo "== llama.cpp converter"
+    RADVAL_CACHE=.cache/test-models .venv/bin/python -m training fetch-converter
     echo "== ruff";          .venv/bin/ruff check .
     echo "== import-linter"; .venv/bin/lint-imports
     echo "== mypy";          .venv/bin/mypy

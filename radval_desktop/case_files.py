@@ -78,26 +78,57 @@ def _raw_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     except OSError as err:
         raise InputError(f"The case file {path} cannot be read: {err.strerror}.") from err
     if suffix in (".jsonl", ".ndjson"):
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as err:
-                yield number, {"__error__": f"not valid JSON ({err.msg})"}
-                continue
-            yield number, obj if isinstance(obj, dict) else {"__error__": "not a JSON object"}
+        yield from _jsonl_rows(text)
     elif suffix in (".csv", ".tsv", ".txt"):
-        delimiter = "\t" if suffix == ".tsv" else ","
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-        for record in reader:
-            # line_num is the physical line where the record ended: right for the user.
-            if None in record:
-                yield reader.line_num, {"__error__": "more cells than the header has columns"}
-                continue
-            yield reader.line_num, dict(record)
+        yield from _csv_rows(text, "\t" if suffix == ".tsv" else ",")
     else:
         raise InputError(f"{path.name}: use a .csv, .tsv, .xlsx or .jsonl case file.")
+
+
+def _jsonl_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    # JSON Lines ends a record at "\n" only: str.splitlines() would also cut at U+2028,
+    # U+0085 and other characters json.dumps(ensure_ascii=False) leaves inside strings.
+    for number, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as err:
+            yield number, {"__error__": f"not valid JSON ({err.msg})"}
+            continue
+        if not isinstance(obj, dict):
+            yield number, {"__error__": "not a JSON object"}
+        elif not _encodable(obj):
+            # "\ud800" is valid JSON but no text: SQLite could not store it.
+            yield number, {"__error__": "a \\u escape that is no character (lone surrogate)"}
+        else:
+            yield number, obj
+
+
+def _encodable(obj: dict[str, Any]) -> bool:
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            # A cell past csv's field limit (128 KiB): this record only, the next one reads.
+            yield reader.reader.line_num, {"__error__": f"not readable as CSV ({err})"}
+            continue
+        # line_num is the physical line where the record ended: right for the user.
+        if None in record:
+            yield reader.line_num, {"__error__": "more cells than the header has columns"}
+            continue
+        yield reader.line_num, dict(record)
 
 
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -27,6 +27,10 @@ EXIT_NO_DRAFT = 3  # the guards rejected every attempt: nothing usable to print
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="radval", description=__doc__)
     parser.add_argument("--version", action="version", version=f"radval {__version__}")
+    # Issue 10: what IT runs after installing; needs no display.
+    parser.add_argument("--self-test", action="store_true",
+                        help="load the model, draft one fixed impression, check the database "
+                        "and fonts; print a verdict; exit 0 when all pass")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("app", help="open the drafting window (the default)")
 
@@ -76,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
                           help="the internal institution (default: the study's setting, else the "
                           "first in the data)")
     _study_parsers(sub)
+    _models_parsers(sub)
     return parser
 
 
@@ -112,6 +117,23 @@ def _study_parsers(sub: argparse._SubParsersAction) -> None:
     p_merge = scores.add_parser("merge", help="scorers' databases into one (idempotent)")
     p_merge.add_argument("dbs", nargs="+", help="the scorers' SQLite files")
     p_merge.add_argument("-o", "--out", required=True, help="the merged study database")
+
+
+def _models_parsers(sub: argparse._SubParsersAction) -> None:
+    # Issue 11: the models folder(s), the hospital's mirror, per-institution adapters.
+    p_models = sub.add_parser("models", help="list the models and adapters; choose one")
+    p_models.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    actions = p_models.add_subparsers(dest="action")
+    actions.add_parser("list", help="every GGUF found, and the files refused (the default)")
+    p_use = actions.add_parser("use", help="draft with this model from now on (remembered)")
+    p_use.add_argument("model", help="path, file name or model name from `radval models`")
+    p_use.add_argument("--adapter", help="LoRA adapter to apply too; 'none' for none")
+    p_adapter = actions.add_parser("adapter", help="apply this LoRA adapter to the model")
+    p_adapter.add_argument("adapter", help="path, file name or name; 'none' removes it")
+    p_download = actions.add_parser("download", help="fetch a model from IT's mirror "
+                                    "(only when IT configured hub.endpoint)")
+    p_download.add_argument("repo", help="owner/repo, or owner/repo/file.gguf")
+    p_download.add_argument("file", nargs="?", help="file in the repo (e.g. model-q4_k_m.gguf)")
 
 
 def _read_findings(file: str) -> str:
@@ -218,10 +240,25 @@ def _cmd_model_info(args: argparse.Namespace) -> int:
         ("load time", f"{info.load_seconds:.2f} s"),
         ("sha256", info.sha256),
     ]
+    if info.adapter:  # issue 11: an institution's LoRA adapter on top of the model
+        rows.append(("adapter", f"{info.adapter.path} (sha256 {info.adapter.sha256[:12]}…)"))
+    rows += _card_rows(info.path, info.sha256)
     for key, value in rows:
         print(f"{key:>14}: {value}")
     engine.close()
     return 0
+
+
+def _card_rows(model: Path, sha256: str) -> list[tuple[str, str]]:
+    # Issue 7: a fine-tuned model's card (training's export writes it beside the GGUF).
+    from radval_desktop.engine.model_card import card_path, find_card
+
+    lookup = find_card(model, sha256)
+    if lookup.card is not None:
+        return lookup.card.facts()
+    if lookup.problem:
+        return [("model card", f"ignored: {lookup.problem}")]
+    return [("model card", f"none ({card_path(model).name} not found)")]
 
 
 def _mapping(pairs: Sequence[str]) -> dict[str, str]:
@@ -320,6 +357,50 @@ def _cmd_study(args: argparse.Namespace) -> int:
     return 0
 
 
+def _download_progress(done: int, total: int | None) -> None:
+    shown = f"{done / 1e6:,.1f} / {total / 1e6:,.1f} MB" if total else f"{done / 1e6:,.1f} MB"
+    percent = f" {100 * done // total:3d}%" if total else ""
+    print(f"\rdownloading {shown}{percent}", end="", file=sys.stderr, flush=True)
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    import json
+
+    from radval_desktop.config import save_user_settings
+    from radval_desktop.engine import catalog as cat
+
+    settings = load_settings()
+    if args.action == "download":
+        from radval_desktop.engine.hub_mirror import download_model, split_spec
+
+        repo, file = (args.repo, args.file) if args.file else split_spec(args.repo)
+        path = download_model(settings.hub(), repo, file, settings.catalog().folders[0],
+                              settings["model.allowed_sha256"], _download_progress)
+        print(file=sys.stderr)
+        print(f"downloaded and approved: {path}")
+        return 0
+    catalog = cat.scan_models(settings.catalog())
+    if args.action in ("use", "adapter"):
+        if args.action == "use":
+            model, adapter = cat.choose(catalog, args.model, args.adapter)
+        else:
+            current = settings["model.path"] or next(
+                (str(e.path) for e in catalog.models if e.source == cat.SOURCE_DEFAULT), "")
+            model, adapter = cat.choose(catalog, current, args.adapter)
+        save_user_settings(settings, cat.choice_settings(model, adapter))
+        with_adapter = f" with the adapter {adapter.path.name}" if adapter else ""
+        print(f"RadVal now drafts with {model.name} ({model.path}){with_adapter}.")
+        return 0
+    for path, digest in cat.hash_missing(catalog):
+        catalog = catalog.with_sha256(path, digest)
+    active = [Path(p) for p in (settings["model.path"], settings["model.adapter"]) if p]
+    if not settings["model.path"]:
+        active += [e.path for e in catalog.models if e.source == cat.SOURCE_DEFAULT]
+    print(json.dumps(cat.catalog_json(catalog), indent=1, ensure_ascii=False) if args.json
+          else cat.format_table(catalog, active))
+    return 0
+
+
 def _cmd_scores(args: argparse.Namespace) -> int:
     if args.action == "export":
         from radval_desktop.store.reader_study import open_study
@@ -344,13 +425,17 @@ def _cmd_scores(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="radval: %(message)s")
+    if args.self_test:
+        from radval_desktop.self_test import main as self_test_main
+
+        return self_test_main()
     if args.command in (None, "app"):
         from radval_desktop.ui.app import main as app_main
 
         return app_main([])
     commands = {"draft": _cmd_draft, "model-info": _cmd_model_info, "batch": _cmd_batch,
                 "report": _cmd_report, "study": _cmd_study, "scores": _cmd_scores,
-                "examples": _cmd_examples}
+                "examples": _cmd_examples, "models": _cmd_models}
     try:
         return commands[args.command](args)
     except RadvalError as err:

@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from radval_desktop import paths
+from radval_desktop.engine.allowlist import is_valid_digest
+from radval_desktop.engine.catalog import CatalogSettings
+from radval_desktop.engine.hub_mirror import HubSettings
 from radval_desktop.engine.llama_engine import EngineSettings
 from radval_desktop.engine.sampling import Sampling
 from radval_desktop.errors import ConfigError
@@ -30,20 +33,36 @@ class Option:
 OPTIONS: dict[str, Option] = {
     "model.path": Option(str, "", "GGUF file to draft with; empty = the embedded default model"),
     "model.sha256": Option(str, "", "IT's pin: the model file must have this sha256"),
+    # A list, not one pin: IT approves the default and the hospital's fine-tuned models.
+    "model.allowed_sha256": Option(tuple, (), "IT's allowlist of model sha256 values; "
+                                   "a model not on it is refused; empty = no allowlist"),
     "model.n_gpu_layers": Option(int, EngineSettings.n_gpu_layers, "-1 = all layers on the GPU"),
     "model.n_threads": Option(int, EngineSettings.n_threads, "0 = all cores but one (max 8)"),
     "model.n_ctx": Option(int, EngineSettings.n_ctx, "context size in tokens"),
+    # Issue 11: one base model serves several institutions' styles through LoRA adapters.
+    "model.adapter": Option(str, "", "GGUF LoRA adapter applied on top of the model (one per "
+                            "institution, exported by training/); empty = none"),
+    "models.folders": Option(tuple, (), "folders listed in the Models view; empty = the "
+                             "models folder in RadVal's data folder"),
+    # Issue 11: only IT opens the network, by naming its mirror; empty = nothing is fetched.
+    "hub.endpoint": Option(str, "", "the hospital's Hugging Face mirror URL, read from IT's "
+                           "system file only; empty = no downloads and no network"),
+    "hub.cache": Option(str, "", "a pre-seeded Hugging Face cache folder IT copies to each "
+                        "workstation; its GGUF files are listed and used offline"),
+    "hub.files": Option(tuple, (), "files IT offers for download: owner/repo/file.gguf"),
+    "hub.revision": Option(str, "main", "branch, tag or commit of the mirror's repos"),
     "sampling.temperature": Option(float, Sampling.temperature, "0 = greedy, same draft each time"),
     "sampling.top_k": Option(int, Sampling.top_k, "paper §3.4"),
     "sampling.top_p": Option(float, Sampling.top_p, "paper §3.4"),
     "sampling.repeat_penalty": Option(float, Sampling.repeat_penalty, "> 1 discourages loops"),
     "sampling.max_tokens": Option(int, Sampling.max_tokens, "paper §3.4: max new tokens"),
     "sampling.seed": Option(int, Sampling.seed, "seed for non-greedy sampling"),
-    "drafting.template": Option(str, "", "prompt template id; empty = the file's default"),
+    "drafting.template": Option(str, "", "prompt template id; empty = the model card's "
+                                "(a fine-tuned model's training prompt), else the file's default"),
     "drafting.language": Option(str, "auto", "auto, en or zh"),
     # SPEC §3: examples go into the prompt "when the user turns it on"; off until then.
     # Off until the user turns it on (SPEC §3). Turned on, k=3 raised R-L 0.034->0.073
-    # (medpix, 15 cases) and 0.095->0.230 (openi, 8) in bench/retrieval_quality.py.
+    # (medpix, 15 cases) and 0.095->0.230 (openi, 8) in bench/quality.py.
     "drafting.examples": Option(int, 0, "retrieved examples per prompt; 0 = off"),
     "drafting.examples_chars": Option(int, 1500, "most characters of examples per prompt "
                                       "(~600-1,200 tokens, room left in a 4,096 context)"),
@@ -70,7 +89,33 @@ class Settings:
             n_gpu_layers=self["model.n_gpu_layers"],
             n_threads=self["model.n_threads"],
             expected_sha256=self["model.sha256"] or None,
+            allowed_sha256=self["model.allowed_sha256"],
+            adapter_path=self["model.adapter"] or None,
         )
+
+    def catalog(self) -> CatalogSettings:
+        """What the Models view and `radval models` scan (issue 11)."""
+        configured = self["model.path"]
+        return CatalogSettings(
+            folders=tuple(Path(f).expanduser() for f in self["models.folders"])
+            or (paths.models_dir(),),
+            n_ctx=self["model.n_ctx"],
+            n_gpu_layers=self["model.n_gpu_layers"],
+            allowed_sha256=self["model.allowed_sha256"],
+            configured_model=Path(configured).expanduser() if configured else None,
+            configured_source="set by IT" if "model.path" in self.locked else "settings",
+            hub_cache=Path(self["hub.cache"]).expanduser() if self["hub.cache"] else None,
+            hub_online=self.hub().downloads_enabled,
+        )
+
+    def hub(self) -> HubSettings:
+        """IT's mirror: an endpoint in the user's own file is ignored (it would let anyone
+        point the workstation at any server); the cache folder may come from either."""
+        cache = self["hub.cache"]
+        endpoint = self["hub.endpoint"] if "hub.endpoint" in self.locked else ""
+        return HubSettings(endpoint=endpoint,
+                           cache=Path(cache).expanduser() if cache else None,
+                           files=self["hub.files"], revision=self["hub.revision"] or "main")
 
     def sampling(self) -> Sampling:
         return Sampling(
@@ -108,6 +153,16 @@ def _coerce(key: str, value: Any, source: Path, warnings: list[str]) -> tuple[bo
         return False, None
     if option.type is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
+    if option.type is tuple:  # TOML arrays of strings (the allowlist)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            warnings.append(f"{source}: '{key}' should be a list of strings, not {value!r}; "
+                            "default used.")
+            return False, None
+        digests = key == "model.allowed_sha256"
+        bad = [v for v in value if digests and not is_valid_digest(v)]
+        if bad:  # kept: they match no file, so a typo refuses models rather than allowing them
+            warnings.append(f"{source}: {bad} in '{key}' are not sha256 values (64 hex digits).")
+        return True, tuple(value)
     if not isinstance(value, option.type) or (option.type is int and isinstance(value, bool)):
         warnings.append(
             f"{source}: '{key}' should be {option.type.__name__}, not {value!r}; default used."
@@ -140,6 +195,8 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from radval_desktop.engine.guards import find_loop, judge, strip_echo
 from radval_desktop.engine.llama_engine import LlamaEngine
+from radval_desktop.engine.model_card import read_card
 from radval_desktop.engine.sampling import Sampling, retry_sampling
 from radval_desktop.errors import InputError
 from radval_desktop.findings import clean_findings, detect_language
@@ -115,8 +116,15 @@ def prepare(engine: LlamaEngine, request: DraftRequest) -> tuple[Case, RenderedP
     language = request.language if request.language in ("en", "zh") else detect_language(findings)
     case = Case(findings, normalize_body_system(request.body_system),
                 normalize_modality(request.modality), language)
-    prompt = build_prompt(case, request.template_id, request.examples)
     assert engine.info is not None
+    template_id, templates = request.template_id, None
+    if not template_id:
+        # A fine-tuned model is prompted as it was trained: its card's template (and the
+        # template file training used), unless the user or IT chose a template.
+        card = read_card(engine.path, engine.info.sha256)
+        if card is not None:
+            template_id, templates = card.template_id, card.templates()
+    prompt = build_prompt(case, template_id, request.examples, templates)
     bos, eos = engine.special_tokens()
     rendered = render_prompt(prompt, engine.info.chat_template, bos, eos)
     return case, rendered, prompt.template_version + "|" + prompt.template_id

@@ -34,6 +34,13 @@ def clean_findings(text: str) -> str:
             f"The pasted text contains {control} control or unassigned characters and does not "
             "look like report text (a binary file?). Paste the FINDINGS as plain text."
         )
+    broken = sum(1 for ch in text if "\ud800" <= ch <= "\udfff")
+    if broken:
+        # Half of a UTF-16 pair is no character: llama.cpp and SQLite cannot take it as text.
+        raise InputError(
+            f"The pasted text contains {broken} broken characters (unpaired surrogates); paste "
+            "the FINDINGS again from the report as plain text."
+        )
     if not any(ch.isalnum() for ch in text):
         raise InputError("The findings contain no words: paste the FINDINGS section of the report.")
     return text.strip()

@@ -200,7 +200,30 @@ def render_plain(prompt: Prompt) -> str:
     return f"{prompt.system}\n\n{prompt.user}\n{label}{sep}"
 
 
-_jinja = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+# A chat template's arithmetic may not build more than this (characters, list items, bits):
+# Qwen's and Llama's templates stay far below; "{{ 'a' * 10**10 }}" in a GGUF would
+# allocate 10 GB before the first token and "{{ 2 ** (10**9) }}" compute for hours.
+_MAX_TEMPLATE_SIZE = 1_000_000
+
+
+class _ChatTemplateSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, refusing repetition and powers too big for a prompt."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if (isinstance(seq, str | list | tuple) and isinstance(times, int)
+                        and len(seq) * times > _MAX_TEMPLATE_SIZE):
+                    raise SecurityError("repetition too large for a prompt")
+        elif (isinstance(left, int) and isinstance(right, int)
+              and abs(left).bit_length() * abs(right) > _MAX_TEMPLATE_SIZE):
+            raise SecurityError("power too large for a prompt")
+        return super().call_binop(context, operator, left, right)
+
+
+_jinja = _ChatTemplateSandbox(trim_blocks=True, lstrip_blocks=True)
 
 
 @lru_cache(maxsize=8)
@@ -238,10 +261,13 @@ def render_prompt(
         )
     except SecurityError as err:
         raise ModelFileError(
-            "The model's chat template tries to leave its sandbox and was refused; "
-            "ask IT for a trustworthy model file."
+            "The model's chat template tries to leave its sandbox (or to build a text far "
+            "larger than a prompt) and was refused; ask IT for a trustworthy model file."
         ) from err
-    except TemplateError as err:
+    except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError,
+            RecursionError, MemoryError) as err:
+        # The template is the GGUF's, not ours: one that fails in Python ({{ 1/0 }}, a range
+        # the sandbox refuses, endless recursion) is a bad model file, not a RadVal bug.
         return RenderedPrompt(
             render_plain(prompt), False, f"the model's chat template failed ({err}); plain layout"
         )

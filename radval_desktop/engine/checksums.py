@@ -5,17 +5,25 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from pathlib import Path
+from typing import Any
 
 from radval_desktop import paths
 
 _CHUNK = 4 * 1024 * 1024
 
 
-def sha256_file(path: Path) -> str:
+class HashCancelled(Exception):
+    """Hashing was stopped through its ``cancel`` Event (the window closed, the scan restarted)."""
+
+
+def sha256_file(path: Path, cancel: threading.Event | None = None) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
+            if cancel is not None and cancel.is_set():
+                raise HashCancelled(str(path))
             digest.update(chunk)
     return digest.hexdigest()
 
@@ -24,26 +32,56 @@ def _cache_file() -> Path:
     return paths.data_dir() / "sha256-cache.json"
 
 
-def cached_sha256(path: Path) -> str:
-    """Hashing a 4 GB model takes seconds: reuse the digest while size and mtime are unchanged."""
+def _read_cache() -> dict[str, Any]:
+    try:
+        cache = json.loads(_cache_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return cache if isinstance(cache, dict) else {}
+
+
+def known_sha256(path: Path) -> str | None:
+    """The remembered digest when size and mtime are unchanged, else None; never hashes."""
+    path = path.resolve()
+    stat = path.stat()
+    entry = _read_cache().get(str(path))
+    if isinstance(entry, dict) and entry.get("stamp") == [stat.st_size, stat.st_mtime_ns]:
+        return str(entry["sha256"])
+    return None
+
+
+def cached_sha256(path: Path, cancel: threading.Event | None = None) -> str:
+    """Hashing a 4 GB model takes seconds: reuse the digest while size and mtime are unchanged.
+
+    ``cancel`` set from another thread stops the hashing (HashCancelled) between chunks.
+    """
     path = path.resolve()
     stat = path.stat()
     key = str(path)
     stamp = [stat.st_size, stat.st_mtime_ns]
-    cache_path = _cache_file()
-    try:
-        cache = json.loads(cache_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        cache = {}
-    entry = cache.get(key)
+    entry = _read_cache().get(key)
     if isinstance(entry, dict) and entry.get("stamp") == stamp:
         return str(entry["sha256"])
-    digest = sha256_file(path)
+    digest = sha256_file(path, cancel)
+    _store(key, stamp, digest)
+    return digest
+
+
+def remember_sha256(path: Path, digest: str) -> None:
+    """Record a digest computed elsewhere (a verified download) so it is not hashed again."""
+    path = path.resolve()
+    stat = path.stat()
+    _store(str(path), [stat.st_size, stat.st_mtime_ns], digest)
+
+
+def _store(key: str, stamp: list[int], digest: str) -> None:
+    cache_path = _cache_file()
+    cache = _read_cache()  # another thread or process may have added digests meanwhile
     cache[key] = {"stamp": stamp, "sha256": digest}
-    tmp = cache_path.with_suffix(".tmp")
+    # One temporary file per thread: the model scan and the inference thread may both write.
+    tmp = cache_path.with_name(f".{cache_path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         tmp.write_text(json.dumps(cache, indent=1), encoding="utf-8")
         os.replace(tmp, cache_path)
     except OSError:
-        pass  # a read-only data dir only costs a re-hash next time
-    return digest
+        tmp.unlink(missing_ok=True)  # a read-only data dir only costs a re-hash next time

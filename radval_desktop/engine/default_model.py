@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,8 +69,28 @@ def _part_path(part: Part) -> Path:
     return path
 
 
+def bundled_model_file(model: DefaultModel = DEFAULT) -> Path | None:
+    """The assembled GGUF shipped inside the installed (PyInstaller) app, if this is one."""
+    base = getattr(sys, "_MEIPASS", None)  # set by PyInstaller's bootloader
+    if not base:
+        return None
+    path = Path(base) / "models" / model.filename
+    return path if path.is_file() else None
+
+
 def default_model_path(model: DefaultModel = DEFAULT) -> Path:
-    """Return the verified GGUF of the default model, assembling it once if needed."""
+    """Return the verified GGUF of the default model, assembling it once if needed.
+
+    The installer ships the assembled file (no pip packages in a frozen app): used first.
+    """
+    bundled = bundled_model_file(model)
+    if bundled is not None:
+        if bundled.stat().st_size != model.size or cached_sha256(bundled) != model.sha256:
+            raise ModelFileError(
+                f"The default model file {bundled} does not match its checksum; it was changed "
+                "or damaged. Reinstall RadVal."
+            )
+        return bundled
     sources = [_part_path(part) for part in model.parts]
     if len(sources) == 1:
         target = sources[0]

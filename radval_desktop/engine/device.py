@@ -11,14 +11,20 @@ class DeviceChoice:
     n_gpu_layers: int  # passed to llama.cpp; -1 = all layers
     kind: str  # "GPU" or "CPU"
     reason: str
+    build: str = ""  # which llama.cpp build runs (backends.LlamaBuild.label), set once loaded
 
     def describe(self) -> str:
-        return f"{self.kind}: {self.reason}"
+        # The build first: the status bar cuts the end of a long reason off.
+        build = f"llama.cpp {self.build}; " if self.build else ""
+        return f"{self.kind}: {build}{self.reason}"
 
 
 def _supports_gpu_offload() -> bool:
     import llama_cpp
 
+    from radval_desktop.engine.backends import load_backends
+
+    load_backends()  # a CUDA module of the installer's build is found only once loaded
     return bool(llama_cpp.llama_supports_gpu_offload())
 
 

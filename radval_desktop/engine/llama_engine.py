@@ -6,10 +6,13 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from radval_desktop.engine.adapters import AdapterInfo, attach_adapter, inspect_adapter
+from radval_desktop.engine.allowlist import check_allowed
+from radval_desktop.engine.backends import llama_build, load_backends
 from radval_desktop.engine.checksums import cached_sha256
 from radval_desktop.engine.device import DeviceChoice, choose_device
 from radval_desktop.engine.gguf_file import GGUFInfo, read_gguf
@@ -25,6 +28,9 @@ class EngineSettings:
     n_gpu_layers: int = -1  # -1 = all layers when CUDA is there
     n_threads: int = 0  # 0 = all cores but one (at most 8): see _default_threads
     expected_sha256: str | None = None  # IT's pin: a different file is refused
+    allowed_sha256: tuple[str, ...] = ()  # IT's allowlist; empty = any model
+    adapter_path: str | None = None  # issue 11: a GGUF LoRA adapter (one per institution)
+    adapter_scale: float = 1.0  # llama.cpp's LoRA scale; 1 = as trained
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ class ModelInfo:
     device: DeviceChoice
     load_seconds: float
     threads: int = 0
+    adapter: AdapterInfo | None = None  # the LoRA adapter applied, recorded with each draft
 
 
 @dataclass
@@ -89,13 +96,20 @@ class LlamaEngine:
                 f"The model file {self.path.name} is not the approved one: its sha256 is "
                 f"{digest[:12]}…, the configured one is {expected[:12]}…."
             )
+        check_allowed(self.path.name, digest, self.settings.allowed_sha256)
         return gguf, digest
 
     def load(self) -> ModelInfo:
         from llama_cpp import Llama
 
         gguf, digest = self.inspect()
+        adapter_path = Path(self.settings.adapter_path) if self.settings.adapter_path else None
+        adapter_digest = ""
+        if adapter_path is not None:
+            _, adapter_digest = inspect_adapter(adapter_path, gguf, self.settings.allowed_sha256)
+        load_backends()
         device = choose_device(self.settings.n_gpu_layers, gguf.block_count)
+        device = replace(device, build=llama_build().label())
         n_ctx = self.settings.n_ctx
         if gguf.context_length:
             n_ctx = min(n_ctx, gguf.context_length)
@@ -115,6 +129,15 @@ class LlamaEngine:
                 f"llama.cpp could not load {self.path.name} ({err}). The file may be made for a "
                 "newer llama.cpp or be damaged."
             ) from err
+        adapter = None
+        if adapter_path is not None:
+            try:
+                seconds = attach_adapter(self._llm, adapter_path, self.settings.adapter_scale)
+            except ModelLoadError:
+                self.close()
+                raise
+            adapter = AdapterInfo(adapter_path, adapter_path.stem, adapter_digest,
+                                  self.settings.adapter_scale, seconds)
         self._owner = threading.get_ident()
         self.info = ModelInfo(
             path=self.path,
@@ -130,6 +153,7 @@ class LlamaEngine:
             device=device,
             load_seconds=time.perf_counter() - start,
             threads=threads,
+            adapter=adapter,
         )
         return self.info
 

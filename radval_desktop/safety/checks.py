@@ -21,6 +21,9 @@ TITLES = {LATERALITY: "Side", NEGATION: "Negation", MISSED: "Possibly missed",
 _CLAUSE_END = re.compile(r"[。；;！？!?\n，]|\.(?=\s|$)|•")
 # How far after a side word its anatomy or finding may start (右侧胸腔 / right-sided pleural).
 _SIDE_REACH = {"zh": 4, "en": 24}
+# A clause longer than this is not report prose (the longest sentences of a CT report run to
+# ~300 characters); longer runs are checked in pieces of this size.
+_MAX_CLAUSE = 600
 
 
 @dataclass(frozen=True)
@@ -57,10 +60,25 @@ class SideMention:
 def _clauses(text: str) -> list[tuple[int, int]]:
     bounds, start = [], 0
     for match in _CLAUSE_END.finditer(text):
-        bounds.append((start, match.start()))
+        bounds.extend(_pieces(text, start, match.start()))
         start = match.end()
-    bounds.append((start, len(text)))
+    bounds.extend(_pieces(text, start, len(text)))
     return [(a, b) for a, b in bounds if b > a]
+
+
+def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A clause, cut (at a space where there is one) into pieces of at most _MAX_CLAUSE.
+
+    Every mention looks through its whole clause: a pasted text with no punctuation would
+    make that quadratic (a minute for 100,000 characters, on the GUI thread)."""
+    pieces = []
+    while end - start > _MAX_CLAUSE:
+        cut = text.rfind(" ", start + _MAX_CLAUSE // 2, start + _MAX_CLAUSE)
+        cut = cut if cut > start else start + _MAX_CLAUSE
+        pieces.append((start, cut))
+        start = cut
+    pieces.append((start, end))
+    return pieces
 
 
 def _negated(text: str, start: int, end: int, clause: tuple[int, int], lex: Lexicon) -> bool:
@@ -129,20 +147,25 @@ _SIDE_WORDS = {"left": "left", "right": "right", "both": "both sides"}
 
 def check_laterality(findings: str, impression: str, lex: Lexicon) -> list[Flag]:
     described = [m for m in side_mentions(findings, lex, with_finding=True) if not m.negated]
+    # What the findings say about each place the impression names, worked out once per place:
+    # per side mention it would be quadratic in a long pasted text.
+    places: dict[str, tuple[set[str], tuple[Span, ...]]] = {}
     flags = []
     for said in side_mentions(impression, lex):
         if said.negated:
             continue
-        same = [m for m in described if _same_place(m.anchor, said.anchor)]
-        sides = {m.side for m in same}
-        if not same or _sides_agree(said.side, sides):
+        if said.anchor not in places:
+            same = [m for m in described if _same_place(m.anchor, said.anchor)]
+            places[said.anchor] = ({m.side for m in same}, tuple(m.span for m in same))
+        sides, spans = places[said.anchor]
+        if not spans or _sides_agree(said.side, sides):
             continue
         where = " and ".join(sorted(_SIDE_WORDS[s] for s in sides))
         flags.append(Flag(
             LATERALITY, f"{LATERALITY}:{said.anchor}:{said.side}",
             f"The impression says {impression[said.span.start:said.span.end]!r}; the findings "
             f"describe this on the {where}.",
-            tuple(m.span for m in same), (said.span,)))
+            spans, (said.span,)))
     return flags
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -103,6 +104,37 @@ def _create_private(path: Path) -> None:
     os.chmod(path, FILE_MODE)
 
 
+def _is_busy(err: sqlite3.Error) -> bool:
+    return (getattr(err, "sqlite_errorcode", None) or 0) & 0xFF in (_BUSY, _LOCKED)
+
+
+def _prepare(db: Database, busy_timeout: float) -> None:
+    """WAL and migrations, safe when several RadVal processes open one new file at once.
+
+    Two windows started together both saw the tables missing and one got "database is
+    locked" at once (SQLite returns BUSY without waiting when a stale reader wants to
+    write): the write lock is now taken before the check, and a BUSY start is retried.
+    """
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            # WAL: readers (the history list) never block the writer saving a draft.
+            db.enable_wal()
+            if migrations.pending(db):
+                db.execute("BEGIN IMMEDIATE")  # waits (busy timeout) for the write lock
+                try:
+                    migrations.apply(db)  # each migration a savepoint inside this transaction
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.conn.rollback()
+                    raise
+            return
+        except sqlite3.OperationalError as err:
+            if not _is_busy(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def open_database(path: Path | None = None, busy_timeout: float = BUSY_TIMEOUT_SECONDS
                   ) -> Database:
     """Open (creating owner-only if needed) and migrate the database; StoreError if it cannot."""
@@ -119,9 +151,7 @@ def open_database(path: Path | None = None, busy_timeout: float = BUSY_TIMEOUT_S
             # Plugins are off: a third-party sqlite-utils plugin must not see patient data.
             db = Database(conn, execute_plugins=False)
             db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            # WAL: readers (the history list) never block the writer saving a draft.
-            db.enable_wal()
-            migrations.apply(db)
+            _prepare(db, busy_timeout)
         except BaseException:
             conn.close()
             raise

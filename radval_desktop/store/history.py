@@ -50,6 +50,8 @@ class NewDraft:
     first_token_seconds: float | None
     total_seconds: float
     tokens_per_second: float
+    adapter_name: str = ""  # the institution's LoRA adapter applied, "" = none (issue 11)
+    adapter_sha256: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def _record(row: dict[str, Any]) -> DraftRecord:
     values["ok"] = bool(values["ok"])
     for name in ("findings", "final_text", "raw_output", "message", "body_system", "modality",
                  "language", "template_id", "template_version", "model_name", "model_sha256",
-                 "sampling_json"):
+                 "sampling_json", "adapter_name", "adapter_sha256"):
         values[name] = values[name] or ""
     return DraftRecord(**values)
 

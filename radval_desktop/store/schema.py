@@ -139,3 +139,12 @@ def m004_examples_and_flags(db: Database) -> None:
         pk="id", not_null={"draft_uuid", "kind", "key", "dismissed_at"},
     )
     db.table("flag_dismissals").create_index(["draft_uuid"])
+
+
+@migrations()
+def m005_draft_adapter(db: Database) -> None:
+    # Issue 11: one base model serves several institutions through LoRA adapters, so the
+    # model's sha256 alone no longer says what wrote a draft: keep the adapter's name and
+    # sha256 too ("" = no adapter; NULL = drafted before adapters existed).
+    db.table("drafts").add_column("adapter_name", str)
+    db.table("drafts").add_column("adapter_sha256", str)

@@ -10,8 +10,9 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QSizePolicy, QTabWidget, QWidget
 
 from radval_desktop import paths
-from radval_desktop.config import Settings, load_settings
+from radval_desktop.config import Settings, load_settings, save_user_settings
 from radval_desktop.drafting import DraftRequest, DraftResult
+from radval_desktop.engine.adapters import AdapterInfo
 from radval_desktop.engine.llama_engine import ModelInfo
 from radval_desktop.safety.checks import Flag
 from radval_desktop.safety.retrieval import ExampleCorpus, Pair
@@ -19,18 +20,21 @@ from radval_desktop.store.history import DraftRecord, History, NewDraft
 from radval_desktop.ui.draft_panel import DraftPanel
 from radval_desktop.ui.errors import report_errors
 from radval_desktop.ui.history_panel import HistoryPanel
+from radval_desktop.ui.models_panel import ModelsPanel
 from radval_desktop.ui.results_panel import ResultsPanel
 from radval_desktop.ui.scoring_panel import ScoringPanel
 from radval_desktop.ui.settings_dialog import SettingsDialog
 from radval_desktop.workers.inference import InferenceService
+from radval_desktop.workers.model_scan import ModelScanService
 
 _MODEL_KEYS = ("model.path", "model.sha256", "model.n_gpu_layers", "model.n_threads",
-               "model.n_ctx")
+               "model.n_ctx", "model.adapter", "model.allowed_sha256")
 _HISTORY_KEYS = ("history.enabled", "history.retention_days")
 _EXAMPLE_KEYS = ("drafting.examples", "drafting.examples_chars")
 
 
-def new_draft(request: DraftRequest, result: DraftResult, model_name: str) -> NewDraft:
+def new_draft(request: DraftRequest, result: DraftResult, model_name: str,
+              adapter: AdapterInfo | None = None) -> NewDraft:
     """What the history keeps of a finished draft."""
     return NewDraft(
         findings=request.findings,
@@ -52,6 +56,8 @@ def new_draft(request: DraftRequest, result: DraftResult, model_name: str) -> Ne
         first_token_seconds=result.first_token_seconds,
         total_seconds=result.total_seconds,
         tokens_per_second=result.tokens_per_second,
+        adapter_name=adapter.name if adapter else "",
+        adapter_sha256=adapter.sha256 if adapter else "",
     )
 
 
@@ -76,6 +82,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.scoring_panel, "Scoring")
         self.results_panel = ResultsPanel()  # issue 4: the paper's tables of a study
         self.tabs.addTab(self.results_panel, "Results")
+        self.scanner = ModelScanService()  # issue 11: models folder, mirror, adapters
+        self.models_panel = ModelsPanel(self.scanner, self.settings)
+        self.tabs.addTab(self.models_panel, "Models")
         self.setCentralWidget(self.tabs)
         self._build_status_bar()
         self._build_menu()
@@ -124,6 +133,8 @@ class MainWindow(QMainWindow):
         self.draft_panel.text_copied.connect(self._on_draft_panel_text_copied)
         self.draft_panel.flag_dismissed.connect(self._on_draft_panel_flag_dismissed)
         self.history_panel.reopen_requested.connect(self._on_history_panel_reopen_requested)
+        self.models_panel.model_chosen.connect(self._on_models_panel_model_chosen)
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
 
     def _set_status(self, **texts: str) -> None:
         for name, text in texts.items():
@@ -147,7 +158,9 @@ class MainWindow(QMainWindow):
     def _on_service_model_loaded(self, info: ModelInfo) -> None:
         self.model_info = info
         self.draft_panel.set_model_state("ready")
-        self._set_status(model=f"Model: {info.name} ({info.quantization})",
+        self.models_panel.set_active(info.path, info.adapter.path if info.adapter else None)
+        adapter = f" + adapter {info.adapter.name}" if info.adapter else ""
+        self._set_status(model=f"Model: {info.name} ({info.quantization}){adapter}",
                          device=info.device.describe(),
                          state=f"Ready (loaded in {info.load_seconds:.1f} s)")
 
@@ -173,7 +186,8 @@ class MainWindow(QMainWindow):
         self._draft_uuid = None
         self._draft_system = request.body_system
         with report_errors(self.draft_panel):
-            self._draft_uuid = self.history.save_draft(new_draft(request, result, name))
+            adapter = self.model_info.adapter if self.model_info else None
+            self._draft_uuid = self.history.save_draft(new_draft(request, result, name, adapter))
             self.history_panel.refresh()
 
     @Slot(str)
@@ -216,6 +230,19 @@ class MainWindow(QMainWindow):
         with report_errors(self.history_panel):
             self.history.purge_expired()
 
+    # --- models (issue 11) ---------------------------------------------------------------
+
+    @Slot(int)
+    def _on_tabs_current_changed(self, _index: int) -> None:
+        # Scanned when first shown, not at start: hashing big files would slow the load.
+        if self.tabs.currentWidget() is self.models_panel and self.models_panel.catalog is None:
+            self.models_panel.refresh()
+
+    @Slot(object)
+    def _on_models_panel_model_chosen(self, changes: dict[str, str]) -> None:
+        with report_errors(self.models_panel):
+            self.apply_settings(save_user_settings(self.settings, changes))
+
     # --- settings ----------------------------------------------------------------------
 
     @Slot()
@@ -237,6 +264,7 @@ class MainWindow(QMainWindow):
         if any(old[key] != settings[key] for key in (*_HISTORY_KEYS, *_EXAMPLE_KEYS)):
             self._connect_corpus()
         self.draft_panel.set_safety_enabled(bool(settings["safety.enabled"]))
+        self.models_panel.set_settings(settings)
         if any(old[key] != settings[key] for key in _MODEL_KEYS):
             self.load_model()
 
@@ -254,6 +282,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop the worker thread and close the database; safe to call twice."""
         self.service.shutdown()
+        self.scanner.shutdown()
         self.history.close()
         self.scoring_panel.close_study()
 

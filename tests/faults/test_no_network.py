@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
 import sys
 import urllib.request
 from pathlib import Path
@@ -117,3 +119,89 @@ def test_scoring_makes_no_network_attempt(tmp_path: Path,
     db.close()
     assert network_attempts == []
     assert _new_network_clients(before) == []
+
+
+# Run in a fresh interpreter: this test session has long since imported what it imported.
+_IMPORT_EVERYTHING = """
+import importlib, json, pkgutil, sys
+import radval_desktop
+names = sorted(m.name for m in pkgutil.walk_packages(radval_desktop.__path__, "radval_desktop.")
+               if not m.name.endswith("__main__"))  # __main__ would start the app
+for name in names:
+    importlib.import_module(name)
+print(json.dumps({"modules": len(names), "loaded": sorted(sys.modules)}))
+"""
+
+_HUB_WITHOUT_ENDPOINT = """
+import json, os, sys
+from pathlib import Path
+from radval_desktop.config import load_settings
+from radval_desktop.engine.hub_mirror import cached_gguf_files
+settings = load_settings()
+cached_gguf_files(Path(sys.argv[1]), settings.hub().downloads_enabled)  # imports the library
+import huggingface_hub.constants as constants
+print(json.dumps({"env": os.environ.get("HF_HUB_OFFLINE"), "offline": constants.HF_HUB_OFFLINE}))
+"""
+
+
+def _python(code: str, *args: str) -> dict[str, object]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          timeout=300, check=False, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+@pytest.mark.slow
+def test_no_radval_module_loads_a_network_client_when_imported() -> None:
+    # huggingface_hub is imported inside engine/hub_mirror.py's functions only, when a model
+    # is looked up in IT's hub cache or downloaded from IT's mirror: never at start-up.
+    result = _python(_IMPORT_EVERYTHING)
+    assert isinstance(result["modules"], int)
+    assert result["modules"] > 40  # the walk really went through the package
+    loaded = result["loaded"]
+    assert isinstance(loaded, list)
+    assert "radval_desktop.engine.hub_mirror" in loaded
+    assert [m for m in loaded if m.split(".")[0] in NETWORK_CLIENTS] == []
+
+
+def _write_toml(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_an_endpoint_in_the_users_own_settings_enables_no_download(
+        radval_home: Path, tmp_path: Path, network_attempts: list[tuple[str, str]]) -> None:
+    from radval_desktop import paths
+    from radval_desktop.config import load_settings
+    from radval_desktop.engine.hub_mirror import download_model
+    from radval_desktop.errors import ConfigError
+
+    _write_toml(paths.user_config_file(), '[hub]\nendpoint = "http://mirror.example.org"\n')
+    hub = load_settings().hub()
+    assert not hub.downloads_enabled  # only IT's system file may name a mirror
+    with pytest.raises(ConfigError, match="never uses the network"):
+        download_model(hub, "org/model", "model.gguf", tmp_path, [])
+    assert network_attempts == []
+
+
+@pytest.mark.slow
+def test_without_an_it_endpoint_the_hub_library_loads_offline(radval_home: Path,
+                                                              tmp_path: Path) -> None:
+    cache = tmp_path / "hub-cache"
+    cache.mkdir()
+    result = _python(_HUB_WITHOUT_ENDPOINT, str(cache))
+    assert result == {"env": "1", "offline": True}
+
+
+@pytest.mark.slow
+def test_with_an_it_endpoint_the_hub_library_may_go_online(radval_home: Path,
+                                                           tmp_path: Path) -> None:
+    # The other side of the promise: IT's system file is what turns downloads on.
+    _write_toml(Path(os.environ["RADVAL_SYSTEM_CONFIG"]),
+                '[hub]\nendpoint = "http://mirror.hospital.example"\n')
+    cache = tmp_path / "hub-cache"
+    cache.mkdir()
+    result = _python(_HUB_WITHOUT_ENDPOINT, str(cache))
+    assert result == {"env": None, "offline": False}

@@ -121,3 +121,44 @@ def test_a_draft_leaves_no_findings_in_the_log(qtbot, default_model_path: Path, 
     impression = finished.args[1].text.strip()
     if len(impression) >= 12:  # a short impression ("Normal.") could appear by chance
         assert impression not in text
+
+
+@pytest.mark.slow
+def test_core_paths_log_no_findings_at_info_or_above(
+        engine, caplog: pytest.LogCaptureFixture) -> None:  # noqa: ANN001
+    # Every logger, RadVal's and the libraries' (jieba, sqlite-utils, llama_cpp), captured
+    # down to DEBUG while the findings pass through drafting, the history, the safety checks,
+    # retrieval and ROUGE; only DEBUG (off unless turned on) may ever carry them.
+    from radval_desktop.drafting import DraftRequest, draft
+    from radval_desktop.engine.sampling import Sampling
+    from radval_desktop.errors import InputError
+    from radval_desktop.evaluation.rouge import score
+    from radval_desktop.safety.checks import run_checks
+    from radval_desktop.safety.retrieval import ExampleCorpus, Pair
+    from radval_desktop.ui.main_window import new_draft
+
+    zh = "斑马标记：肝右叶见类圆形低密度影，约4.2cm，边界清。"
+    caplog.set_level(logging.DEBUG)
+    history = History()
+    for findings, system in ((FINDINGS, "abdomen"), (zh, "abdomen")):
+        request = DraftRequest(findings, system, "CT")
+        result = draft(engine, request, Sampling(max_tokens=16))
+        uuid = history.save_draft(new_draft(request, result, "m"))
+        assert uuid is not None
+        history.set_copied(uuid, result.text or "Hepatic lesion.")
+        assert history.search(findings[:12])
+        run_checks(findings, result.text or "Hepatic lesion.")
+        db = history.database()
+        assert db is not None
+        corpus = ExampleCorpus(db)
+        corpus.add(Pair(findings, "Hepatic lesion.", system))
+        corpus.similar(findings, system, 3)
+        score(result.text, findings)
+    with pytest.raises(InputError):
+        draft(engine, DraftRequest(FINDINGS * 2000, "abdomen", "CT"), Sampling(max_tokens=16))
+    history.close()
+    for record in caplog.records:
+        if record.levelno >= logging.INFO:
+            text = record.getMessage() + (record.exc_text or "")
+            assert "Zebra-marker" not in text, record
+            assert "斑马标记" not in text, record

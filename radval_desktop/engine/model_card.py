@@ -1,0 +1,162 @@
+"""The model card beside a fine-tuned GGUF: base, data, prompt template, training, sha256.
+
+`python -m training export` writes `<model>.card.json` next to `<model>.gguf`. Drafting
+reads it so that a fine-tuned model is prompted exactly as it was trained: the card holds
+the template id and the whole template file training used (a later edit of
+resources/prompt_templates.toml must not change this model's prompt). A card that is
+damaged or describes another file is ignored with a warning; the model still drafts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from radval_desktop.errors import RadvalError
+from radval_desktop.prompts import TemplateSet, load_templates
+
+log = logging.getLogger(__name__)
+
+CARD_SUFFIX = ".card.json"
+CARD_FORMAT = "radval-model-card"
+CARD_FORMAT_VERSION = 1
+
+
+def card_path(model_path: Path) -> Path:
+    """`radval-x-Q4_K_M.gguf` -> `radval-x-Q4_K_M.card.json`, in the same folder."""
+    return model_path.with_name(model_path.stem + CARD_SUFFIX)
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    path: Path
+    model_file: str
+    model_sha256: str
+    quantization: str
+    base_model: str
+    template_id: str
+    template_version: str
+    prompt_layout: str  # "chat template" or "plain": how training rendered the prompt
+    created: str
+    data: dict[str, Any] = field(repr=False)
+    hyperparameters: dict[str, Any] = field(repr=False)
+    evaluation: dict[str, Any] = field(repr=False)
+    templates_toml: str = field(repr=False, default="")
+
+    def templates(self) -> TemplateSet:
+        """The template set training used (so the prompt is byte-identical to training's)."""
+        return _templates_from_text(self.templates_toml)
+
+    def facts(self) -> list[tuple[str, str]]:
+        """The card's main facts as (label, value) rows, for `radval model-info`."""
+        reports = {c.get("key"): c.get("reports") for c in self.data.get("columns", [])}
+        train_key = next((k for k in reports if str(k).endswith("-train")), None)
+        h = self.hyperparameters
+        rows = [
+            ("model card", str(self.path)),
+            ("base model", self.base_model),
+            ("prompt", f"{self.template_id} (templates {self.template_version}, "
+                       f"{self.prompt_layout} layout)"),
+            ("trained", self.created),
+        ]
+        if train_key:
+            tests = ", ".join(f"{k} {v}" for k, v in reports.items()
+                              if k not in (train_key, "all"))
+            rows.append(("reports", f"{reports[train_key]} train; test: {tests}"))
+        if h:
+            rows.append(("LoRA", f"r={h.get('lora_r')} alpha={h.get('lora_alpha')} "
+                                 f"lr={h.get('learning_rate')} epochs={h.get('epochs')} "
+                                 f"batch={h.get('effective_batch_size')}"))
+        loss = self.evaluation.get("eval_loss_after")
+        if loss is not None:
+            before = self.evaluation.get("eval_loss_before")
+            rows.append(("eval loss", f"{loss:.4f}" + (f" (before {before:.4f})"
+                                                      if before is not None else "")))
+        rouge = self.evaluation.get("rouge_l_validation")
+        if rouge:
+            rows.append(("ROUGE-L", f"{rouge['rouge_l']:.4f} on {rouge['cases']} validation "
+                                    "cases"))
+        return rows
+
+
+@lru_cache(maxsize=4)
+def _templates_from_text(text: str) -> TemplateSet:
+    if not text.strip():
+        raise RadvalError("The model card holds no prompt templates.")
+    # load_templates reads a file (and checks it); the card's copy goes through one.
+    with tempfile.TemporaryDirectory(prefix="radval-card-") as folder:
+        path = Path(folder) / "prompt_templates.toml"
+        path.write_text(text, encoding="utf-8")
+        return load_templates(path)
+
+
+@dataclass(frozen=True)
+class CardLookup:
+    card: ModelCard | None
+    problem: str  # why a card that exists is not used; "" when it is, or there is none
+
+
+def _parse(path: Path, sha256: str | None) -> CardLookup:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        return CardLookup(None, f"the model card {path.name} cannot be read ({err})")
+    if not isinstance(raw, dict) or raw.get("format") != CARD_FORMAT:
+        return CardLookup(None, f"{path.name} is not a RadVal model card")
+    if int(raw.get("format_version", 0)) > CARD_FORMAT_VERSION:
+        return CardLookup(None, f"the model card {path.name} is from a newer RadVal")
+    try:
+        model, prompt = raw["model"], raw["prompt"]
+        card = ModelCard(
+            path=path,
+            model_file=str(model["file"]),
+            model_sha256=str(model["sha256"]).lower(),
+            quantization=str(model.get("quantization", "")),
+            base_model=str(raw.get("base", {}).get("name", "")),
+            template_id=str(prompt["template_id"]),
+            template_version=str(prompt["template_version"]),
+            prompt_layout=str(prompt.get("layout", "")),
+            created=str(raw.get("created", "")),
+            data=dict(raw.get("data", {})),
+            hyperparameters=dict(raw.get("training", {}).get("hyperparameters", {})),
+            evaluation=dict(raw.get("evaluation", {})),
+            templates_toml=str(prompt.get("templates_toml", "")),
+        )
+    except (KeyError, TypeError, AttributeError) as err:
+        return CardLookup(None, f"the model card {path.name} lacks {err}")
+    if sha256 and card.model_sha256 != sha256.lower():
+        return CardLookup(None, f"the model card {path.name} describes another file "
+                                f"(sha256 {card.model_sha256[:12]}…)")
+    try:
+        card.templates().template(card.template_id)
+    except RadvalError as err:
+        return CardLookup(None, f"the model card's prompt template cannot be used: {err}")
+    return CardLookup(card, "")
+
+
+@lru_cache(maxsize=8)
+def _cached(path: str, mtime_ns: int, size: int, sha256: str | None) -> CardLookup:
+    lookup = _parse(Path(path), sha256)
+    if lookup.problem:
+        log.warning("%s; drafting uses the configured template", lookup.problem)
+    return lookup
+
+
+def find_card(model_path: Path, sha256: str | None = None) -> CardLookup:
+    """The card beside ``model_path`` checked against the model's sha256 (when given)."""
+    path = card_path(Path(model_path))
+    try:
+        stat = path.stat()
+    except OSError:
+        return CardLookup(None, "")
+    return _cached(str(path), stat.st_mtime_ns, stat.st_size, sha256)
+
+
+def read_card(model_path: Path, sha256: str | None = None) -> ModelCard | None:
+    """The usable card, or None (no card, or one that is damaged or for another file)."""
+    return find_card(model_path, sha256).card

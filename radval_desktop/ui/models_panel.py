@@ -1,0 +1,335 @@
+"""The Models view: every model found, its fit and approval, the adapter, the mirror."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from radval_desktop.config import Settings
+from radval_desktop.engine.catalog import (
+    COLUMNS,
+    Catalog,
+    ModelEntry,
+    choice_settings,
+    choose,
+    row_texts,
+)
+from radval_desktop.engine.hub_mirror import split_spec
+from radval_desktop.ui.errors import report_errors
+from radval_desktop.workers.model_scan import ModelScanService
+
+_NOT_APPROVED = QColor("#b00020")
+_ACTIVE_MARK = "● "
+
+
+def _same(a: Path | None, b: Path | None) -> bool:
+    if a is None or b is None:
+        return False
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return a == b
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _details(entry: ModelEntry) -> str:
+    """The selected file in a few lines: where, what it needs, its digest and model card."""
+    head = f"<b>{escape(entry.name)}</b> — {escape(str(entry.path))}"
+    digest = f"sha256 {entry.sha256 or 'being computed…'} ({entry.allowlist_text()})"
+    if entry.kind == "adapter":
+        base = f" (converted against {escape(entry.base_model)})" if entry.base_model else ""
+        return (f"{head}<br>LoRA adapter for {entry.architecture} models{base}: select its "
+                f"base model above and choose it under Adapter.<br>{digest}")
+    context = f"trained context {entry.context_length:,} tokens; " if entry.context_length else ""
+    fit = entry.fit.describe() if entry.fit else ""
+    card = ("<br>".join(f"{escape(label)}: {escape(value)}" for label, value in entry.card.facts())
+            if entry.card else "No model card beside this file.")
+    return f"{head}<br>{escape(entry.source)}; {context}{fit}<br>{digest}<br>{card}"
+
+
+class ModelsPanel(QWidget):
+    """Shows the catalog the scan thread makes and forwards choices; the main window saves
+    them and reloads the model through the InferenceService."""
+
+    model_chosen = Signal(object)  # dict of user settings: model.path, model.adapter
+
+    def __init__(self, scanner: ModelScanService, settings: Settings,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._scanner = scanner
+        self.settings = settings
+        self.catalog: Catalog | None = None
+        self._active: tuple[Path | None, Path | None] = (None, None)
+        self._note = ""  # said again after the next scan (a finished download)
+        self._build()
+        self._connect()
+        self.set_settings(settings)
+
+    def _build(self) -> None:
+        self._folders = QLabel(objectName="models.folders", wordWrap=True)
+        self._rescan = QPushButton("Rescan", objectName="models.rescan")
+        self._table = QTableWidget(0, len(COLUMNS), objectName="models.table")
+        self._table.setHorizontalHeaderLabels(list(COLUMNS))
+        self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self._table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self._table.verticalHeader().setVisible(False)
+        header = self._table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self._details = QLabel(objectName="models.details", wordWrap=True)
+        self._details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._adapter = QComboBox(objectName="models.adapter")
+        self._adapter.setToolTip("A LoRA adapter applied on top of the model: one per "
+                                 "institution, exported by training.")
+        self._use = QPushButton("Use this model", objectName="models.use")
+        self._download = QPushButton("Download from mirror…", objectName="models.download")
+        self._progress = QProgressBar(objectName="models.progress", textVisible=True)
+        self._progress.hide()
+        self._message = QLabel(objectName="models.message", wordWrap=True)
+        self._refused = QListWidget(objectName="models.refused")
+
+        top = QHBoxLayout()
+        top.addWidget(self._folders, 1)
+        top.addWidget(self._download)
+        top.addWidget(self._rescan)
+        choose_row = QHBoxLayout()
+        choose_row.addWidget(QLabel("Adapter:"))
+        choose_row.addWidget(self._adapter, 1)
+        choose_row.addWidget(self._use)
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addWidget(self._details)
+        lower_layout.addLayout(choose_row)
+        lower_layout.addWidget(self._message)
+        lower_layout.addWidget(QLabel("Files not listed, and why:"))
+        lower_layout.addWidget(self._refused, 1)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self._table)
+        splitter.addWidget(lower)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self._progress)
+        layout.addWidget(splitter, 1)
+
+    def _connect(self) -> None:
+        self._rescan.clicked.connect(self.refresh)
+        self._use.clicked.connect(self._on_use_clicked)
+        self._download.clicked.connect(self._on_download_clicked)
+        self._table.itemSelectionChanged.connect(self._on_table_selection_changed)
+        self._scanner.scan_finished.connect(self._on_scanner_scan_finished)
+        self._scanner.scan_failed.connect(self.show_error)
+        self._scanner.digest_computed.connect(self._on_scanner_digest_computed)
+        self._scanner.hashing_finished.connect(self._on_scanner_hashing_finished)
+        self._scanner.download_progressed.connect(self._on_scanner_download_progressed)
+        self._scanner.download_finished.connect(self._on_scanner_download_finished)
+        self._scanner.download_failed.connect(self._on_scanner_download_failed)
+
+    # --- state from outside --------------------------------------------------------------
+
+    def set_settings(self, settings: Settings) -> None:
+        self.settings = settings
+        folders = settings.catalog().folders
+        self._folders.setText("Models folder: " + "; ".join(str(f) for f in folders))
+        # Without an endpoint from IT there is no download action at all (and no network).
+        self._download.setVisible(settings.hub().downloads_enabled)
+        locked = "model.path" in settings.locked
+        self._use.setToolTip("IT fixed the model in the system settings." if locked else "")
+        self._update_buttons()
+
+    def set_active(self, model: Path | None, adapter: Path | None) -> None:
+        """The model (and adapter) loaded now, marked in the table."""
+        self._active = (model, adapter)
+        if self.catalog is not None:
+            self._fill(self.catalog)
+
+    def refresh(self) -> None:
+        """Scan again, in the scan thread; the table fills when it answers."""
+        self._message.setText("Looking for models…")
+        self._message.setStyleSheet("")
+        self._rescan.setEnabled(False)
+        self._scanner.scan(self.settings.catalog())
+
+    def show_error(self, text: str) -> None:
+        self._message.setStyleSheet("color: #b00020;")
+        self._message.setText(text)
+        self._rescan.setEnabled(True)
+
+    def show_info(self, text: str) -> None:
+        self._message.setStyleSheet("")
+        self._message.setText(text)
+
+    def message_text(self) -> str:
+        return self._message.text()
+
+    def selected_entry(self) -> ModelEntry | None:
+        rows = self._table.selectionModel().selectedRows()
+        if not rows or self.catalog is None:
+            return None
+        return self.catalog.entries()[rows[0].row()]
+
+    def select_model(self, entry: ModelEntry) -> None:
+        if self.catalog is not None and entry in self.catalog.entries():
+            self._table.selectRow(self.catalog.entries().index(entry))
+
+    # --- filling ----------------------------------------------------------------------------
+
+    def _fill(self, catalog: Catalog) -> None:
+        selected = self.selected_entry()
+        self.catalog = catalog
+        # Models first, then the adapters (each applied on top of a model of its kind).
+        self._table.setRowCount(len(catalog.entries()))
+        for row, entry in enumerate(catalog.entries()):
+            active = self._is_active(entry)
+            for column, text in enumerate(row_texts(entry)):
+                if column == 0 and active:
+                    text = _ACTIVE_MARK + text
+                item = QTableWidgetItem(text)
+                item.setToolTip(str(entry.path) if column == 0 else text)
+                if active:
+                    font = QFont(item.font())
+                    font.setBold(True)
+                    item.setFont(font)
+                if entry.allowed is False or (entry.fit is not None and entry.fit.fits is False):
+                    item.setForeground(_NOT_APPROVED)
+                self._table.setItem(row, column, item)
+        self._refused.clear()
+        for refused in catalog.refused:
+            self._refused.addItem(f"{refused.path.name}: {refused.reason}")
+        if not catalog.refused:
+            self._refused.addItem("(none)")
+        keep = next((e for e in catalog.entries() if selected and e.path == selected.path), None)
+        keep = keep or next((e for e in catalog.models if self._is_active(e)), None)
+        if keep is not None:
+            self.select_model(keep)
+        self._on_table_selection_changed()
+
+    def _is_active(self, entry: ModelEntry) -> bool:
+        return _same(entry.path, self._active[0 if entry.kind == "model" else 1])
+
+    def _fill_adapters(self, entry: ModelEntry | None) -> None:
+        """The adapters that fit the selected model; the one in use is preselected."""
+        self._adapter.clear()
+        self._adapter.addItem("None", None)
+        if entry is None or entry.kind != "model" or self.catalog is None:
+            return
+        for adapter in self.catalog.adapters_for(entry):
+            self._adapter.addItem(f"{adapter.path.name} ({adapter.allowlist_text()})",
+                                  str(adapter.path))
+            if self._is_active(entry) and self._is_active(adapter):
+                self._adapter.setCurrentIndex(self._adapter.count() - 1)
+
+    def _update_buttons(self) -> None:
+        entry = self.selected_entry()
+        model = entry is not None and entry.kind == "model"
+        locked = "model.path" in self.settings.locked
+        self._use.setEnabled(model and not locked and entry is not None
+                             and entry.allowed is not False)
+        self._adapter.setEnabled(model and "model.adapter" not in self.settings.locked)
+
+    # --- slots ----------------------------------------------------------------------------
+
+    @Slot()
+    def _on_table_selection_changed(self) -> None:
+        entry = self.selected_entry()
+        self._fill_adapters(entry)
+        self._details.setText("" if entry is None else _details(entry))
+        self._update_buttons()
+
+    @Slot(object)
+    def _on_scanner_scan_finished(self, catalog: Catalog) -> None:
+        self._rescan.setEnabled(True)
+        self._fill(catalog)
+        waiting = sum(1 for e in catalog.entries() if e.sha256 is None)
+        found = (f"{_count(len(catalog.models), 'model')}, "
+                 f"{_count(len(catalog.adapters), 'adapter')}, "
+                 f"{_count(len(catalog.refused), 'file')} refused "
+                 f"(scanned in {catalog.seconds:.2f} s)")
+        note, self._note = self._note, ""
+        self.show_info(note + (f"{found}; computing {waiting} checksums…" if waiting else found))
+
+    @Slot(object, str)
+    def _on_scanner_digest_computed(self, path: Path, digest: str) -> None:
+        if self.catalog is not None:
+            self._fill(self.catalog.with_sha256(path, digest))
+
+    @Slot()
+    def _on_scanner_hashing_finished(self) -> None:
+        text = self._message.text()
+        if text.endswith("checksums…"):
+            self.show_info(text.rsplit(";", 1)[0])
+
+    @Slot()
+    def _on_use_clicked(self) -> None:
+        entry = self.selected_entry()
+        if entry is None or self.catalog is None:
+            return
+        with report_errors(self):
+            model, adapter = choose(self.catalog, str(entry.path),
+                                    self._adapter.currentData(), verify=False)
+            self.model_chosen.emit(choice_settings(model, adapter))
+            with_adapter = f" with {adapter.path.name}" if adapter else ""
+            self.show_info(f"Loading {model.name}{with_adapter}…")
+
+    @Slot()
+    def _on_download_clicked(self) -> None:
+        hub = self.settings.hub()
+        offered = list(hub.files)
+        spec, ok = QInputDialog.getItem(self, "Download from the hospital's mirror",
+                                        "File (owner/repo/file.gguf):", offered or [""], 0, True)
+        if not ok or not spec.strip():
+            return
+        with report_errors(self):
+            repo_id, filename = split_spec(spec)
+            self._progress.setRange(0, 0)
+            self._progress.show()
+            self._download.setEnabled(False)
+            self.show_info(f"Downloading {filename} from {hub.endpoint}…")
+            self._scanner.download(hub, repo_id, filename, self.settings.catalog().folders[0],
+                                   tuple(self.settings["model.allowed_sha256"]))
+
+    @Slot(object, object)
+    def _on_scanner_download_progressed(self, done: int, total: int | None) -> None:
+        if total:
+            # QProgressBar holds an int: count in kB so that 4 GB files fit.
+            self._progress.setRange(0, max(total // 1024, 1))
+            self._progress.setValue(done // 1024)
+            self._progress.setFormat(f"{done / 1e6:,.0f} of {total / 1e6:,.0f} MB (%p%)")
+
+    @Slot(object)
+    def _on_scanner_download_finished(self, path: Path) -> None:
+        self._progress.hide()
+        self._download.setEnabled(True)
+        self._note = f"Downloaded and approved: {path.name}. "
+        self.refresh()
+
+    @Slot(str)
+    def _on_scanner_download_failed(self, sentence: str) -> None:
+        self._progress.hide()
+        self._download.setEnabled(True)
+        self.show_error(sentence)

@@ -1,0 +1,106 @@
+"""`radval --self-test`: the verdict IT reads after installing, on the real default model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from gguf_builder import write_gguf
+
+from radval_desktop.cli import main
+from radval_desktop.config import load_settings
+from radval_desktop.self_test import SelfTestReport, run_self_test
+
+
+def _system(home: Path, text: str) -> None:
+    # conftest points RADVAL_SYSTEM_CONFIG at this file.
+    path = home / "system-config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _by_name(report: SelfTestReport) -> dict[str, tuple[bool | None, str]]:
+    return {c.name: (c.ok, c.detail) for c in report.checks}
+
+
+@pytest.mark.slow
+def test_default_model_passes_and_prints_one_screen(
+        default_model_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--self-test"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert len(lines) <= 24  # one screen
+    assert lines[-1].startswith("PASS: RadVal is ready to draft")
+    for name in ("version", "settings", "llama.cpp", "model", "sha256", "allowlist", "load",
+                 "device", "draft", "database", "fonts", "Qt"):
+        assert any(f" {name} " in line for line in lines), name
+    assert "RadVal 0.1.0" in out
+    assert "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32" in out
+    assert "embedded default model" in out
+    assert "no allowlist set by IT" in out
+    assert "writable (history on, kept 90 days)" in out
+
+
+@pytest.mark.slow
+def test_default_model_on_the_allowlist_passes(default_model_path: Path, radval_home: Path
+                                                ) -> None:
+    _system(radval_home, '[model]\nallowed_sha256 = '
+            '["1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"]\n'
+            '[history]\nenabled = false\n')
+    report = run_self_test()
+    checks = _by_name(report)
+    assert report.passed, report.lines()
+    assert checks["allowlist"] == (True, "on IT's list of approved models (1 approved)")
+    assert checks["settings"][0] is True
+    assert "model.allowed_sha256" in checks["settings"][1]
+    assert checks["database"][1].endswith("(history off)")
+    assert checks["draft"][0] is True
+
+
+def test_model_off_the_allowlist_fails_before_loading(tmp_path: Path, radval_home: Path) -> None:
+    model = write_gguf(tmp_path / "other.gguf", {"general.architecture": "llama"},
+                       [("token_embd.weight", [8, 4])])
+    _system(radval_home, f'[model]\npath = "{model}"\nallowed_sha256 = ["{"a" * 64}"]\n')
+    report = run_self_test()
+    checks = _by_name(report)
+    assert not report.passed
+    assert checks["allowlist"][0] is False
+    assert checks["load"][0] is False
+    assert "is not on IT's list of approved models" in checks["load"][1]
+    assert "draft" not in checks
+    assert report.lines()[-1].startswith("FAIL: allowlist, load")
+
+
+def test_missing_model_fails_with_exit_1(tmp_path: Path, radval_home: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    _system(radval_home, f'[model]\npath = "{tmp_path / "gone.gguf"}"\n')
+    assert main(["--self-test"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL model" in " ".join(out.split())
+    assert "does not exist" in out
+    assert out.splitlines()[-1].startswith("FAIL: model")
+
+
+def test_broken_it_file_fails_the_settings_check(tmp_path: Path, radval_home: Path) -> None:
+    _system(radval_home, f'[model]\npath = "{tmp_path / "gone.gguf"}"\nn_gpu_layer = 3\n')
+    checks = _by_name(run_self_test())
+    assert checks["settings"][0] is False
+    assert "unknown setting 'model.n_gpu_layer'" in checks["settings"][1]
+
+
+def test_unwritable_database_fails_only_when_history_is_on(tmp_path: Path, radval_home: Path
+                                                          ) -> None:
+    (radval_home / "data" / "radval.db").mkdir(parents=True)  # cannot be opened as a file
+    _system(radval_home, f'[model]\npath = "{tmp_path / "gone.gguf"}"\n')
+    assert _by_name(run_self_test())["database"][0] is False
+    _system(radval_home, f'[model]\npath = "{tmp_path / "gone.gguf"}"\n'
+            '[history]\nenabled = false\n')
+    settings = load_settings()
+    assert _by_name(run_self_test(settings))["database"][0] is None
+
+
+def test_fonts_and_qt_plugin_are_found_from_source(tmp_path: Path, radval_home: Path) -> None:
+    _system(radval_home, f'[model]\npath = "{tmp_path / "gone.gguf"}"\n')
+    checks = _by_name(run_self_test())
+    assert checks["fonts"][0] is True
+    assert checks["Qt"][0] is True

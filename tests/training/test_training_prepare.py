@@ -1,0 +1,205 @@
+"""`prepare` on the fixture exports: counts worked out by hand from fixture_exports.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fixture_exports import H1_ROWS
+
+from training.prepare import prepare
+from training.recipe import build_recipe, parse_sets
+from training.records import read_reports
+from training.run_folder import RunFolder
+
+
+def _recipe(institutions: Path, *extra: str) -> Any:
+    return build_recipe(parse_sets([f"data.institutions={institutions}",
+                                    "data.validation_fraction=0.2", *extra]))
+
+
+@pytest.fixture
+def prepared(tmp_path: Path, institutions_file: Path) -> tuple[RunFolder, dict[str, Any]]:
+    run = RunFolder(tmp_path / "run")
+    prepare(_recipe(institutions_file), run)
+    card = json.loads((run.data / "data_card.json").read_text(encoding="utf-8"))
+    return run, card
+
+
+def test_cleaning_counts_every_dropped_and_changed_row(prepared: tuple[RunFolder, Any]) -> None:
+    _, card = prepared
+    h1, h2 = (card["cleaning"]["per_institution"][i] for i in ("H1", "H2"))
+    # H1: 13 CSV rows. Dropped: line 10 (a duplicate of line 3 once its title goes),
+    # line 11 (empty impression), line 13 (only "请结合临床。": empty after cleaning),
+    # line 14 (足部 is no body system). 13 - 4 = 9 kept.
+    assert h1["read"] == 13
+    assert h1["kept"] == 9
+    assert h1["dropped"] == {"duplicate report": 1, "empty findings or impression": 1,
+                             "empty after cleaning": 1, "unknown body system or modality": 1}
+    # Titles: lines 2 (检查所见：) and 10 (影像所见：); terms: lines 2 and 13 (请结合临床);
+    # the repeated thyroid sentence: line 9.
+    assert h1["changed"] == {"report title removed": 2, "non-essential terms removed": 2,
+                             "repeated sentence removed": 1}
+    # H2: 5 JSONL lines + 2 sheet rows = 7. Dropped: JSONL line 3 (not JSON), line 4 (the
+    # same as line 2), sheet row 3 (the same as H1 line 4, kept in H1). 7 - 3 = 4 kept.
+    assert h2["read"] == 7
+    assert h2["kept"] == 4
+    assert h2["dropped"] == {"unreadable row": 1, "duplicate report": 2}
+    # JSONL line 1: "Findings:" title and "Please correlate clinically." removed.
+    assert h2["changed"] == {"report title removed": 1, "non-essential terms removed": 1}
+
+
+def _column(card: dict[str, Any], key: str) -> dict[str, Any]:
+    return next(c for c in card["columns"] if c["key"] == key)
+
+
+def test_data_card_matches_counts_by_hand(prepared: tuple[RunFolder, Any]) -> None:
+    _, card = prepared
+    # H2 kept: B1 chest CT M 50; B2 abdomen CT F 61; B5 head MRI sex unknown, no age;
+    # B6 chest DR(->XR) M 40.
+    h2 = _column(card, "H2")
+    assert h2["reports"] == 4
+    assert (h2["age_min"], h2["age_max"], h2["age_known"]) == (40, 61, 3)
+    assert h2["sex"] == {"female": 1, "male": 2, "unknown": 1}
+    assert h2["modality"] == {"CT": 2, "MRI": 1, "XR": 1}
+    assert h2["body_system"] == {"chest": 2, "abdomen": 1, "musculoskeletal": 0, "head": 1,
+                                 "maxillofacial_neck": 0}
+    # H1 kept (CSV lines 2-9 and 12): A1 chest CT F 45, A2 chest CT M 63, A3 abdomen CT F 52,
+    # A4 abdomen MR M 38, A5 head MRI F 29, A6 head CT M 71, A7 msk CT M 8 months (0 y),
+    # A8 neck CT F 55, A11 chest CT F 103.
+    # Female: A1 A3 A5 A8 A11 = 5; male: A2 A4 A6 A7 = 4; MRI: A4 A5 = 2, CT the other 7.
+    h1_train, h1_test = _column(card, "H1-train"), _column(card, "H1-test")
+    # 9 at 80%: round(7.2) = 7 train (of which round(7 x 0.2) = 1 validation), 2 test.
+    assert (h1_train["reports"], h1_train["validation"], h1_test["reports"]) == (7, 1, 2)
+
+    def h1_total(get: Any) -> Any:
+        return get(h1_train) + get(h1_test)
+
+    assert h1_total(lambda c: c["sex"]["female"]) == 5
+    assert h1_total(lambda c: c["sex"]["male"]) == 4
+    assert h1_total(lambda c: c["modality"]["MRI"]) == 2
+    assert h1_total(lambda c: c["modality"]["CT"]) == 7
+    systems = ("chest", "abdomen", "musculoskeletal", "head", "maxillofacial_neck")
+    assert [h1_total(lambda c, s=s: c["body_system"][s]) for s in systems] == [3, 2, 1, 2, 1]
+    assert min(h1_train["age_min"], h1_test["age_min"]) == 0
+    assert max(h1_train["age_max"], h1_test["age_max"]) == 103
+    # All: 9 + 4 = 13; female 5 + 1, male 4 + 2; CT 7 + 2, MRI 2 + 1, XR 0 + 1.
+    everything = _column(card, "all")
+    assert everything["reports"] == 13
+    assert (everything["age_min"], everything["age_max"]) == (0, 103)
+    assert everything["sex"] == {"female": 6, "male": 6, "unknown": 1}
+    assert everything["modality"] == {"CT": 9, "MRI": 3, "XR": 1}
+    assert everything["body_system"] == {"chest": 5, "abdomen": 3, "musculoskeletal": 1,
+                                         "head": 3, "maxillofacial_neck": 1}
+
+
+def test_split_files_hold_what_the_card_counts(prepared: tuple[RunFolder, Any]) -> None:
+    run, card = prepared
+    train = read_reports(run.data / "train.jsonl")
+    validation = read_reports(run.data / "validation.jsonl")
+    test = read_reports(run.data / "internal_test.jsonl")
+    external = read_reports(run.data / "external_test.jsonl")
+    assert (len(train), len(validation), len(test), len(external)) == (6, 1, 2, 4)
+    assert {r.institution for r in train + validation + test} == {"H1"}
+    assert {r.institution for r in external} == {"H2"}
+    ids = [r.id for r in train + validation + test + external]
+    assert len(set(ids)) == len(ids) == 13
+    assert sum(r.sex == "F" for r in test) == _column(card, "H1-test")["sex"]["female"]
+    markdown = (run.data / "data_card.md").read_text(encoding="utf-8")
+    assert "| Reports | 7 | 2 | 4 | 13 |" in markdown
+
+
+def test_cleaned_text_is_what_training_sees(prepared: tuple[RunFolder, Any]) -> None:
+    run, _ = prepared
+    everything = {r.id: r for name in ("train", "validation", "internal_test", "external_test")
+                  for r in read_reports(run.data / f"{name}.jsonl")}
+    a1 = everything["H1:h1_reports.csv:2"]
+    assert a1.findings == H1_ROWS[0][5].removeprefix("检查所见：")
+    assert a1.impression == "右肺上叶磨玻璃结节。"
+    assert (a1.sex, a1.age, a1.language) == ("F", 45.0, "zh")
+    a8 = everything["H1:h1_reports.csv:9"]
+    assert a8.findings == "甲状腺左叶见低密度结节。颈部未见肿大淋巴结。"
+    assert everything["H1:h1_reports.csv:8"].age == pytest.approx(8 / 12)
+    b1 = everything["H2:h2_reports.jsonl:1"]
+    assert b1.findings == "Small nodule in the right upper lobe."
+    assert (b1.body_system, b1.modality, b1.language) == ("chest", "CT", "en")
+    assert everything["H2:h2_more.xlsx:2"].modality == "XR"
+
+
+def test_bad_rows_are_reported_with_file_line_and_reason(
+        prepared: tuple[RunFolder, Any]) -> None:
+    run, _ = prepared
+    problems = [json.loads(line) for line in
+                (run.data / "problems.jsonl").read_text(encoding="utf-8").splitlines()]
+    found = {(p["file"], p["line"], p["reason"]) for p in problems}
+    assert found == {
+        ("h1_reports.csv", 10, "duplicate report"),
+        ("h1_reports.csv", 11, "empty findings or impression"),
+        ("h1_reports.csv", 13, "empty after cleaning"),
+        ("h1_reports.csv", 14, "unknown body system or modality"),
+        ("h2_reports.jsonl", 3, "unreadable row"),
+        ("h2_reports.jsonl", 4, "duplicate report"),
+        ("h2_more.xlsx", 3, "duplicate report"),
+    }
+
+
+def test_split_is_seeded_and_prepare_is_resumable(tmp_path: Path,
+                                                  institutions_file: Path) -> None:
+    def test_ids(name: str, *sets: str) -> tuple[str, ...]:
+        run = RunFolder(tmp_path / name)
+        prepare(_recipe(institutions_file, *sets), run)
+        return tuple(r.id for r in read_reports(run.data / "internal_test.jsonl"))
+
+    first = test_ids("a")
+    assert prepare(_recipe(institutions_file), RunFolder(tmp_path / "a")).skipped
+    assert test_ids("b") == first  # same seed, same split
+    # Another seed draws another split (2 of 9 reports: 36 possible test sets).
+    others = {test_ids(f"s{seed}", f"data.seed={seed}") for seed in range(1, 6)}
+    assert others - {first}
+
+
+def test_a_missing_column_names_the_institution(tmp_path: Path) -> None:
+    from training.errors import TrainingError
+
+    (tmp_path / "a.csv").write_text("findings,impression\nx,y\n", encoding="utf-8")
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('[[institutions]]\nid = "A"\nfiles = ["a.csv"]\n', encoding="utf-8")
+    with pytest.raises(TrainingError, match=r"Institution A: a.csv has no column for "
+                                            r"body_system, modality"):
+        prepare(_recipe(mapping), RunFolder(tmp_path / "run"))
+
+
+def test_prepare_does_not_import_torch(tmp_path: Path, institutions_file: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from training.__main__ import main; "
+            f"rc = main(['prepare', '--run-dir', {str(tmp_path / 'run')!r}, '--set', "
+            f"'data.institutions={institutions_file}']); "
+            "assert rc == 0, rc; "
+            "heavy = [m for m in ('torch', 'transformers', 'peft', 'PySide6') "
+            "if m in sys.modules]; "
+            "assert not heavy, heavy")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_the_example_mapping_loads_once_its_files_exist(tmp_path: Path) -> None:
+    import shutil
+
+    from radval_desktop import paths
+    from training.institutions import load_institutions
+
+    example = paths.resources_dir() / "training" / "institutions.example.toml"
+    mapping = tmp_path / "institutions.toml"
+    shutil.copy(example, mapping)
+    for name in ("sxy_reports.xlsx", "sxy_2023.csv", "huadong_chest.jsonl"):
+        (tmp_path / "exports").mkdir(exist_ok=True)
+        (tmp_path / "exports" / name).write_bytes(b"")
+    loaded = load_institutions(mapping)
+    assert loaded.internal == "SXY"
+    assert [i.id for i in loaded.institutions] == ["SXY", "DE1"]
+    assert loaded.institutions[1].defaults == {"body_system": "chest", "modality": "CT"}

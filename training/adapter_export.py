@@ -1,0 +1,45 @@
+"""`export-adapter`: the trained PEFT adapter as a GGUF LoRA (llama.cpp's convert_lora_to_gguf).
+
+llama.cpp applies such a file on top of the base model's GGUF (`Llama(lora_path=...)`), so
+one base can serve several institutions' adapters. The adapter holds stage one's LoRA on
+the embeddings as lora_embedding_A/B, which the converter maps to token_embd.lora_a/b.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from radval_desktop.engine.checksums import sha256_file
+from training.converter import require_converter
+from training.errors import TrainingError
+from training.export import OUTTYPES, model_name
+from training.modeling import base_dir
+from training.recipe import Recipe
+from training.run_folder import RunFolder
+
+
+def export_adapter(recipe: Recipe, run: RunFolder, adapter: Path | None = None,
+                   outfile: Path | None = None) -> dict[str, Any]:
+    """Convert ``adapter`` (default: the run's trained one) against the recipe's base."""
+    started = time.time()
+    adapter = adapter or run.adapter
+    if not (adapter / "adapter_config.json").is_file():
+        raise TrainingError(f"No PEFT adapter in {adapter}: run `python -m training train`.")
+    outtype = recipe.export.outtype
+    if outtype not in OUTTYPES:
+        raise TrainingError(f"export.outtype must be one of {', '.join(OUTTYPES)}.")
+    converter = require_converter()
+    outfile = outfile or run.export / f"{model_name(recipe)}-lora-{outtype}.gguf"
+    outfile.parent.mkdir(parents=True, exist_ok=True)
+    tmp = outfile.with_name(f".{outfile.name}.converting")
+    tmp.unlink(missing_ok=True)
+    # --base: the base's config (and nothing else) so no hub lookup is attempted.
+    converter.run(converter.lora_script, [str(adapter), "--base", str(base_dir(recipe.model)),
+                                          "--outfile", str(tmp), "--outtype", outtype])
+    os.replace(tmp, outfile)
+    return {"adapter_gguf": str(outfile), "size": outfile.stat().st_size,
+            "sha256": sha256_file(outfile), "seconds": round(time.time() - started, 2)}
+

@@ -1,0 +1,181 @@
+"""The `train` step: stage one (embeddings' LoRA, transformer frozen), stage two (LoRA)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from radval_desktop.prompts import TemplateSet, default_templates_file, load_templates
+from training.errors import TrainingError
+from training.evaluation import generate_rouge
+from training.modeling import add_lora, load_adapter, load_base_for_training, load_tokenizer
+from training.precision import choose_precision, detect
+from training.recipe import Recipe
+from training.records import read_reports
+from training.run_folder import (
+    RunFolder,
+    is_main_process,
+    read_json,
+    sha256_files,
+    write_atomic,
+    write_json,
+)
+from training.samples import Sample, build_samples
+from training.stages import (
+    StageResult,
+    accumulation_steps,
+    barrier,
+    event_logger,
+    init_distributed,
+    run_stage,
+    save_adapter,
+    world_size,
+)
+
+TEMPLATES_COPY = "prompt_templates.toml"
+
+
+def data_files(run: RunFolder) -> tuple[Path, Path]:
+    train, validation = run.data / "train.jsonl", run.data / "validation.jsonl"
+    if not train.is_file():
+        raise TrainingError(f"{train} does not exist: run `python -m training prepare` first.")
+    return train, validation
+
+
+def chosen_template(recipe: Recipe, run: RunFolder, templates: TemplateSet) -> str:
+    """recipe prompt.template, or for "auto" the choice select-prompt recorded."""
+    if recipe.prompt.template != "auto":
+        return templates.template(recipe.prompt.template).id
+    choice = run.select_prompt / "choice.json"
+    if not choice.is_file():
+        raise TrainingError(
+            "No prompt template chosen yet: run `python -m training select-prompt` first, or "
+            f"set prompt.template to one of {', '.join(templates.templates)}.")
+    return str(read_json(choice)["template_id"])
+
+
+def split_stages(samples: list[Sample], fraction: float, seed: int
+                 ) -> tuple[list[Sample], list[Sample]]:
+    """Algorithm 2: a small seeded sample for stage one, "the remaining majority" for two."""
+    order = list(range(len(samples)))
+    random.Random(seed).shuffle(order)
+    n_one = math.floor(len(samples) * fraction + 0.5) if fraction > 0 else 0
+    n_one = min(n_one, len(samples) - 1)
+    first = sorted(order[:n_one])
+    rest = sorted(order[n_one:])
+    return [samples[i] for i in first], [samples[i] for i in rest]
+
+
+# How often to save, evaluate and log changes no weight: resuming with new values is fine.
+_OPERATIONAL = ("save_steps", "keep_checkpoints", "eval_steps", "logging_steps")
+
+
+def _fingerprint(recipe: Recipe, data_sha: str, template_id: str, version: str) -> str:
+    train = {k: v for k, v in recipe.as_dict()["train"].items() if k not in _OPERATIONAL}
+    parts = {"data": data_sha, "template": template_id, "version": version,
+             "model": recipe.as_dict()["model"], "train": train}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def train(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]:
+    started = time.time()
+    init_distributed()
+    train_file, valid_file = data_files(run)
+    templates = load_templates()
+    template_id = chosen_template(recipe, run, templates)
+    data_sha = sha256_files([f for f in (train_file, valid_file) if f.is_file()])
+    inputs = _fingerprint(recipe, data_sha, template_id, templates.version)
+    previous = run.step_record("train")
+    if (not force and previous and run.is_done("train", inputs)
+            and (run.adapter / "adapter_config.json").is_file()):
+        return dict(previous["summary"], skipped=True)
+    inputs_file = run.train / "inputs.json"
+    if force:
+        run.clear(run.train)
+        run.forget("train")
+    elif inputs_file.is_file() and read_json(inputs_file)["inputs"] != inputs:
+        raise TrainingError(
+            f"The data, template or recipe changed since the checkpoints in {run.train} were "
+            "written; resuming would mix two trainings. Use --force to start over.")
+    barrier()
+    copy = run.train / TEMPLATES_COPY
+    if is_main_process():
+        write_json(inputs_file, {"inputs": inputs})
+        # The template file as this training uses it, kept in the run (and embedded in the
+        # model card): a later edit of the app's file must not change this model's prompt.
+        if not copy.is_file():
+            write_atomic(copy, default_templates_file().read_text(encoding="utf-8"))
+    barrier()
+    templates = load_templates(copy)
+    events = event_logger(run.train / "events.jsonl")
+
+    tokenizer = load_tokenizer(recipe.model)
+    t = recipe.train
+    train_set = build_samples(read_reports(train_file), tokenizer, template_id, templates,
+                              t.max_source_length, t.max_target_length)
+    validation = read_reports(valid_file) if valid_file.is_file() else []
+    eval_set = build_samples(validation, tokenizer, template_id, templates,
+                             t.max_source_length, t.max_target_length)
+    if not train_set.samples:
+        raise TrainingError(f"No training sample fits: {train_set.dropped}.")
+    cuda, bf16 = detect()
+    precision = choose_precision(recipe.model, t, cuda, bf16)
+    stage_one, stage_two = split_stages(train_set.samples, t.stage_one_fraction, recipe.data.seed)
+
+    stage1_dir, stage2_dir = run.train / "stage1", run.train / "stage2"
+    base = load_base_for_training(recipe.model, precision)
+    # Pick up where an earlier process stopped: after stage two (only the ROUGE figures
+    # were missing), after stage one, or from the start.
+    if (stage2_dir / "stage.json").is_file():
+        model = load_adapter(base, stage2_dir / "adapter", trainable=False)
+    elif stage_one and (stage1_dir / "stage.json").is_file():
+        model = load_adapter(base, stage1_dir / "adapter", trainable=True)
+    else:
+        model = add_lora(base, t, with_embeddings=bool(stage_one))
+    results: list[dict[str, Any]] = []
+    stages = ((1, "stage1", stage1_dir, stage_one), (2, "stage2", stage2_dir, stage_two))
+    for number, name, folder, samples in stages:
+        if not samples:
+            continue
+        done = folder / "stage.json"
+        if done.is_file():
+            results.append(read_json(done))
+            continue
+        result: StageResult = run_stage(name, number, model, tokenizer, samples,
+                                        eval_set.samples, t, precision, folder, t.epochs, events)
+        save_adapter(model, folder / "adapter")
+        if is_main_process():
+            write_json(done, result.as_dict())
+        results.append(result.as_dict())
+    barrier()
+    rouge = None
+    if is_main_process() and recipe.prompt.rouge_samples > 0 and validation:
+        rouge = generate_rouge(model, tokenizer, validation, template_id, templates,
+                               recipe.prompt.rouge_samples,
+                               recipe.prompt.rouge_max_new_tokens).__dict__
+    summary = {
+        "template_id": template_id,
+        "template_version": templates.version,
+        "prompt_layout": "chat template" if train_set.used_chat_template else "plain",
+        "precision": precision.__dict__,
+        "processes": world_size(),
+        "gradient_accumulation": accumulation_steps(t, world_size()),
+        "effective_batch_size": t.effective_batch_size,
+        "samples": {"stage1": len(stage_one), "stage2": len(stage_two),
+                    "validation": len(eval_set.samples), "dropped": train_set.dropped},
+        "stages": results,
+        "eval_loss_before": results[0]["eval_loss_before"] if results else None,
+        "eval_loss_after": results[-1]["eval_loss_after"] if results else None,
+        "rouge_l_validation": rouge,
+        "data_sha256": data_sha,
+        "adapter": str(run.adapter),
+    }
+    if is_main_process():
+        write_json(run.train / "summary.json", summary)
+    run.record("train", recipe, inputs, started, summary)
+    return summary
