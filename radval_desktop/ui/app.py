@@ -12,6 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import cast
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from radval_desktop import __version__, paths
@@ -77,6 +78,9 @@ def configure_application(app: QApplication) -> None:
     app.setApplicationName("RadVal")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("RadVal")
+    icon = paths.resources_dir() / "icons" / "radval.png"
+    if icon.is_file():  # the same icon as the .deb's menu entry
+        app.setWindowIcon(QIcon(str(icon)))
     register_cjk_font(app)
 
 

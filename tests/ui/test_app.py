@@ -71,3 +71,10 @@ def test_main_shows_the_window_and_returns_when_it_closes(radval_home: Path) -> 
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert "starting" in (radval_home / "logs" / "radval.log").read_text(encoding="utf-8")
+
+
+def test_the_window_icon_is_the_menu_entrys(qapp: QApplication) -> None:
+    # tests/ui/conftest.py configures the application as main() does.
+    sizes = qapp.windowIcon().availableSizes()
+    assert sizes, "no window icon set"
+    assert max(s.width() for s in sizes) >= 48
