@@ -13,6 +13,7 @@ from sqlite_utils import Database
 from radval_desktop.case_files import Row
 from radval_desktop.drafting import DraftRequest, draft
 from radval_desktop.engine.llama_engine import EngineSettings, LlamaEngine
+from radval_desktop.engine.model_card import read_card
 from radval_desktop.engine.sampling import Sampling
 from radval_desktop.errors import InputError
 from radval_desktop.evaluation.tables import Output
@@ -86,10 +87,13 @@ def run_model(
     """Generate every case not yet done by this model and template version; resumable."""
     cancel = cancel or threading.Event()
     sampling = sampling or Sampling()
-    templates = bundled_templates()
-    template = templates.template(template_id)
     engine = LlamaEngine(model_path, engine_settings)
     info = engine.load()
+    # A fine-tuned model is evaluated with the prompt it was trained on (its card), as the
+    # app drafts with it, unless a template was asked for.
+    card = None if template_id else read_card(model_path, info.sha256)
+    templates = card.templates() if card else bundled_templates()
+    template = templates.template(card.template_id if card else template_id)
     save_model(db, ModelRecord(info.sha256, info.name, model_path.name, info.architecture,
                                info.parameters, info.quantization, info.file_size))
     generated = skipped = failed = 0
@@ -103,7 +107,7 @@ def run_model(
                 skipped += 1
             else:
                 request = DraftRequest(case.findings, case.body_system, case.modality,
-                                       case.language, template.id)
+                                       case.language, None if card else template.id)
                 try:
                     result = draft(engine, request, sampling, cancel)
                 except InputError:

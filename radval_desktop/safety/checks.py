@@ -112,10 +112,12 @@ def side_mentions(text: str, lex: Lexicon, with_finding: bool = False) -> list[S
     abnormal, so "双肺纹理清晰" or "both lungs are clear" do not count as a side."""
     found = []
     for clause in _clauses(text):
-        if with_finding and not any(
-                not _negated(text, m.start(), m.end(), clause, lex)
-                for m in lex.concepts.finditer(text, clause[0], clause[1])):
+        abnormal = any(not _negated(text, m.start(), m.end(), clause, lex)
+                       for m in lex.concepts.finditer(text, clause[0], clause[1]))
+        if with_finding and not abnormal:
             continue
+        if not abnormal and lex.normal.search(text, clause[0], clause[1]):
+            continue  # "the left lung is clear", 左肺清晰: a side said normal contradicts nothing
         for match in lex.sides.finditer(text, clause[0], clause[1]):
             side = lex.side_of.get(normalise(match.group(1)))
             reach = min(match.end() + _SIDE_REACH[lex.language], clause[1])

@@ -34,6 +34,7 @@ class Lexicon:
     negation_after: re.Pattern[str]
     breaks: re.Pattern[str]
     chronic: re.Pattern[str]
+    normal: re.Pattern[str]
     sides: re.Pattern[str]
     side_of: dict[str, str]  # normalised side word -> left/right/both
     anatomy: re.Pattern[str]
@@ -84,6 +85,7 @@ def parse_terms(raw: dict[str, Any]) -> Terms:
             side_of["zh" if _is_zh(word) else "en"][normalise(word)] = side
     negation = raw["negation"]
     chronic = raw.get("chronic", {})  # optional: older edited term files lack it
+    normal = raw.get("normal", {})
     lexicons = {
         language: Lexicon(
             language=language,
@@ -93,6 +95,7 @@ def parse_terms(raw: dict[str, Any]) -> Terms:
             negation_after=_alternation(negation[f"{language}_after"], language),
             breaks=_alternation(negation[f"{language}_break"], language),
             chronic=_alternation(list(chronic.get(language, ())), language),
+            normal=_alternation(list(normal.get(language, ())), language),
             sides=_alternation(list(side_of[language]), language),
             side_of=side_of[language],
             anatomy=_alternation(raw["anatomy"][language], language),

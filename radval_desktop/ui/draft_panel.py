@@ -52,6 +52,10 @@ class DraftPanel(QWidget):
         super().__init__(parent)
         self._service = service
         self.sampling = sampling
+        # drafting.template and drafting.language from Settings; None/"auto" = the model
+        # card's template (or the file's default) and the findings' own language.
+        self.template_id: str | None = None
+        self.language = "auto"
         self._ids = itertools.count(1)
         self._current: int | None = None  # the request whose tokens are shown
         self._last_request: DraftRequest | None = None
@@ -182,7 +186,7 @@ class DraftPanel(QWidget):
             system = self._body_system.currentData()
             examples = self._examples(findings, system)
             request = DraftRequest(findings, system, self._modality.currentData(),
-                                   examples=examples)
+                                   self.language, self.template_id, examples)
             self._regenerations = 0
             self._start(request, self.sampling)
 

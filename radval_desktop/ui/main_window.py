@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self.service = InferenceService()
         self.history = History.from_settings(self.settings.values)
         self.draft_panel = DraftPanel(self.service, self.settings.sampling())
+        self._set_prompt_choice(self.settings)
         self.history_panel = HistoryPanel(self.history)
         self.tabs = QTabWidget(objectName="main.tabs")
         self.tabs.addTab(self.draft_panel, "Draft")
@@ -253,9 +254,14 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    def _set_prompt_choice(self, settings: Settings) -> None:
+        self.draft_panel.template_id = settings["drafting.template"] or None
+        self.draft_panel.language = settings["drafting.language"]
+
     def apply_settings(self, settings: Settings) -> None:
         old, self.settings = self.settings, settings
         self.draft_panel.sampling = settings.sampling()
+        self._set_prompt_choice(settings)
         if any(old[key] != settings[key] for key in _HISTORY_KEYS):
             self.history.close()
             self.history = History.from_settings(settings.values)

@@ -127,3 +127,27 @@ def test_model_info_prints_the_card(model_copy: Path, capsys: pytest.CaptureFixt
     card_path(model_copy).unlink()
     assert main(["model-info", "--model", str(model_copy)]) == 0
     assert "model card: none" in capsys.readouterr().out
+
+
+def test_a_batch_run_evaluates_with_the_card_s_template_unless_told_otherwise(
+        model_copy: Path, tmp_path: Path) -> None:
+    from radval_desktop.engine.sampling import Sampling
+    from radval_desktop.evaluation.batch import run_model
+    from radval_desktop.store.database import open_database
+    from radval_desktop.store.evaluation_runs import NewCase, save_cases
+
+    def terse(card: dict[str, Any]) -> None:
+        card["prompt"]["template_id"] = "t1_terse"
+
+    _edit_card(model_copy, terse)
+    db = open_database(tmp_path / "eval.db")
+    cases = [NewCase(institution="1", body_system="chest", modality="CT", language="zh",
+                     findings=FINDINGS, reference_impression="右肺上叶磨玻璃结节。")]
+    ids = save_cases(db, cases)
+    settings = EngineSettings(n_ctx=512, n_threads=1)
+    short = Sampling(max_tokens=8)  # the tiny model's context leaves room for few tokens
+    run_model(db, model_copy, cases, ids, engine_settings=settings, sampling=short)
+    run_model(db, model_copy, cases, ids, engine_settings=settings, sampling=short,
+              template_id="t5_radiology_gpt")
+    used = sorted(r["template_id"] for r in db.table("candidates").rows)
+    assert used == ["t1_terse", "t5_radiology_gpt"]

@@ -160,3 +160,14 @@ def test_empty_findings_show_a_sentence_and_start_nothing(
     qtbot.keyClick(_findings(window), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert window.draft_panel.message_text().startswith("The findings are empty")
     assert not window.draft_panel.is_generating()
+
+
+def test_the_template_and_language_chosen_in_settings_are_the_ones_drafted_with(
+        qtbot: QtBot, make_window: Callable[..., MainWindow], short_drafts: Path) -> None:
+    with short_drafts.open("a", encoding="utf-8") as config:
+        config.write('\n[drafting]\ntemplate = "t1_terse"\nlanguage = "zh"\n')
+    window = make_window()
+    _draft(qtbot, window, CHEST_EN)
+    [record] = window.history.recent()
+    assert record.template_id == "t1_terse"
+    assert record.language == "zh"  # asked for, though the findings are English
