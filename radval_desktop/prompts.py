@@ -271,4 +271,8 @@ def render_prompt(
         return RenderedPrompt(
             render_plain(prompt), False, f"the model's chat template failed ({err}); plain layout"
         )
+    if prompt.user.strip() not in text:
+        # A template that drops or garbles the user's message would draft from no findings.
+        return RenderedPrompt(render_plain(prompt), False,
+                              "the model's chat template leaves out the findings; plain layout")
     return RenderedPrompt(text, True, "")

@@ -103,3 +103,12 @@ def test_broken_template_file_names_the_file(tmp_path: Path) -> None:
     bad.write_text("version = 1\n[[templates]]\nid='x'\n")
     with pytest.raises(RadvalError, match=str(bad)):
         load_templates(bad)
+
+
+def test_a_template_that_leaves_out_the_findings_falls_back_with_note() -> None:
+    # {{ messages[5] }} is undefined, renders empty: the model would draft from nothing.
+    for template in ("{{ messages[5] }}<|assistant|>", "{{ messages[0]['content'] }}"):
+        rendered = render_prompt(build_prompt(EN), template)
+        assert not rendered.used_chat_template
+        assert "leaves out the findings" in rendered.note
+        assert rendered.text == render_plain(build_prompt(EN))

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from radval_desktop import __version__
+from radval_desktop.cli import models, study
+from radval_desktop.cli.options import column_mapping
 from radval_desktop.config import load_settings, resolve_model_path
 from radval_desktop.drafting import DraftRequest, draft
 from radval_desktop.engine.llama_engine import LlamaEngine
@@ -79,61 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     p_report.add_argument("--institution-1", dest="institution_1",
                           help="the internal institution (default: the study's setting, else the "
                           "first in the data)")
-    _study_parsers(sub)
-    _models_parsers(sub)
+    study.add_parsers(sub)
+    models.add_parsers(sub)
     return parser
-
-
-def _study_parsers(sub: argparse._SubParsersAction) -> None:
-    # Issue 5: the reader study. `study` sets it up; `scores` gets the answers out.
-    study = sub.add_parser("study", help="set up a reader study").add_subparsers(
-        dest="action", required=True)
-    p_import = study.add_parser("import", help="cases and candidate impressions from a file")
-    p_import.add_argument("file", help="CSV, XLSX or JSONL with findings, model, candidate and "
-                          "optionally impression, institution, body_system, modality")
-    p_import.add_argument("--db", required=True, help="the study's SQLite file")
-    p_import.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
-                          help="column mapping, e.g. --map candidate=生成结果")
-    p_import.add_argument("--institution", default="1", help="for rows that name none")
-    p_create = study.add_parser("create", help="a study over every candidate in the file")
-    p_create.add_argument("--db", required=True)
-    p_create.add_argument("--name", required=True)
-    p_create.add_argument("--show-reference", action="store_true",
-                          help="show raters the reference impression (hidden by default)")
-    p_create.add_argument("--institution-1", dest="institution_1", default="1",
-                          help="the internal institution (IHG in the export)")
-    p_create.add_argument("--seed", type=int, help="shuffle seed (default: from the name)")
-    p_assign = study.add_parser("assign", help="give a rater their shuffled order now")
-    p_assign.add_argument("--db", required=True)
-    p_assign.add_argument("--study", required=True)
-    p_assign.add_argument("--rater", required=True)
-    p_assign.add_argument("--level", required=True, choices=("junior", "intermediate", "senior"))
-    scores = sub.add_parser("scores", help="export or merge reader-study answers").add_subparsers(
-        dest="action", required=True)
-    p_export = scores.add_parser("export", help="long-format CSV, one row per answer")
-    p_export.add_argument("--db", required=True)
-    p_export.add_argument("-o", "--out", required=True, help="CSV file to write")
-    p_export.add_argument("--study", help="only this study")
-    p_merge = scores.add_parser("merge", help="scorers' databases into one (idempotent)")
-    p_merge.add_argument("dbs", nargs="+", help="the scorers' SQLite files")
-    p_merge.add_argument("-o", "--out", required=True, help="the merged study database")
-
-
-def _models_parsers(sub: argparse._SubParsersAction) -> None:
-    # Issue 11: the models folder(s), the hospital's mirror, per-institution adapters.
-    p_models = sub.add_parser("models", help="list the models and adapters; choose one")
-    p_models.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    actions = p_models.add_subparsers(dest="action")
-    actions.add_parser("list", help="every GGUF found, and the files refused (the default)")
-    p_use = actions.add_parser("use", help="draft with this model from now on (remembered)")
-    p_use.add_argument("model", help="path, file name or model name from `radval models`")
-    p_use.add_argument("--adapter", help="LoRA adapter to apply too; 'none' for none")
-    p_adapter = actions.add_parser("adapter", help="apply this LoRA adapter to the model")
-    p_adapter.add_argument("adapter", help="path, file name or name; 'none' removes it")
-    p_download = actions.add_parser("download", help="fetch a model from IT's mirror "
-                                    "(only when IT configured hub.endpoint)")
-    p_download.add_argument("repo", help="owner/repo, or owner/repo/file.gguf")
-    p_download.add_argument("file", nargs="?", help="file in the repo (e.g. model-q4_k_m.gguf)")
 
 
 def _read_findings(file: str) -> str:
@@ -261,16 +211,6 @@ def _card_rows(model: Path, sha256: str) -> list[tuple[str, str]]:
     return [("model card", f"none ({card_path(model).name} not found)")]
 
 
-def _mapping(pairs: Sequence[str]) -> dict[str, str]:
-    mapping = {}
-    for pair in pairs:
-        field, sep, column = pair.partition("=")
-        if not sep or not field or not column:
-            raise InputError(f"--map takes FIELD=COLUMN, not '{pair}'.")
-        mapping[field.strip()] = column.strip()
-    return mapping
-
-
 def _progress(progress: BatchProgress) -> None:
     # One line redrawn in place on stderr, so stdout stays the summary alone.
     width = 30
@@ -288,7 +228,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     from radval_desktop.store.database import open_database
     from radval_desktop.store.evaluation_runs import save_cases
 
-    read = read_cases(args.cases, required=BATCH_REQUIRED, mapping=_mapping(args.map),
+    read = read_cases(args.cases, required=BATCH_REQUIRED, mapping=column_mapping(args.map),
                       defaults={"institution": args.institution})
     for problem in read.problems:
         print(f"radval: {Path(args.cases).name} {problem}; skipped", file=sys.stderr)
@@ -330,98 +270,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_study(args: argparse.Namespace) -> int:
-    from radval_desktop.store import reader_study as rs
-
-    db = rs.open_study(Path(args.db))
-    if args.action == "import":
-        from radval_desktop.study.importing import import_candidates
-
-        summary = import_candidates(db, args.file, _mapping(args.map), args.institution)
-        for problem in summary.problems:
-            print(f"radval: {Path(args.file).name} {problem}; skipped", file=sys.stderr)
-        print(f"{summary.cases} cases, {summary.candidates} candidates imported into {args.db}; "
-              f"{len(summary.problems)} rows skipped")
-    elif args.action == "create":
-        study = rs.save_study(db, args.name, args.show_reference, args.institution_1, args.seed)
-        count = db.execute("SELECT COUNT(*) FROM study_candidates WHERE study_uuid = ?",
-                           [study.uuid]).fetchone()[0]
-        print(f"study '{study.name}': {count} candidates, reference "
-              f"{'shown' if study.show_reference else 'hidden'}, seed {study.seed}")
-    else:
-        found = next((s for s in rs.list_studies(db) if s.name == args.study), None)
-        if found is None:
-            raise InputError(f"There is no study named '{args.study}' in {args.db}.")
-        added = rs.assign(db, found, rs.save_rater(db, args.rater, args.level))
-        print(f"{args.rater}: {added} candidates assigned")
-    return 0
-
-
-def _download_progress(done: int, total: int | None) -> None:
-    shown = f"{done / 1e6:,.1f} / {total / 1e6:,.1f} MB" if total else f"{done / 1e6:,.1f} MB"
-    percent = f" {100 * done // total:3d}%" if total else ""
-    print(f"\rdownloading {shown}{percent}", end="", file=sys.stderr, flush=True)
-
-
-def _cmd_models(args: argparse.Namespace) -> int:
-    import json
-
-    from radval_desktop.config import save_user_settings
-    from radval_desktop.engine import catalog as cat
-
-    settings = load_settings()
-    if args.action == "download":
-        from radval_desktop.engine.hub_mirror import download_model, split_spec
-
-        repo, file = (args.repo, args.file) if args.file else split_spec(args.repo)
-        path = download_model(settings.hub(), repo, file, settings.catalog().folders[0],
-                              settings["model.allowed_sha256"], _download_progress)
-        print(file=sys.stderr)
-        print(f"downloaded and approved: {path}")
-        return 0
-    catalog = cat.scan_models(settings.catalog())
-    if args.action in ("use", "adapter"):
-        if args.action == "use":
-            model, adapter = cat.choose(catalog, args.model, args.adapter)
-        else:
-            current = settings["model.path"] or next(
-                (str(e.path) for e in catalog.models if e.source == cat.SOURCE_DEFAULT), "")
-            model, adapter = cat.choose(catalog, current, args.adapter)
-        save_user_settings(settings, cat.choice_settings(model, adapter))
-        with_adapter = f" with the adapter {adapter.path.name}" if adapter else ""
-        print(f"RadVal now drafts with {model.name} ({model.path}){with_adapter}.")
-        return 0
-    for path, digest in cat.hash_missing(catalog):
-        catalog = catalog.with_sha256(path, digest)
-    active = [Path(p) for p in (settings["model.path"], settings["model.adapter"]) if p]
-    if not settings["model.path"]:
-        active += [e.path for e in catalog.models if e.source == cat.SOURCE_DEFAULT]
-    print(json.dumps(cat.catalog_json(catalog), indent=1, ensure_ascii=False) if args.json
-          else cat.format_table(catalog, active))
-    return 0
-
-
-def _cmd_scores(args: argparse.Namespace) -> int:
-    if args.action == "export":
-        from radval_desktop.store.reader_study import open_study
-        from radval_desktop.store.scores_export import export_scores
-
-        if not Path(args.db).is_file():
-            raise InputError(f"There is no database at {args.db}.")
-        count = export_scores(open_study(Path(args.db)), Path(args.out), args.study)
-        print(f"{count} answers written to {args.out}")
-        return 0
-    from radval_desktop.store.merge import merge_databases
-
-    report = merge_databases([Path(p) for p in args.dbs], Path(args.out))
-    for conflict in report.conflicts:
-        print(f"conflict: {conflict}")
-    added = ", ".join(f"{n} {t}" for t, n in report.added.items() if n)
-    print(f"merged {len(args.dbs)} files into {args.out}: {added or 'nothing new'}; "
-          f"{len(report.conflicts)} conflicting edits (the latest kept)")
-    return 0
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="radval: %(message)s")
@@ -434,8 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return app_main([])
     commands = {"draft": _cmd_draft, "model-info": _cmd_model_info, "batch": _cmd_batch,
-                "report": _cmd_report, "study": _cmd_study, "scores": _cmd_scores,
-                "examples": _cmd_examples, "models": _cmd_models}
+                "report": _cmd_report, "study": study.cmd_study, "scores": study.cmd_scores,
+                "examples": _cmd_examples, "models": models.cmd_models}
     try:
         return commands[args.command](args)
     except RadvalError as err:
