@@ -7,8 +7,6 @@ import html
 import io
 from dataclasses import dataclass, field
 
-from fontTools import subset
-
 from radval_desktop.evaluation.radar import RadarData, cjk_font_path, render
 from radval_desktop.evaluation.tables import Table
 
@@ -85,6 +83,8 @@ def cjk_font_face(text: str) -> str:
     path = cjk_font_path()
     if not wanted or not path.is_file():
         return ""
+    from fontTools import subset  # ~0.13 s to import: only when a report is written
+
     options = subset.Options()
     options.font_number = 0  # WenQuanYi Micro Hei; face 1 is its monospaced twin
     options.flavor = "woff"  # zlib only: no brotli needed

@@ -8,16 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
+from radval_desktop import paths
 
-matplotlib.use("Agg")  # files only: no display here, and the Qt app draws them as images
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure, SubFigure
 
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.figure import Figure, SubFigure  # noqa: E402
-from matplotlib.projections.polar import PolarAxes  # noqa: E402
-
-from radval_desktop import paths  # noqa: E402
 
 CJK_FONT_FILE = "wqy-microhei.ttc"  # the app's bundled font (ui/fonts.py)
 SCORE_RANGE = (0, 100)  # SPEC §7: scores 0-100, bands of 20
@@ -37,6 +34,8 @@ def font_families() -> tuple[str, ...]:
     DejaVu Sans first keeps Latin text in matplotlib's usual face; characters it lacks
     fall back to WenQuanYi, so Chinese axis labels never show as boxes.
     """
+    from matplotlib import font_manager
+
     path = cjk_font_path()
     if not path.is_file():
         return ("DejaVu Sans",)
@@ -58,6 +57,10 @@ class RadarData:
 
 def radar_figure(data: RadarData, size: float = 6.0) -> Figure:
     """A figure (not pyplot: nothing global, safe off the GUI thread)."""
+    # matplotlib is imported here, not at the top: it costs ~0.3 s and the window's start-up
+    # imports this module (the Results tab) long before anyone draws a chart.
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(size, size * 0.92), layout="constrained")
     draw_radar(fig, data)
     return fig
@@ -65,6 +68,8 @@ def radar_figure(data: RadarData, size: float = 6.0) -> Figure:
 
 def draw_radar(fig: Figure | SubFigure, data: RadarData) -> None:
     """Draw the chart into a figure or a subfigure (the PDF puts two on a page); NA as 0."""
+    from matplotlib.projections.polar import PolarAxes
+
     families = list(font_families())
     ax = fig.add_subplot(projection="polar")
     assert isinstance(ax, PolarAxes)  # for the type checker: add_subplot says plain Axes

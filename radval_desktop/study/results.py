@@ -25,7 +25,6 @@ from radval_desktop.evaluation.aggregates import (
 from radval_desktop.evaluation.agreement import Agreement, agreement, agreement_table
 from radval_desktop.evaluation.batch import outputs_from_db
 from radval_desktop.evaluation.html_report import Report, Section, render_html
-from radval_desktop.evaluation.pdf_report import write_pdf
 from radval_desktop.evaluation.radar import RadarData, save_charts
 from radval_desktop.evaluation.tables import Table, paper_tables
 from radval_desktop.study.questionnaire import METRIC_KEYS, METRICS
@@ -148,5 +147,8 @@ def write_report(db: Database, out: Path, title: str, study_name: str | None = N
                         encoding="utf-8")
     html_path = out / "report.html"
     html_path.write_text(render_html(report), encoding="utf-8")
+    # matplotlib (~0.3 s) only when a report is written, not when the window starts.
+    from radval_desktop.evaluation.pdf_report import write_pdf
+
     pdf = write_pdf(report, out / "report.pdf")
     return WrittenReport(html_path, pdf, markdown, files)

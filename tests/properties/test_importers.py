@@ -84,7 +84,7 @@ def _encode(text: str, encoding: str) -> bytes | None:
 @given(st.binary(max_size=2000), st.sampled_from(SUFFIXES))
 def test_random_bytes_give_rows_problems_or_a_sentence(folder: Path, data: bytes, suffix: str
                                                         ) -> None:
-    _read(_write(folder, data, suffix))
+    _read(_write(folder, data, suffix))  # _read asserts the promise on whatever comes back
 
 
 @settings(SETTINGS, max_examples=300)

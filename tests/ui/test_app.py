@@ -78,3 +78,13 @@ def test_the_window_icon_is_the_menu_entrys(qapp: QApplication) -> None:
     sizes = qapp.windowIcon().availableSizes()
     assert sizes, "no window icon set"
     assert max(s.width() for s in sizes) >= 48
+
+
+def test_the_window_s_imports_leave_charts_and_reports_for_later() -> None:
+    # matplotlib and fontTools cost ~0.45 s of start-up; only a report or a chart needs them.
+    heavy = ("matplotlib", "fontTools", "torch", "transformers", "huggingface_hub")
+    code = ("import sys, radval_desktop.ui.app; "
+            f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.stdout.strip() == "[]"
