@@ -140,6 +140,8 @@ class MainWindow(QMainWindow):
     def _set_status(self, **texts: str) -> None:
         for name, text in texts.items():
             self.status_labels[name].setText(text)
+            # A narrow window cuts the model and device text off: the whole of it on hover.
+            self.status_labels[name].setToolTip(text)
 
     def status_text(self, name: str) -> str:
         return self.status_labels[name].text()

@@ -47,6 +47,8 @@ def test_ctrl_enter_streams_the_impression_and_fills_the_status_bar(
     assert _impression(window).toPlainText().strip()
     assert "Qwen" in window.status_text("model")
     assert window.status_text("device").startswith("CPU: ")
+    device = window.findChild(QLabel, "status.device")
+    assert device.toolTip() == device.text()  # all of it on hover when the window is narrow
     assert "tokens/s" in window.status_text("speed")
     assert window.status_text("time").endswith(" s")
     assert window.findChild(QPushButton, "draft.copy").isEnabled()
