@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+import time
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from jinja2 import Template as Template_
@@ -236,6 +239,37 @@ def _raise_exception(message: str) -> None:
     raise TemplateError(message)
 
 
+# A chat template renders in milliseconds; one still running after this is looping on
+# purpose or by mistake ({% for a in range(99999) %}{% for b in range(99999) %}...).
+RENDER_BUDGET_SECONDS = 2.0
+
+
+class _RenderTooLong(Exception):
+    pass
+
+
+def _render_within_budget(template: Template_, seconds: float, **context: Any) -> str:
+    """Render, stopping the template if it runs past ``seconds``.
+
+    Jinja has no iteration budget, and a thread cannot be killed: a line tracer, set only
+    for this render, checks the clock on each line the compiled template (and Jinja) runs
+    and raises into it. It costs a few milliseconds on a normal render.
+    """
+    deadline = time.monotonic() + seconds
+    previous = sys.gettrace()
+
+    def tracer(frame: FrameType, event: str, arg: Any) -> Callable[..., Any] | None:
+        if time.monotonic() > deadline:
+            raise _RenderTooLong
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        return template.render(**context)
+    finally:
+        sys.settrace(previous)
+
+
 def render_prompt(
     prompt: Prompt,
     chat_template: str | None,
@@ -251,7 +285,8 @@ def render_prompt(
     if not chat_template:
         return RenderedPrompt(render_plain(prompt), False, "the model has no chat template")
     try:
-        text = _compiled(chat_template).render(
+        text = _render_within_budget(
+            _compiled(chat_template), RENDER_BUDGET_SECONDS,
             messages=prompt.messages(),
             add_generation_prompt=True,
             bos_token=bos_token,
@@ -259,6 +294,11 @@ def render_prompt(
             raise_exception=_raise_exception,
             **(extra or {}),
         )
+    except _RenderTooLong as err:
+        raise ModelFileError(
+            f"The model's chat template was still running after {RENDER_BUDGET_SECONDS:g} s "
+            "(a template loops for ever) and was refused; ask IT for a trustworthy model file."
+        ) from err
     except SecurityError as err:
         raise ModelFileError(
             "The model's chat template tries to leave its sandbox (or to build a text far "

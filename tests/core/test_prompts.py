@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,21 @@ def test_a_template_that_leaves_out_the_findings_falls_back_with_note() -> None:
         assert not rendered.used_chat_template
         assert "leaves out the findings" in rendered.note
         assert rendered.text == render_plain(build_prompt(EN))
+
+
+def test_a_template_that_loops_for_ever_is_stopped_and_refused(monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    import time
+
+    from radval_desktop import prompts
+
+    monkeypatch.setattr(prompts, "RENDER_BUDGET_SECONDS", 0.3)
+    endless = "{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}"
+    tracer_before = sys.gettrace()  # None, or a coverage tool's
+    started = time.monotonic()
+    with pytest.raises(ModelFileError, match="still running"):
+        render_prompt(build_prompt(EN), endless)
+    assert time.monotonic() - started < 5
+    # The tracer is gone afterwards, and a sound template still renders.
+    assert sys.gettrace() is tracer_before
+    assert render_prompt(build_prompt(EN), CHATML).used_chat_template
