@@ -1,146 +1,192 @@
-"""Draft quality of a model on ../shared/data: R-1/R-2/L per file, with and without examples.
+"""The project's measure of draft quality (issue 15, SPEC §9) on ../shared/data.
 
-A fixed, seeded sample per file (each file stands in for one institution) is held out and
-drafted with the product's defaults (template, greedy sampling, guards); the paper's tables
-are printed for it. With ``--examples K`` (default 3; 0 skips) the same held-out sample is
-drafted a second time with the K most similar pairs as retrieved examples (issue 8). The
-corpus holds only the file's other pairs: the held-out pairs are never in it, and neither
-is any pair whose findings are a near-duplicate of a held-out pair's (word Jaccard >= 0.9:
-templated reports repeat almost verbatim, and that would be leakage by another name).
-Prints ROUGE-L and time per impression for both; asserts nothing.
+Each file stands in for one institution. A fixed, seeded test part (``--n`` pairs, default
+100; a file too small for a separate corpus, cov_ctr, is tested whole, leave-one-out) is
+drafted by `radval batch`'s own code (``evaluation.batch.run_model``, the window's pipeline)
+twice:
 
-    python bench/quality.py [--n 30] [--examples 3] [--model path.gguf] [--template id]
+(a) no user corpus: the pipeline's starter examples, as on a fresh install;
+(b) the rest of the file as the corpus, k=3 retrieved examples, never the case itself or a
+    near copy of it (the pipeline's rule, ``safety.retrieval.near_duplicate``).
+
+Beside them, on the same pairs, two baselines: the nearest-neighbour copy (the impression of
+the most similar pair in the corpus, same exclusion rule) and copy-the-findings. For each:
+ROUGE-1/2/L F1 (jieba words for Chinese), the share of drafts shown that are dangerous
+(restated, called normal, wrong side, negation flipped: ``safety.danger``, the checks the
+window shows) per kind, the share not usable (the guards refused every attempt), and the
+median and p90 seconds per draft. Prints; asserts nothing.
+
+    python bench/quality.py [--n 100] [--files openi,cov] [--runs a,b] [--show 5]
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shared_data import SKIPPED, Pair, find_data_dir, load_engine, load_pairs, sample  # noqa: E402
+from shared_data import SKIPPED, Pair, find_data_dir, load_pairs, use_bench_cache  # noqa: E402
 
-from radval_desktop.drafting import DraftRequest, DraftResult, draft  # noqa: E402
-from radval_desktop.engine.llama_engine import ModelInfo  # noqa: E402
-from radval_desktop.errors import InputError  # noqa: E402
+from radval_desktop.engine.default_model import default_model_path  # noqa: E402
+from radval_desktop.evaluation.batch import run_model  # noqa: E402
 from radval_desktop.evaluation.rouge import score  # noqa: E402
-from radval_desktop.evaluation.tables import Output, paper_tables  # noqa: E402
-from radval_desktop.prompts import Example  # noqa: E402
 from radval_desktop.safety import retrieval  # noqa: E402
+from radval_desktop.safety.danger import DANGER_KINDS, dangers  # noqa: E402
 from radval_desktop.store.database import open_database  # noqa: E402
-from radval_desktop.words import words  # noqa: E402
+from radval_desktop.store.evaluation_runs import NewCase, save_cases  # noqa: E402
 
-NEAR_DUPLICATE = 0.9
-
-
-def _word_set(text: str) -> frozenset[str]:
-    return frozenset(w for w in words(text) if w.strip())
-
-
-def leakage_free_corpus(pairs: list[Pair], held_out: list[Pair]) -> tuple[list[Pair], int]:
-    """The file's pairs minus the held-out ones and their near-duplicates; and how many went."""
-    held_ids = {p.id for p in held_out}
-    held_sets = [_word_set(p.findings) for p in held_out]
-    kept, near = [], 0
-    for pair in pairs:
-        if pair.id in held_ids:
-            continue
-        mine = _word_set(pair.findings)
-        if any(len(mine & other) / max(1, len(mine | other)) >= NEAR_DUPLICATE
-               for other in held_sets):
-            near += 1
-            continue
-        kept.append(pair)
-    return kept, near
+SEED = 20261130
+K = 3
+# A file with fewer pairs than this is tested whole, each case's corpus being the others.
+LEAVE_ONE_OUT_BELOW = 200
 
 
-def _output(info: ModelInfo, file: str, pair: Pair, result: DraftResult) -> Output:
-    return Output(
-        model=info.name, institution=file, body_system=pair.body_system,
-        language=pair.language, candidate=result.text, reference=pair.impression,
-        seconds=result.total_seconds, ok=result.ok, attempts=len(result.attempts),
-        empty_attempts=sum(a.verdict == "empty" for a in result.attempts),
-        repetition_attempts=sum(a.verdict == "repetition" for a in result.attempts),
-        parameters=info.parameters)
+@dataclass(frozen=True)
+class Drafted:
+    pair: Pair
+    text: str  # "" when not usable
+    ok: bool
+    seconds: float
+
+
+def split(pairs: list[Pair], n: int, seed: int = SEED) -> tuple[list[Pair], list[Pair]]:
+    """(test, corpus): a seeded test part independent of line order; small files whole."""
+    ordered = sorted(pairs, key=lambda p: p.id)
+    if len(ordered) < LEAVE_ONE_OUT_BELOW:
+        return ordered, ordered
+    test = random.Random(seed).sample(ordered, min(n, len(ordered)))
+    chosen = {p.id for p in test}
+    return test, [p for p in ordered if p.id not in chosen]
+
+
+def build_corpus(pairs: list[Pair], path: Path, institution: str) -> retrieval.ExampleCorpus:
+    corpus = retrieval.ExampleCorpus(open_database(path), path)
+    corpus.add_many(retrieval.Pair(p.findings, p.impression, p.body_system, p.modality,
+                                   p.language, institution, "bench") for p in pairs)
+    return corpus
+
+
+def draft_all(model: Path, test: list[Pair], folder: Path, name: str, institution: str,
+              corpus: retrieval.ExampleCorpus | None) -> list[Drafted]:
+    """Draft every test pair through `radval batch`'s run_model; keep text, ok and time."""
+    db = open_database(folder / f"{name}.db")
+    cases = [NewCase(institution=institution, body_system=p.body_system, modality=p.modality,
+                     language=p.language, findings=p.findings, reference_impression=p.impression,
+                     source_id=p.id, source_file=p.file, source_line=i)
+             for i, p in enumerate(test, 1)]
+    ids = save_cases(db, cases)
+
+    def progress(done: object) -> None:
+        print(f"\r  {name}: {done.done}/{done.total}", end="", file=sys.stderr,  # type: ignore[attr-defined]
+              flush=True)
+
+    run_model(db, model, cases, ids, examples_k=K if corpus else 0, corpus=corpus,
+              on_progress=progress)
+    print(file=sys.stderr)
+    rows = {r["case_uuid"]: r for r in db.query("SELECT case_uuid, text, ok, seconds "
+                                                 "FROM candidates")}
+    db.close()
+    return [Drafted(p, rows[c]["text"] or "", bool(rows[c]["ok"]), rows[c]["seconds"] or 0.0)
+            for p, c in zip(test, ids, strict=True) if c in rows]
+
+
+def baseline(test: list[Pair], corpus: retrieval.ExampleCorpus | None, kind: str
+             ) -> list[Drafted]:
+    out = []
+    for pair in test:
+        if kind == "copy findings":
+            text = pair.findings
+        else:
+            assert corpus is not None
+            near = corpus.similar(pair.findings, pair.body_system, 1,
+                                  exclude_near=pair.findings)
+            text = near[0].impression if near else ""
+        out.append(Drafted(pair, text, bool(text), 0.0))
+    return out
+
+
+def row(label: str, drafted: list[Drafted], timed: bool) -> str:
+    shown = [d for d in drafted if d.ok and d.text]
+    scores = [score(d.text, d.pair.impression, d.pair.language) for d in drafted]
+
+    def mean(values: list[float]) -> float:
+        return statistics.mean(values) if values else 0.0
+
+    kinds: Counter[str] = Counter()
+    dangerous = 0
+    for d in shown:
+        found = dangers(d.pair.findings, d.text, d.pair.language)
+        kinds.update(found)
+        dangerous += bool(found)
+    share = 100 / max(len(shown), 1)
+    seconds = sorted(d.seconds for d in drafted)
+    timing = (f"{statistics.median(seconds):.2f} / {seconds[int(0.9 * (len(seconds) - 1))]:.2f}"
+              if timed and seconds else "—")
+    per_kind = " / ".join(f"{kinds[k] * share:.0f}" for k in DANGER_KINDS)
+    not_usable = 100 * (len(drafted) - len(shown)) / max(len(drafted), 1)
+    return (f"| {label} | {mean([s.rouge1.f1 for s in scores]):.3f} "
+            f"| {mean([s.rouge2.f1 for s in scores]):.3f} "
+            f"| {mean([s.rougeL.f1 for s in scores]):.3f} | {dangerous * share:.1f}% "
+            f"| {per_kind} | {not_usable:.0f}% | {timing} |")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", help="folder of *.jsonl (default: ../shared/data)")
-    parser.add_argument("--n", type=int, default=30, help="held-out pairs per file (seeded)")
-    parser.add_argument("--examples", type=int, default=retrieval.DEFAULT_K,
-                        help="retrieved examples per prompt in the second run; 0 = no second run")
-    parser.add_argument("--seed", type=int, default=20261123)
+    parser.add_argument("--n", type=int, default=100, help="test pairs per larger file")
+    parser.add_argument("--files", help="comma-separated name prefixes (default: all)")
+    parser.add_argument("--runs", default="a,b", help="a = starter examples, b = corpus k=3")
     parser.add_argument("--model", help="GGUF (default: the embedded default model)")
-    parser.add_argument("--template", help="prompt template id (default: the file's default)")
+    parser.add_argument("--show", type=int, default=0, help="print N drafts per file and run")
     args = parser.parse_args()
     data = find_data_dir(args.data)
     if data is None:
         print(SKIPPED)
         return 0
-    engine = load_engine(args.model)
-    info = engine.info
-    assert info is not None
-    runs = (0, args.examples) if args.examples > 0 else (0,)
-    outputs: dict[int, list[Output]] = {k: [] for k in runs}
-    summary: list[str] = []
+    use_bench_cache()
+    model = Path(args.model) if args.model else default_model_path()
+    runs = args.runs.split(",")
+    files = sorted(data.glob("*.jsonl"))
+    if args.files:
+        files = [f for f in files if any(f.stem.startswith(x) for x in args.files.split(","))]
     started = time.perf_counter()
+    tables = []
     with tempfile.TemporaryDirectory() as tmp:
-        for number, path in enumerate(sorted(data.glob("*.jsonl"))):
-            pairs = load_pairs(path)
-            held_out = sample(pairs, args.n, args.seed)
-            corpus_pairs, near = leakage_free_corpus(pairs, held_out)
-            corpus = retrieval.ExampleCorpus(open_database(Path(tmp) / f"corpus{number}.db"))
-            corpus.add_many(retrieval.Pair(p.findings, p.impression, p.body_system, p.modality,
-                                           p.language, path.stem, path.name)
-                            for p in corpus_pairs)
-            for done, pair in enumerate(held_out, 1):
-                for k in runs:
-                    shown: tuple[Example, ...] = ()
-                    if k:
-                        shown = tuple(corpus.similar(pair.findings, pair.body_system, k,
-                                                     path.stem))
-                    request = DraftRequest(pair.findings, pair.body_system, pair.modality,
-                                           pair.language, args.template, examples=shown)
-                    try:
-                        result = draft(engine, request)
-                    except InputError as err:
-                        print(f"  {path.name} {pair.id} k={k}: refused: {err}")
-                        continue
-                    outputs[k].append(_output(info, path.stem, pair, result))
-                print(f"\r  {path.name}: {done}/{len(held_out)}", end="", file=sys.stderr,
-                      flush=True)
-            print(file=sys.stderr)
-            line = (f"| {path.stem} | {len(held_out)} | {len(corpus_pairs)} "
-                    f"(-{near} near-duplicates) |")
-            for k in runs:
-                mine = [o for o in outputs[k] if o.institution == path.stem]
-                rouge_l = statistics.mean(score(o.candidate, o.reference, o.language).rougeL.f1
-                                          for o in mine) if mine else 0.0
-                seconds = statistics.median(o.seconds for o in mine) if mine else 0.0
-                line += f" {rouge_l:.4f} | {seconds:.2f} s |"
-            summary.append(line)
-    engine.close()
-    elapsed = time.perf_counter() - started
-    plain = outputs[0]
-    print(f"{sum(map(len, outputs.values()))} drafts in {elapsed:.0f} s "
-          f"(median {statistics.median(o.seconds for o in plain):.2f} s per impression, "
-          "no examples)\n")
-    first = sorted(data.glob("*.jsonl"))[0].stem
-    for table in paper_tables(plain, first):
-        print(table.to_markdown())
-    header = "| file | held out | corpus |" + "".join(
-        f" R-L {'no examples' if k == 0 else f'k={k}'} | s/impression |" for k in runs)
-    print("\nRetrieved examples (issue 8), mean ROUGE-L F1 and median time per impression:\n")
-    print(header)
-    print("|" + " --- |" * (3 + 2 * len(runs)))
-    print("\n".join(summary))
+        folder = Path(tmp)
+        for path in files:
+            test, corpus_pairs = split(load_pairs(path), args.n)
+            corpus = build_corpus(corpus_pairs, folder / f"{path.stem}-corpus.db", path.stem)
+            how = "all pairs, leave-one-out" if test is corpus_pairs or len(test) == len(
+                corpus_pairs) else f"{len(test)} test, {len(corpus_pairs)} corpus"
+            lines = [f"\n### {path.stem} ({how}; seed {SEED})\n",
+                     "| drafts | R-1 | R-2 | R-L | dangerous | "
+                     + " / ".join(DANGER_KINDS) + " (%) | not usable | s median / p90 |",
+                     "| --- |" + " --- |" * 7]
+            for run in runs:
+                label = ("(a) starter examples, no corpus" if run == "a"
+                         else f"(b) corpus, k={K}")
+                drafted = draft_all(model, test, folder, f"{path.stem}-{run}", path.stem,
+                                    None if run == "a" else corpus)
+                lines.append(row(label, drafted, timed=True))
+                for d in drafted[: args.show]:
+                    print(f"[{path.stem} {run}] {d.pair.findings[:120]!r}\n   -> {d.text!r}"
+                          f"\n   ref {d.pair.impression!r}", file=sys.stderr)
+            lines.append(row("nearest-neighbour copy", baseline(test, corpus, "nn"), False))
+            lines.append(row("copy the findings", baseline(test, None, "copy findings"), False))
+            corpus.db.close()
+            tables.append("\n".join(lines))
+            print(tables[-1], flush=True)
+    print(f"\n{time.perf_counter() - started:.0f} s in all; model {model.name}; CPU, "
+          "the engine's default threads")
     return 0
 
 

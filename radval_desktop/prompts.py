@@ -6,7 +6,7 @@ import sys
 import time
 import tomllib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from pathlib import Path
 from types import FrameType
@@ -55,6 +55,9 @@ class TemplateSet:
     body_systems: dict[str, dict[str, str]]
     modalities: dict[str, dict[str, str]]
     templates: dict[str, Template]
+    # Said on a retry after a draft that restated the findings (issue 15); a template file
+    # written before it existed has none.
+    strict: dict[str, str] = field(default_factory=dict)
 
     def template(self, template_id: str | None) -> Template:
         key = template_id or self.default_template
@@ -88,9 +91,17 @@ class Prompt:
     language: str
     system: str
     user: str
+    # Examples as earlier (user, assistant) turns of the conversation: chat models learn a
+    # task from turns they have seen answered, and copy a block of examples into their answer
+    # when the examples are pasted inside one message (issue 15).
+    turns: tuple[tuple[str, str], ...] = ()
 
     def messages(self) -> list[dict[str, str]]:
-        return [{"role": "system", "content": self.system}, {"role": "user", "content": self.user}]
+        messages = [{"role": "system", "content": self.system}]
+        for user, assistant in self.turns:
+            messages += [{"role": "user", "content": user},
+                         {"role": "assistant", "content": assistant}]
+        return [*messages, {"role": "user", "content": self.user}]
 
 
 def default_templates_file() -> Path:
@@ -114,6 +125,8 @@ def load_templates(path: Path | None = None) -> TemplateSet:
             body_systems={lang: dict(raw["body_systems"][lang]) for lang in LANGUAGES},
             modalities={lang: dict(raw["modalities"][lang]) for lang in LANGUAGES},
             templates=templates,
+            strict={lang: text for lang, text in raw.get("strict", {}).items()
+                    if lang in LANGUAGES},
         )
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as err:
         raise RadvalError(f"The prompt template file {path} cannot be used: {err!r}.") from err
@@ -152,7 +165,10 @@ def build_prompt(
 ) -> Prompt:
     """System description + expert instruction + input (SPEC §3).
 
-    Examples, when given, form a marked part of the input before the case itself.
+    Examples, when given, are earlier turns: each example's findings as a user message, its
+    impression as the assistant's answer. The instruction, body system and modality (the same
+    for every turn) are said once, in the first user message, so a prompt without examples is
+    unchanged and each example costs only its own words (prompt time on a CPU).
     """
     ts = templates or bundled_templates()
     lang = case.language if case.language in LANGUAGES else "en"
@@ -162,26 +178,35 @@ def build_prompt(
     modality_name = ts.modalities[lang][normalize_modality(case.modality)]
     instruction = template.instruction[lang].format(body_system=system_name, modality=modality_name)
     sep = "：" if lang == "zh" else ": "
-    parts = [instruction, ""]
-    for number, example in enumerate(examples, start=1):
-        parts += [
-            f"{labels['example']} {number}",
-            f"{labels['findings']}{sep}{example.findings.strip()}",
-            f"{labels['impression']}{sep}{example.impression.strip()}",
-            "",
-        ]
-    parts += [
-        f"{labels['body_system']}{sep}{system_name}",
-        f"{labels['modality']}{sep}{modality_name}",
-        f"{labels['findings']}{sep}{case.findings.strip()}",
-    ]
+
+    header = (f"{instruction}\n\n{labels['body_system']}{sep}{system_name}\n"
+              f"{labels['modality']}{sep}{modality_name}\n")
+    turns = [(f"{labels['findings']}{sep}{e.findings.strip()}", e.impression.strip())
+             for e in examples]
+    user = f"{labels['findings']}{sep}{case.findings.strip()}"
+    if turns:
+        turns[0] = (header + turns[0][0], turns[0][1])
+    else:
+        user = header + user
     return Prompt(
         template_id=template.id,
         template_version=ts.version,
         language=lang,
         system=ts.system[lang],
-        user="\n".join(parts),
+        user=user,
+        turns=tuple(turns),
     )
+
+
+def stricter(prompt: Prompt, templates: TemplateSet | None = None) -> Prompt:
+    """The same prompt with the template file's warning against restating the findings.
+
+    The warning ends the case's message: everything before it is the prompt already
+    evaluated, which llama.cpp keeps, so a retry costs only the warning's tokens.
+    """
+    ts = templates or bundled_templates()
+    warning = ts.strict.get(prompt.language, "")
+    return replace(prompt, user=f"{prompt.user}\n\n{warning}") if warning else prompt
 
 
 def impression_label(language: str, templates: TemplateSet | None = None) -> str:
@@ -200,7 +225,8 @@ def render_plain(prompt: Prompt) -> str:
     """The layout for models without a chat template (and base models in training)."""
     sep = "：" if prompt.language == "zh" else ": "
     label = impression_label(prompt.language)
-    return f"{prompt.system}\n\n{prompt.user}\n{label}{sep}"
+    shown = "".join(f"{user}\n{label}{sep}{answer}\n\n" for user, answer in prompt.turns)
+    return f"{prompt.system}\n\n{shown}{prompt.user}\n{label}{sep}"
 
 
 # A chat template's arithmetic may not build more than this (characters, list items, bits):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from radval_desktop import paths
@@ -46,3 +47,23 @@ def words(text: str, tokenizer: Any = None) -> list[str]:
     """jieba words, lower-cased after cutting (the dictionary has "T2WI"-style entries)."""
     cut = (w.strip().lower() for w in (tokenizer or jieba_tokenizer()).lcut(text))
     return [w for w in cut if WORD_CONTENT.search(w)]
+
+
+def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
+    """Length of the longest common subsequence, one machine word op per token of ``b``.
+
+    Hyyrö's bit-vector algorithm: rouge-score's O(n·m) Python table is the slow part of a
+    report over thousands of pairs; this gives the same number with big-int arithmetic.
+    Here, below both, because ROUGE-L and the restatement guard (safety) count with it.
+    """
+    if not a or not b:
+        return 0
+    masks: dict[str, int] = {}
+    for index, token in enumerate(a):
+        masks[token] = masks.get(token, 0) | (1 << index)
+    full = (1 << len(a)) - 1
+    v = full
+    for token in b:
+        u = v & masks.get(token, 0)
+        v = ((v + u) | (v - u)) & full
+    return len(a) - v.bit_count()

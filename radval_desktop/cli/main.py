@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +18,9 @@ from radval_desktop.drafting import DraftRequest, draft
 from radval_desktop.engine.llama_engine import LlamaEngine
 from radval_desktop.errors import InputError, RadvalError
 from radval_desktop.findings import clean_findings, suggest_body_system, suggest_modality
-from radval_desktop.prompts import BODY_SYSTEMS, MODALITIES, Example
+from radval_desktop.prompts import BODY_SYSTEMS, MODALITIES
+from radval_desktop.safety.checks import TITLES
+from radval_desktop.safety.retrieval import ExampleCorpus
 
 if TYPE_CHECKING:
     from radval_desktop.evaluation.batch import BatchProgress
@@ -71,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
                          help="institution for rows that name none (default 1)")
     p_batch.add_argument("--template", help="prompt template id")
     p_batch.add_argument("--limit", type=int, help="only the first N cases")
+    p_batch.add_argument("--examples", type=int, default=0, metavar="K",
+                         help="K retrieved past examples per prompt, as in the window; never the "
+                         "case itself or a near copy (default 0: the starter examples)")
+    p_batch.add_argument("--corpus", help="case file (CSV, XLSX, JSONL) whose pairs are the "
+                         "examples (default: your own corpus, `radval examples import`)")
 
     p_report = sub.add_parser("report", help="write the study report: HTML, PDF, tables, charts")
     p_report.add_argument("--db", "--study", dest="db", required=True, help="SQLite file")
@@ -120,13 +128,14 @@ def _cmd_draft(args: argparse.Namespace) -> int:
     settings = load_settings()
     template = args.template or settings["drafting.template"] or None
     k = settings["drafting.examples"] if args.examples is None else args.examples
-    examples = _retrieve(findings, system, k, settings["drafting.examples_chars"])
-    request = DraftRequest(findings, system, modality, args.lang, template, examples)
+    request = DraftRequest(findings, system, modality, args.lang, template, examples_k=k,
+                           examples_chars=settings["drafting.examples_chars"])
+    corpus = _user_corpus() if k > 0 else None
     if args.stream:
         from radval_desktop.drafting import DraftDone, DraftRestarted, DraftToken, draft_events
 
         result = None
-        for event in draft_events(engine, request, settings.sampling()):
+        for event in draft_events(engine, request, settings.sampling(), corpus=corpus):
             if isinstance(event, DraftToken):
                 print(event.text, end="", flush=True, file=sys.stderr)
             elif isinstance(event, DraftRestarted):
@@ -136,24 +145,38 @@ def _cmd_draft(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
         assert result is not None
     else:
-        result = draft(engine, request, settings.sampling())
+        result = draft(engine, request, settings.sampling(), corpus=corpus)
     engine.close()
+    if result.prompt_note:
+        print(f"radval: note: {result.prompt_note}", file=sys.stderr)
     if not result.ok:
         print(f"radval: {result.message}", file=sys.stderr)
         return EXIT_NO_DRAFT
+    # The safety checks the window shows, one a line on stderr: stdout stays the draft.
+    for flag in result.flags:
+        print(f"radval: check: {TITLES[flag.kind]}: {flag.reason}", file=sys.stderr)
     print(result.text)
     return 0
 
 
-def _retrieve(findings: str, system: str, k: int, budget: int) -> tuple[Example, ...]:
-    if k <= 0:
-        return ()
-    from radval_desktop.safety.retrieval import ExampleCorpus
+def _user_corpus() -> ExampleCorpus:
     from radval_desktop.store.database import database_path, open_database
 
     path = database_path()
-    return tuple(ExampleCorpus(open_database(path), path).similar(
-        findings, system, k, budget_chars=budget))
+    return ExampleCorpus(open_database(path), path)
+
+
+def _file_corpus(file: str, folder: Path) -> ExampleCorpus:
+    """A case file's pairs as a corpus, in a scratch database that goes with ``folder``."""
+    from radval_desktop.safety.retrieval import import_pairs
+    from radval_desktop.store.database import open_database
+
+    path = folder / "corpus.db"
+    corpus = ExampleCorpus(open_database(path), path)
+    summary = import_pairs(corpus, file)
+    for problem in summary.problems:
+        print(f"radval: {Path(file).name} {problem}; not an example", file=sys.stderr)
+    return corpus
 
 
 def _cmd_examples(args: argparse.Namespace) -> int:
@@ -241,13 +264,20 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     settings = load_settings()
     models = [Path(m) for m in args.model] or [resolve_model_path(settings)[0]]
     template = args.template or settings["drafting.template"] or None
-    for model in models:
-        summary = run_model(db, model, cases, ids, engine_settings=settings.engine(),
-                            sampling=settings.sampling(), template_id=template,
-                            on_progress=_progress)
-        print(file=sys.stderr)
-        print(f"{summary.model}: {summary.generated} generated, {summary.skipped} already done, "
-              f"{summary.failed} too long for the model, {summary.seconds:.1f} s")
+    with tempfile.TemporaryDirectory(prefix="radval-corpus-") as scratch:
+        corpus = None
+        if args.examples > 0:
+            corpus = _file_corpus(args.corpus, Path(scratch)) if args.corpus else _user_corpus()
+        for model in models:
+            summary = run_model(db, model, cases, ids, engine_settings=settings.engine(),
+                                sampling=settings.sampling(), template_id=template,
+                                examples_k=args.examples, corpus=corpus,
+                                on_progress=_progress)
+            print(file=sys.stderr)
+            print(f"{summary.model}: {summary.generated} generated, {summary.skipped} already "
+                  f"done, {summary.failed} too long for the model, {summary.seconds:.1f} s")
+        if corpus is not None:
+            corpus.db.close()
     return 0
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from radval_desktop.case_files import Row
-from radval_desktop.drafting import DraftRequest, draft
+from radval_desktop.drafting import DraftRequest, ExampleSource, draft
 from radval_desktop.engine.llama_engine import EngineSettings, LlamaEngine
 from radval_desktop.engine.model_card import read_card
 from radval_desktop.engine.sampling import Sampling
@@ -81,10 +81,16 @@ def run_model(
     engine_settings: EngineSettings | None = None,
     sampling: Sampling | None = None,
     template_id: str | None = None,
+    examples_k: int = 0,
+    corpus: ExampleSource | None = None,
     cancel: threading.Event | None = None,
     on_progress: Callable[[BatchProgress], None] | None = None,
 ) -> ModelSummary:
-    """Generate every case not yet done by this model and template version; resumable."""
+    """Generate every case not yet done by this model and template version; resumable.
+
+    Each case is drafted by the app's own pipeline: with ``examples_k`` past pairs of
+    ``corpus`` (never the case itself or a near copy of it), else the starter examples.
+    """
     cancel = cancel or threading.Event()
     sampling = sampling or Sampling()
     engine = LlamaEngine(model_path, engine_settings)
@@ -96,6 +102,8 @@ def run_model(
     template = templates.template(card.template_id if card else template_id)
     save_model(db, ModelRecord(info.sha256, info.name, model_path.name, info.architecture,
                                info.parameters, info.quantization, info.file_size))
+    # Drafts with retrieved examples are other candidates than drafts without.
+    prompt_id = template.id + (f"+{examples_k}ex" if examples_k > 0 and corpus else "")
     generated = skipped = failed = 0
     started = time.perf_counter()
     try:
@@ -103,13 +111,14 @@ def run_model(
             if cancel.is_set():
                 break
             last = 0.0
-            if has_candidate(db, cid, info.sha256, template.id, templates.version):
+            if has_candidate(db, cid, info.sha256, prompt_id, templates.version):
                 skipped += 1
             else:
                 request = DraftRequest(case.findings, case.body_system, case.modality,
-                                       case.language, None if card else template.id)
+                                       case.language, None if card else template.id,
+                                       examples_k=examples_k, institution=case.institution)
                 try:
-                    result = draft(engine, request, sampling, cancel)
+                    result = draft(engine, request, sampling, cancel, corpus)
                 except InputError:
                     failed += 1
                     continue
@@ -118,7 +127,7 @@ def run_model(
                 last = result.total_seconds
                 save_candidate(db, NewCandidate(
                     case_uuid=cid, model_sha256=info.sha256, model_name=info.name,
-                    source="batch", template_id=result.template_id,
+                    source="batch", template_id=prompt_id,
                     template_version=result.template_version, text=result.text,
                     raw_text=result.raw_text, ok=result.ok, attempts=len(result.attempts),
                     empty_attempts=sum(a.verdict == "empty" for a in result.attempts),

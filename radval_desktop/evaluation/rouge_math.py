@@ -6,6 +6,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from radval_desktop.words import lcs_length
+
+__all__ = ["PRF", "lcs_length", "rouge_l", "rouge_n"]
+
 
 @dataclass(frozen=True)
 class PRF:
@@ -30,25 +34,6 @@ def rouge_n(candidate: Sequence[str], reference: Sequence[str], n: int) -> PRF:
     cand, ref = _ngrams(candidate, n), _ngrams(reference, n)
     overlap = sum(min(count, cand[gram]) for gram, count in ref.items())
     return _prf(overlap, sum(cand.values()), sum(ref.values()))
-
-
-def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
-    """Length of the longest common subsequence, one machine word op per token of ``b``.
-
-    Hyyrö's bit-vector algorithm: rouge-score's O(n·m) Python table is the slow part of a
-    report over thousands of pairs; this gives the same number with big-int arithmetic.
-    """
-    if not a or not b:
-        return 0
-    masks: dict[str, int] = {}
-    for index, token in enumerate(a):
-        masks[token] = masks.get(token, 0) | (1 << index)
-    full = (1 << len(a)) - 1
-    v = full
-    for token in b:
-        u = v & masks.get(token, 0)
-        v = ((v + u) | (v - u)) & full
-    return len(a) - v.bit_count()
 
 
 def rouge_l(candidate: Sequence[str], reference: Sequence[str]) -> PRF:

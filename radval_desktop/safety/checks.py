@@ -1,20 +1,30 @@
-"""Checks of an impression against its findings: laterality, negation flip, missed, unsupported."""
+"""Checks of an impression against its findings: side, negation flip, called normal, missed,
+unsupported."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
 from radval_desktop.findings import detect_language
+from radval_desktop.safety.normal_claims import (
+    covers,
+    is_minor,
+    normal_claims,
+    place_of,
+    place_words,
+)
 from radval_desktop.safety.terms import Lexicon, Terms, bundled_terms, normalise
 
 LATERALITY = "laterality"
 NEGATION = "negation"
+CALLED_NORMAL = "called_normal"
 MISSED = "possibly_missed"
 UNSUPPORTED = "unsupported"
-KINDS = (LATERALITY, NEGATION, MISSED, UNSUPPORTED)
-TITLES = {LATERALITY: "Side", NEGATION: "Negation", MISSED: "Possibly missed",
-          UNSUPPORTED: "Unsupported"}
+KINDS = (LATERALITY, NEGATION, CALLED_NORMAL, MISSED, UNSUPPORTED)
+TITLES = {LATERALITY: "Side", NEGATION: "Negation", CALLED_NORMAL: "Called normal",
+          MISSED: "Possibly missed", UNSUPPORTED: "Unsupported"}
 
 # Clauses: a negation or a side reaches no further than one. Chinese commas end a clause
 # (胸廓对称，右肺上叶见…); English commas do not ("no effusion, pneumothorax, or edema").
@@ -55,6 +65,7 @@ class SideMention:
     anchor: str  # the anatomy (or finding) the side belongs to, normalised
     span: Span  # the side word through its anchor
     negated: bool
+    chronic: bool = False  # in an old or stable finding's clause ("remote right rib fracture")
 
 
 def _clauses(text: str) -> list[tuple[int, int]]:
@@ -121,13 +132,17 @@ def side_mentions(text: str, lex: Lexicon, with_finding: bool = False) -> list[S
         for match in lex.sides.finditer(text, clause[0], clause[1]):
             side = lex.side_of.get(normalise(match.group(1)))
             reach = min(match.end() + _SIDE_REACH[lex.language], clause[1])
-            anchor = (lex.anatomy.search(text, match.end(), clause[1])
-                      or lex.concepts.search(text, match.end(), clause[1]))
-            if side is None or anchor is None or anchor.start() > reach:
+            # The anatomy in reach, else the finding in reach: "left effusion and right
+            # pleural effusion" gives the left side to the effusion, not to "pleural".
+            anchor = next((a for a in (lex.anatomy.search(text, match.end(), clause[1]),
+                                       lex.concepts.search(text, match.end(), clause[1]))
+                           if a is not None and a.start() <= reach), None)
+            if side is None or anchor is None:
                 continue
             negated = _negated(text, match.start(), match.end(), clause, lex)
+            chronic = bool(lex.chronic.search(text, clause[0], clause[1]))
             found.append(SideMention(side, normalise(anchor.group(1)),
-                                     Span(match.start(), anchor.end()), negated))
+                                     Span(match.start(), anchor.end()), negated, chronic))
     return found
 
 
@@ -136,37 +151,69 @@ def _same_place(a: str, b: str) -> bool:
     return a == b or a in b or b in a
 
 
-def _sides_agree(said: str, described: set[str]) -> bool:
-    if said in described:
-        return True
+_OTHER = {"left": "right", "right": "left"}
+
+
+def _sides_agree(said: str, described: set[str], finer: set[str], elsewhere: set[str]) -> bool:
+    """``described``: the sides the findings give this place (or a coarser or finer name of
+    it); ``finer``: those of current findings at this place or a finer one (双肺 -> 肺,
+    肺上叶); ``elsewhere``: every side the impression names.
+
+    Both sides said needs both described (右肺上叶 and 左肺下叶 are both lungs). One side said
+    is wrong where the findings have only the other, and incomplete where they put the
+    finding on both sides of this place ("双肺多发结节" -> "右肺结节") while the impression
+    names no other side at all. Looser would flag OpenI's "left lung collapse; right upper
+    lobe opacity" (English anatomy does not nest: "lung" and "upper lobe" never match); a
+    coarser both does not count either: "双肺纹理增多，右肺上叶结节" -> "右肺上叶结节" is right."""
     if said == "both":
-        return {"left", "right"} <= described
-    return "both" in described
+        return "both" in described or {"left", "right"} <= described
+    if said not in described and "both" not in described:
+        return False
+    on_both = "both" in finer or _OTHER[said] in finer
+    return not on_both or bool({"both", _OTHER[said]} & elsewhere)
 
 
-_SIDE_WORDS = {"left": "left", "right": "right", "both": "both sides"}
+def _organ(anchor: str, lex: Lexicon, terms: Terms | None) -> str | None:
+    """The organ an anchor lies in ("lower lobe", "basilar", "opacity" -> lung)."""
+    if terms is None:
+        return None
+    place = lex.place_of.get(anchor)
+    concept = lex.concept_of.get(anchor)
+    if place is None and concept is not None:
+        place = next((p.id for p in terms.places.values() if concept in p.concepts), None)
+    return place if place in terms.places and len(terms.places[place].covers) == 1 else None
 
 
-def check_laterality(findings: str, impression: str, lex: Lexicon) -> list[Flag]:
+def check_laterality(findings: str, impression: str, lex: Lexicon,
+                     terms: Terms | None = None) -> list[Flag]:
     described = [m for m in side_mentions(findings, lex, with_finding=True) if not m.negated]
+    said_all = [m for m in side_mentions(impression, lex) if not m.negated]
+    elsewhere = {m.side for m in said_all}
     # What the findings say about each place the impression names, worked out once per place:
     # per side mention it would be quadratic in a long pasted text.
-    places: dict[str, tuple[set[str], tuple[Span, ...]]] = {}
+    places: dict[str, tuple[set[str], set[str], tuple[Span, ...]]] = {}
     flags = []
-    for said in side_mentions(impression, lex):
-        if said.negated:
-            continue
+    for said in said_all:
         if said.anchor not in places:
             same = [m for m in described if _same_place(m.anchor, said.anchor)]
-            places[said.anchor] = ({m.side for m in same}, tuple(m.span for m in same))
-        sides, spans = places[said.anchor]
-        if not spans or _sides_agree(said.side, sides):
+            finer = {m.side for m in same if said.anchor in m.anchor and not m.chronic}
+            organ = _organ(said.anchor, lex, terms) if not same else None
+            if organ:
+                # English anatomy does not nest by name ("lung base" vs "left lower lobe"):
+                # failing the same place, the same organ; one side against the other, or
+                # both against one, is still a contradiction.
+                same = [m for m in described if _organ(m.anchor, lex, terms) == organ]
+            places[said.anchor] = ({m.side for m in same}, finer, tuple(m.span for m in same))
+        sides, finer, spans = places[said.anchor]
+        if not spans or _sides_agree(said.side, sides, finer, elsewhere):
             continue
-        where = " and ".join(sorted(_SIDE_WORDS[s] for s in sides))
+        given = sides | finer
+        where = ("both sides" if "both" in given or {"left", "right"} <= given
+                 else "the " + min(given))
         flags.append(Flag(
             LATERALITY, f"{LATERALITY}:{said.anchor}:{said.side}",
             f"The impression says {impression[said.span.start:said.span.end]!r}; the findings "
-            f"describe this on the {where}.",
+            f"describe this on {where}.",
             spans, (said.span,)))
     return flags
 
@@ -194,6 +241,79 @@ def check_negation(findings: list[Mention], impression: list[Mention],
         flags.append(Flag(NEGATION, f"{NEGATION}:{concept}",
                           "The impression " + reason.format(t=name) + ".",
                           tuple(m.span for m in described), tuple(m.span for m in spans)))
+    return flags
+
+
+def clause_around(text: str, span: Span) -> tuple[int, int]:
+    """The clause a mention lies in: how far its negation, chronic and minor cues reach."""
+    return _clause_of(_clauses(text), span)
+
+
+def _clause_of(clauses: list[tuple[int, int]], span: Span) -> tuple[int, int]:
+    index = bisect.bisect_right(clauses, span.start, key=lambda clause: clause[0]) - 1
+    if index >= 0 and clauses[index][0] <= span.start < clauses[index][1]:
+        return clauses[index]
+    return (span.start, span.end)
+
+
+def check_called_normal(findings: str, impression: str, in_findings: list[Mention],
+                        in_impression: list[Mention], lex: Lexicon,
+                        terms: Terms) -> list[Flag]:
+    """The impression calls normal a place (or the study) where the findings describe
+    something current and abnormal, or labels such a finding normal ("斑片影：正常").
+
+    Abnormal enough: a finding not negated, not old or stable (the chronic cues), not mild,
+    prior or explained away ("may represent overlying soft tissue": the minor cues), not
+    incidental (calcification), and under "no acute ..." not chronic by nature (emphysema):
+    radiologists write "No acute cardiopulmonary abnormality." over exactly those
+    (../shared/data OpenI; flagging them was nearly all the false flags). Where it lies
+    matters: "心脏未见异常" says nothing of a lung lesion. A finding the impression names
+    elsewhere is carried, not called normal: "1. No acute abnormality. 2. Right apical
+    nodule." is how OpenI reports a nodule. A finding labelled normal is flagged however
+    mild: no impression does that."""
+    claims = normal_claims(impression, _clauses(impression), lex, terms)
+    if not claims:
+        return []
+    labelled = {id(m): c for m in in_impression if not m.negated for c in claims
+                if c.label and c.label[0] <= m.span.start < c.label[1]}
+    place_claims = [c for c in claims if c not in labelled.values()]
+    named: set[str] = set()
+    for m in in_impression:
+        if not m.negated and id(m) not in labelled:
+            named |= {m.concept, *terms.concepts[m.concept].supported_by}
+    described = [m for m in in_findings if not m.negated and not m.chronic]
+    hits: dict[str, dict[Span, set[Span]]] = {}  # concept -> finding -> claims
+    # "右肺下叶见斑片影：正常": the finding itself called normal, however mild.
+    for m in in_impression:
+        if id(m) in labelled:
+            claim = labelled[id(m)]
+            support = {m.concept, *terms.concepts[m.concept].supported_by}
+            for f in described:
+                if f.concept in support:
+                    hits.setdefault(f.concept, {}).setdefault(f.span, set()).add(
+                        Span(claim.start, claim.end))
+    clauses = _clauses(findings)
+    words: dict[tuple[int, int], list[tuple[int, int, str]]] = {}
+    for f in described:
+        if f.concept in named or f.concept in terms.incidental or not place_claims:
+            continue
+        clause = _clause_of(clauses, f.span)
+        if is_minor(findings, f.span.start, clause, lex):
+            continue
+        if clause not in words:
+            words[clause] = place_words(findings, clause, lex, terms)
+        place = place_of(f.span.start, f.span.end, words[clause], f.concept, terms)
+        for claim in place_claims:
+            if covers(claim, f.concept, place, terms):
+                hits.setdefault(f.concept, {}).setdefault(f.span, set()).add(
+                    Span(claim.start, claim.end))
+    flags = []
+    for concept, found in hits.items():
+        said = sorted(set().union(*found.values()), key=lambda s: s.start)
+        text = impression[said[0].start:said[0].end]
+        flags.append(Flag(CALLED_NORMAL, f"{CALLED_NORMAL}:{concept}",
+                          f"The impression says {text!r}; the findings describe "
+                          f"{concept.replace('_', ' ')!r}.", tuple(found), tuple(said)))
     return flags
 
 
@@ -244,11 +364,17 @@ def run_checks(findings: str, impression: str, language: str | None = None,
     in_findings, in_impression = mentions(findings, lex), mentions(impression, lex)
     flags: list[Flag] = []
     if LATERALITY in kinds:
-        flags += check_laterality(findings, impression, lex)
+        flags += check_laterality(findings, impression, lex, terms)
     negation = check_negation(in_findings, in_impression, terms) if NEGATION in kinds else []
     flags += negation
+    called = (check_called_normal(findings, impression, in_findings, in_impression, lex, terms)
+              if CALLED_NORMAL in kinds else [])
+    flags += called
     if MISSED in kinds:
-        flags += check_missed(in_findings, in_impression, terms)
+        # A finding called normal is said more plainly by that flag than by "possibly missed".
+        said_normal = {f.key.split(":", 1)[1] for f in called}
+        flags += [f for f in check_missed(in_findings, in_impression, terms)
+                  if f.key.split(":", 1)[1] not in said_normal]
     if UNSUPPORTED in kinds:
         flipped = {f.key.split(":", 1)[1] for f in negation}
         flags += check_unsupported(in_findings, in_impression, terms, flipped)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,19 @@ class Concept:
 
 
 @dataclass(frozen=True)
+class Place:
+    """A place a normal claim can name and a finding can lie in ("lung", "chest")."""
+
+    id: str
+    covers: frozenset[str]  # itself and the places it contains
+    concepts: tuple[str, ...]  # where a finding of these lies when no place word is near
+    always: tuple[str, ...] = ()  # where a finding of these lies whatever words are near
+
+
+_NEVER = re.compile(r"(?!x)x")
+
+
+@dataclass(frozen=True)
 class Lexicon:
     """One language's compiled lists; each regex's group 1 is the term as written."""
 
@@ -38,6 +51,14 @@ class Lexicon:
     sides: re.Pattern[str]
     side_of: dict[str, str]  # normalised side word -> left/right/both
     anatomy: re.Pattern[str]
+    # "Called normal" ([normal_claims] and [[place]]); empty in a term file without them.
+    normal_claims: re.Pattern[str] = _NEVER  # "正常", "unremarkable"
+    normal_nouns: re.Pattern[str] = _NEVER  # negated, a claim: "no acute abnormality"
+    study: re.Pattern[str] = _NEVER  # "CT", "平扫", "study"
+    minor: re.Pattern[str] = _NEVER  # "mild", "may", "prior"
+    acute: re.Pattern[str] = _NEVER  # "acute", 急性: a claim about what is new only
+    places: re.Pattern[str] = _NEVER
+    place_of: dict[str, str] = field(default_factory=dict)  # normalised word -> place id
 
 
 @dataclass(frozen=True)
@@ -45,6 +66,9 @@ class Terms:
     version: str
     concepts: dict[str, Concept]
     lexicons: dict[str, Lexicon]  # "en", "zh"
+    places: dict[str, Place] = field(default_factory=dict)
+    incidental: frozenset[str] = frozenset()  # concepts never "called normal"
+    not_acute: frozenset[str] = frozenset()  # concepts "no acute ..." does not call normal
 
 
 def normalise(term: str) -> str:
@@ -55,7 +79,7 @@ def _alternation(words: list[str], language: str) -> re.Pattern[str]:
     # Longest first: Python's alternation takes the first that matches, not the longest.
     ordered = sorted({w for w in words if w}, key=len, reverse=True)
     if not ordered:
-        return re.compile(r"(?!x)x")
+        return _NEVER
     if language == "zh":
         return re.compile("(" + "|".join(re.escape(w) for w in ordered) + ")", re.IGNORECASE)
     parts = [r"[\s\-]+".join(re.escape(p) for p in re.split(r"[\s\-]+", w)) for w in ordered]
@@ -86,6 +110,8 @@ def parse_terms(raw: dict[str, Any]) -> Terms:
     negation = raw["negation"]
     chronic = raw.get("chronic", {})  # optional: older edited term files lack it
     normal = raw.get("normal", {})
+    claims = raw.get("normal_claims", {})  # optional, as [chronic]
+    places, place_of = _places(raw.get("place", ()))
     lexicons = {
         language: Lexicon(
             language=language,
@@ -99,10 +125,33 @@ def parse_terms(raw: dict[str, Any]) -> Terms:
             sides=_alternation(list(side_of[language]), language),
             side_of=side_of[language],
             anatomy=_alternation(raw["anatomy"][language], language),
+            normal_claims=_alternation(list(claims.get(language, ())), language),
+            normal_nouns=_alternation(list(claims.get(f"{language}_nouns", ())), language),
+            study=_alternation(list(claims.get(f"{language}_study", ())), language),
+            minor=_alternation(list(claims.get(f"{language}_minor", ())), language),
+            acute=_alternation(list(claims.get(f"{language}_acute", ())), language),
+            places=_alternation(list(place_of[language]), language),
+            place_of=place_of[language],
         )
         for language in ("en", "zh")
     }
-    return Terms(str(raw.get("version", "")), concepts, lexicons)
+    return Terms(str(raw.get("version", "")), concepts, lexicons, places,
+                 frozenset(claims.get("incidental", ())), frozenset(claims.get("not_acute", ())))
+
+
+def _places(entries: Any) -> tuple[dict[str, Place], dict[str, dict[str, str]]]:
+    covers = {e["id"]: {e["id"], *e.get("covers", ())} for e in entries}
+    for _ in covers:  # "chest" covers "cardiopulmonary", which covers "lung": close it
+        for place, inside in covers.items():
+            covers[place] = inside.union(*(covers.get(p, set()) for p in inside))
+    places = {e["id"]: Place(e["id"], frozenset(covers[e["id"]]), tuple(e.get("concepts", ())),
+                             tuple(e.get("always", ()))) for e in entries}
+    place_of: dict[str, dict[str, str]] = {"en": {}, "zh": {}}
+    for entry in entries:
+        for language in ("en", "zh"):
+            for word in entry.get(language, ()):
+                place_of[language].setdefault(normalise(word), entry["id"])
+    return places, place_of
 
 
 def load_terms(path: Path | None = None) -> Terms:

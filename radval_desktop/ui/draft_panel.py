@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from radval_desktop.drafting import DraftRequest, DraftResult
+from radval_desktop.drafting import CORPUS, STARTER, DraftRequest, DraftResult
 from radval_desktop.engine.sampling import Sampling, retry_sampling
 from radval_desktop.findings import (
     clean_findings,
@@ -29,6 +29,7 @@ from radval_desktop.prompts import BODY_SYSTEMS, MODALITIES, bundled_templates
 from radval_desktop.safety.checks import Flag, run_checks
 from radval_desktop.safety.retrieval import DEFAULT_BUDGET_CHARS, DEFAULT_K, ExampleCorpus
 from radval_desktop.store.history import DraftRecord
+from radval_desktop.ui.corpus_notice import CorpusNotice
 from radval_desktop.ui.errors import report_errors
 from radval_desktop.ui.safety_flags import FlagList, highlight
 from radval_desktop.workers.inference import InferenceService
@@ -110,6 +111,9 @@ class DraftPanel(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self._copy)
         layout = QVBoxLayout(self)
+        # Issue 15: while the example corpus is empty, say so and offer the import.
+        self.corpus_notice = CorpusNotice()
+        layout.addWidget(self.corpus_notice)
         layout.addWidget(QLabel("Findings"))
         layout.addWidget(self._findings, 3)
         layout.addLayout(pickers)
@@ -182,11 +186,11 @@ class DraftPanel(QWidget):
     @Slot()
     def generate(self) -> None:
         with report_errors(self):
-            findings = clean_findings(self.findings_text())
-            system = self._body_system.currentData()
-            examples = self._examples(findings, system)
-            request = DraftRequest(findings, system, self._modality.currentData(),
-                                   self.language, self.template_id, examples)
+            request = DraftRequest(
+                clean_findings(self.findings_text()), self._body_system.currentData(),
+                self._modality.currentData(), self.language, self.template_id,
+                examples_k=self._examples_k if self.examples_enabled() else 0,
+                examples_chars=self._examples_chars)
             self._regenerations = 0
             self._start(request, self.sampling)
 
@@ -260,12 +264,6 @@ class DraftPanel(QWidget):
 
     def examples_enabled(self) -> bool:
         return self._use_examples.isChecked() and self._corpus is not None
-
-    def _examples(self, findings: str, system: str) -> tuple:  # type: ignore[type-arg]
-        if not self.examples_enabled() or self._corpus is None:
-            return ()
-        return tuple(self._corpus.similar(findings, system, self._examples_k,
-                                          budget_chars=self._examples_chars))
 
     def set_safety_enabled(self, enabled: bool) -> None:
         self._safety = enabled
@@ -370,7 +368,8 @@ class DraftPanel(QWidget):
         if request_id != self._current:
             return
         self._impression.clear()
-        what = "came out empty" if reason == "empty" else "repeated itself"
+        what = {"empty": "came out empty", "restated": "only restated the findings",
+                "contradicts": "contradicted the findings"}.get(reason, "repeated itself")
         self.show_info(f"The draft {what}; trying again (attempt {attempt + 1})…")
 
     @Slot(int, object)
@@ -382,7 +381,7 @@ class DraftPanel(QWidget):
         self._finish_request()
         self.run_checks()
         if result.ok:
-            self.show_info("Draft ready: check and edit it, then Copy.")
+            self.show_info("Draft ready: check and edit it, then Copy." + _examples_note(result))
         else:
             self.show_error(result.message)
         self.draft_completed.emit(request, result)
@@ -400,3 +399,15 @@ class DraftPanel(QWidget):
             return
         self._finish_request()
         self.show_info("Stopped. The text so far can be edited or regenerated.")
+
+
+def _examples_note(result: DraftResult) -> str:
+    """What the draft was shown, so the radiologist knows whose style it follows."""
+    count = len(result.examples)
+    if result.example_source == CORPUS:
+        note = f" Based on {count} similar past report{'s' if count != 1 else ''}."
+    elif result.example_source == STARTER:
+        note = " Based on RadVal's starter examples (no similar past report)."
+    else:
+        note = ""
+    return note + (f" ({result.prompt_note})" if result.prompt_note else "")

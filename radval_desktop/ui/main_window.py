@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QSizePolicy, QTabWidget, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QSizePolicy,
+    QTabWidget,
+    QWidget,
+)
 
 from radval_desktop import paths
 from radval_desktop.config import Settings, load_settings, save_user_settings
@@ -15,8 +23,9 @@ from radval_desktop.drafting import DraftRequest, DraftResult
 from radval_desktop.engine.adapters import AdapterInfo
 from radval_desktop.engine.llama_engine import ModelInfo
 from radval_desktop.safety.checks import Flag
-from radval_desktop.safety.retrieval import ExampleCorpus, Pair
+from radval_desktop.safety.retrieval import ExampleCorpus, ImportSummary, Pair
 from radval_desktop.store.history import DraftRecord, History, NewDraft
+from radval_desktop.ui.corpus_notice import FILE_FILTER, corpus_status, import_message
 from radval_desktop.ui.draft_panel import DraftPanel
 from radval_desktop.ui.errors import report_errors
 from radval_desktop.ui.history_panel import HistoryPanel
@@ -24,6 +33,7 @@ from radval_desktop.ui.models_panel import ModelsPanel
 from radval_desktop.ui.results_panel import ResultsPanel
 from radval_desktop.ui.scoring_panel import ScoringPanel
 from radval_desktop.ui.settings_dialog import SettingsDialog
+from radval_desktop.workers.corpus_import import CorpusImportService
 from radval_desktop.workers.inference import InferenceService
 from radval_desktop.workers.model_scan import ModelScanService
 
@@ -90,6 +100,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_menu()
         self._connect()
+        self._build_corpus_import()  # issue 15
         self._restore_geometry()
         self._purge_history()
         self._connect_corpus()
@@ -117,6 +128,11 @@ class MainWindow(QMainWindow):
 
     def _build_menu(self) -> None:
         menu = self.menuBar().addMenu("&RadVal")
+        # Issue 15: more past reports can be imported after the Draft tab's notice is gone.
+        self.import_action = QAction("&Import past reports…", self,
+                                     objectName="main.import_corpus")
+        self.import_action.triggered.connect(self.choose_corpus_file)
+        menu.addAction(self.import_action)
         self.settings_action = QAction("&Settings…", self, objectName="main.settings")
         self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
         self.settings_action.triggered.connect(self.open_settings)
@@ -203,6 +219,7 @@ class MainWindow(QMainWindow):
             # What the radiologist accepted becomes an example for the next drafts.
             if self.corpus is not None and self._draft_system:
                 self.corpus.add(Pair(self.draft_panel.findings_text(), text, self._draft_system))
+                self._show_corpus_size()
 
     @Slot(object)
     def _on_draft_panel_flag_dismissed(self, flag: Flag) -> None:
@@ -217,8 +234,11 @@ class MainWindow(QMainWindow):
         with report_errors(self.draft_panel):
             db = self.history.database()
             self.corpus = ExampleCorpus(db, self.history.path) if db is not None else None
+        # The drafting pipeline reads the same corpus through its own connection.
+        self.service.set_corpus(self.history.path if self.corpus is not None else None)
         self.draft_panel.set_corpus(self.corpus, self.settings["drafting.examples"],
                                     self.settings["drafting.examples_chars"])
+        self._show_corpus_size()
 
     @Slot(object)
     def _on_history_panel_reopen_requested(self, record: DraftRecord) -> None:
@@ -232,6 +252,77 @@ class MainWindow(QMainWindow):
     def _purge_history(self) -> None:
         with report_errors(self.history_panel):
             self.history.purge_expired()
+
+    # --- importing past reports into the example corpus (issue 15) -------------------
+
+    def _build_corpus_import(self) -> None:
+        self.importer = CorpusImportService()
+        label = QLabel(objectName="status.corpus")
+        self.status_labels["corpus"] = label
+        self.statusBar().addPermanentWidget(label)
+        self.importer.import_finished.connect(self._on_importer_import_finished)
+        self.importer.import_failed.connect(self._on_importer_import_failed)
+        self.draft_panel.corpus_notice.import_requested.connect(self.choose_corpus_file)
+
+    @Slot()
+    def choose_corpus_file(self) -> None:
+        """Ask for a file of past reports and import it; with history off, open Settings:
+        the corpus lives in the history database."""
+        if not self.history.enabled:
+            self.open_settings()
+            return
+        path, _filter = QFileDialog.getOpenFileName(self, "Import past reports", "",
+                                                    FILE_FILTER)
+        if path:
+            self.import_corpus_file(path)
+
+    def import_corpus_file(self, path: Path | str) -> None:
+        """Import a CSV/XLSX/JSONL of past reports in the import thread; the Draft tab says
+        how it went when it is done."""
+        if self.corpus is None or self.history.path is None:
+            self.draft_panel.show_error("Past reports are kept in the history database: turn "
+                                        "history on in Settings to import them.")
+            return
+        if self.importer.is_busy():
+            self.draft_panel.show_info("An import is still running; try again when it is done.")
+            return
+        self.draft_panel.corpus_notice.set_busy(True)
+        self.import_action.setEnabled(False)
+        self._set_status(corpus="Examples: importing…")
+        self.draft_panel.show_info(f"Importing {Path(path).name}…")
+        self.importer.import_file(self.history.path, Path(path))
+
+    @Slot(object)
+    def _on_importer_import_finished(self, summary: ImportSummary) -> None:
+        self._end_import()
+        if summary.added or not summary.problems:
+            self.draft_panel.show_info(import_message(summary))
+        else:
+            self.draft_panel.show_error(import_message(summary))
+
+    @Slot(str)
+    def _on_importer_import_failed(self, sentence: str) -> None:
+        self._end_import()
+        self.draft_panel.show_error(f"The import failed: {sentence}")
+
+    def _end_import(self) -> None:
+        self.draft_panel.corpus_notice.set_busy(False)
+        self.import_action.setEnabled(True)
+        self._show_corpus_size()
+
+    def _show_corpus_size(self) -> None:
+        """The corpus size in the status bar; the Draft tab's notice while it is empty."""
+        size: int | None = None if self.corpus is None else -1
+        if self.corpus is not None:
+            with report_errors(self.draft_panel):
+                size = self.corpus.count()
+        if size is not None and size < 0 or size is None and self.history.enabled:
+            # History is on but its database cannot be read: the error is already shown.
+            self._set_status(corpus="Examples: unavailable")
+            self.draft_panel.corpus_notice.setVisible(False)
+            return
+        self._set_status(corpus=corpus_status(size))
+        self.draft_panel.corpus_notice.set_corpus_size(size)
 
     # --- models (issue 11) ---------------------------------------------------------------
 
@@ -291,6 +382,7 @@ class MainWindow(QMainWindow):
         """Stop the worker thread and close the database; safe to call twice."""
         self.service.shutdown()
         self.scanner.shutdown()
+        self.importer.shutdown()
         self.history.close()
         self.scoring_panel.close_study()
 

@@ -19,6 +19,8 @@ from radval_desktop.engine.default_model import default_model_path
 from radval_desktop.engine.llama_engine import EngineSettings, LlamaEngine
 from radval_desktop.engine.sampling import Sampling
 from radval_desktop.errors import RadvalError
+from radval_desktop.safety.retrieval import ExampleCorpus
+from radval_desktop.store.database import open_database
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ class InferenceService(QObject):
     draft_cancelled = Signal(int)
 
     _load_requested = Signal(object, object)
+    _corpus_requested = Signal(object)
     _draft_requested = Signal(int, object, object)
     _close_requested = Signal()
 
@@ -59,6 +62,7 @@ class InferenceService(QObject):
         self._worker.moveToThread(self._thread)
         worker = self._worker
         self._load_requested.connect(worker.load)
+        self._corpus_requested.connect(worker.set_corpus)
         self._draft_requested.connect(worker.generate)
         self._close_requested.connect(worker.close)
         for name in ("model_loading", "model_loaded", "model_failed", "token_generated",
@@ -69,6 +73,11 @@ class InferenceService(QObject):
     def load(self, path: Path | str | None, settings: EngineSettings) -> None:
         """Queue a (re)load; ``path`` None or "" means the embedded default model."""
         self._load_requested.emit(path, settings)
+
+    def set_corpus(self, path: Path | None) -> None:
+        """The database whose example corpus drafts draw on (None: none). The worker opens
+        its own connection: a SQLite connection must stay in the thread that made it."""
+        self._corpus_requested.emit(path)
 
     def generate(self, request_id: int, request: DraftRequest, sampling: Sampling) -> None:
         self._worker.prepare_cancel(request_id)
@@ -107,6 +116,7 @@ class InferenceWorker(QObject):
     def __init__(self) -> None:
         super().__init__()
         self._engine: LlamaEngine | None = None
+        self._corpus: ExampleCorpus | None = None
         self._load_error = "The model has not been loaded yet."
         # One Event per request, made in the GUI thread before the request is queued, so a
         # Stop pressed while the request still waits behind a load is not lost.
@@ -149,6 +159,22 @@ class InferenceWorker(QObject):
                  info.device.describe())
         self.model_loaded.emit(info)
 
+    @Slot(object)
+    def set_corpus(self, path: Path | None) -> None:
+        self._close_corpus()
+        if path is None:
+            return
+        try:
+            self._corpus = ExampleCorpus(open_database(path), path)
+        except RadvalError as err:
+            # Drafting goes on with the starter examples; the window shows the store's error.
+            log.warning("The example corpus cannot be opened: %s", err)
+
+    def _close_corpus(self) -> None:
+        if self._corpus is not None:
+            self._corpus.db.close()
+            self._corpus = None
+
     @Slot(int, object, object)
     def generate(self, request_id: int, request: DraftRequest, sampling: Sampling) -> None:
         with self._lock:
@@ -168,7 +194,8 @@ class InferenceWorker(QObject):
             self.draft_failed.emit(request_id, f"No model is loaded: {self._load_error}")
             return
         try:
-            for event in draft_events(self._engine, request, sampling, cancel):
+            for event in draft_events(self._engine, request, sampling, cancel,
+                                      corpus=self._corpus):
                 if isinstance(event, DraftToken):
                     self.token_generated.emit(request_id, event.text)
                 elif isinstance(event, DraftRestarted):
@@ -195,5 +222,6 @@ class InferenceWorker(QObject):
     @Slot()
     def close(self) -> None:
         self._free_engine()
+        self._close_corpus()
         # Quit from inside the thread, after the engine is freed where it was made.
         QThread.currentThread().quit()

@@ -14,6 +14,7 @@ from radval_desktop.prompts import (
     load_templates,
     render_plain,
     render_prompt,
+    stricter,
 )
 
 ZH = Case("双肺纹理清晰，右肺上叶见磨玻璃影。", "chest", "CT", "zh")
@@ -24,9 +25,10 @@ CHATML = (
 )
 
 
-def test_five_templates_in_both_languages() -> None:
+def test_six_templates_in_both_languages() -> None:
     ts = bundled_templates()
-    assert len(ts.templates) == 5
+    assert len(ts.templates) == 6
+    assert ts.default_template == "t6_conclusion"
     assert "t5_radiology_gpt" in ts.templates
     assert ts.templates["t5_radiology_gpt"].instruction["en"] == (
         "Derive the impression from findings in the radiology report"
@@ -35,7 +37,7 @@ def test_five_templates_in_both_languages() -> None:
         assert template.instruction["en"]
         assert template.instruction["zh"]
     instructions = {t.instruction["en"] for t in ts.templates.values()}
-    assert len(instructions) == 5
+    assert len(instructions) == 6
 
 
 @pytest.mark.parametrize("template_id", list(bundled_templates().templates))
@@ -55,10 +57,47 @@ def test_system_modality_template_names_them() -> None:
     assert "MRI examination of the head" in prompt.user
 
 
-def test_examples_are_a_marked_part_before_the_case() -> None:
-    prompt = build_prompt(EN, "t1_terse", [Example("Clear lungs.", "Normal chest.")])
-    assert prompt.user.index("Example 1") < prompt.user.index("Small right pleural effusion.")
-    assert "Impression: Normal chest." in prompt.user
+def test_examples_are_earlier_chat_turns_answered_by_the_assistant() -> None:
+    prompt = build_prompt(EN, "t1_terse", [Example("Clear lungs.", "Normal chest."),
+                                           Example("Left lower lobe opacity.", "Pneumonia.")])
+    roles = [m["role"] for m in prompt.messages()]
+    assert roles == ["system", "user", "assistant", "user", "assistant", "user"]
+    messages = prompt.messages()
+    assert messages[1]["content"] == ("Write the impression for these findings.\n\n"
+                                      "Body system: chest\nModality: CT\nFindings: Clear lungs.")
+    assert messages[2]["content"] == "Normal chest."
+    # Instruction, system and modality are said once; later turns are the findings alone.
+    assert messages[3]["content"] == "Findings: Left lower lobe opacity."
+    assert prompt.user == "Findings: Small right pleural effusion."
+    rendered = render_prompt(prompt, CHATML).text
+    assert rendered.index("Pneumonia.") < rendered.index("Small right pleural effusion.")
+    assert rendered.endswith("<|im_start|>assistant\n")
+
+
+def test_plain_layout_shows_examples_answered_before_the_case() -> None:
+    prompt = build_prompt(ZH, "t1_terse", [Example("左肺下叶见斑片影。", "左肺下叶炎症。")])
+    text = render_plain(prompt)
+    assert "检查所见：左肺下叶见斑片影。\n诊断意见：左肺下叶炎症。\n\n" in text
+    assert text.endswith("检查所见：双肺纹理清晰，右肺上叶见磨玻璃影。\n诊断意见：")
+
+
+def test_without_examples_the_prompt_is_what_training_saw() -> None:
+    # Models fine-tuned before examples became turns were trained on this exact layout.
+    prompt = build_prompt(EN, "t1_terse")
+    assert prompt.turns == ()
+    assert prompt.user == ("Write the impression for these findings.\n\nBody system: chest\n"
+                           "Modality: CT\nFindings: Small right pleural effusion.")
+
+
+def test_stricter_prompt_ends_the_case_with_the_warning() -> None:
+    prompt = build_prompt(ZH, examples=[Example("左肺下叶见斑片影。", "左肺下叶炎症。")])
+    strict = stricter(prompt)
+    assert strict.user.startswith(prompt.user)
+    assert "诊断是什么" in strict.user[len(prompt.user):]
+    # Everything before the case's message is unchanged: llama.cpp reuses it on a retry.
+    before = render_prompt(prompt, CHATML).text
+    after = render_prompt(strict, CHATML).text
+    assert after.startswith(before[: before.index(prompt.user)])
 
 
 def test_unknown_template_system_and_modality_are_refused() -> None:

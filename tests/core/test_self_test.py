@@ -54,7 +54,10 @@ def test_default_model_on_the_allowlist_passes(default_model_path: Path, radval_
     assert checks["settings"][0] is True
     assert "model.allowed_sha256" in checks["settings"][1]
     assert checks["database"][1].endswith("(history off)")
-    assert checks["draft"][0] is True
+    # Drafted through the window's pipeline, with the starter examples; a draft the guards
+    # refuse is the model's quality, shown to IT but not failed (the install works).
+    assert checks["draft"][0] is not False
+    assert "3 starter examples" in checks["draft"][1]
 
 
 def test_model_off_the_allowlist_fails_before_loading(tmp_path: Path, radval_home: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from radval_desktop.safety.checks import (
+    CALLED_NORMAL,
     LATERALITY,
     MISSED,
     NEGATION,
@@ -97,14 +98,21 @@ def test_empty_texts_give_no_flags() -> None:
 def test_old_or_stable_findings_are_not_possibly_missed_but_new_ones_are() -> None:
     findings = ("Scattered calcified granulomas. Old healed right rib fractures. "
                 "New small right pneumothorax.")
-    missed = [f.key for f in run_checks(findings, "No acute cardiopulmonary disease.")
-              if f.kind == MISSED]
+    assert [f for f in run_checks(findings, "Right pneumothorax.") if f.kind == MISSED] == []
+    missed = [f.key for f in run_checks(findings, "Stable chest.") if f.kind == MISSED]
     assert missed == ["possibly_missed:pneumothorax"]
+    # Under a normal impression the new finding is "called normal", which says more than
+    # "possibly missed" (issue 15): one flag for it, not two; the old ones get neither.
+    flags = run_checks(findings, "No acute cardiopulmonary disease.")
+    assert [f.key for f in flags if f.kind in (MISSED, CALLED_NORMAL)] == [
+        "called_normal:pneumothorax"]
     zh = [f.key for f in run_checks("左侧第5肋陈旧性骨折。右肺上叶结节。", "右肺上叶结节。")
           if f.kind == MISSED]
     assert zh == []
-    assert [f.key for f in run_checks("左侧第5肋骨折。", "未见异常。") if f.kind == MISSED] == [
+    assert [f.key for f in run_checks("左侧第5肋骨折。", "右肺上叶结节。") if f.kind == MISSED] == [
         "possibly_missed:fracture"]
+    assert [f.key for f in run_checks("左侧第5肋骨折。", "未见异常。")] == [
+        "called_normal:fracture"]
 
 
 def test_a_named_tumour_carries_the_mass_and_its_edema() -> None:
@@ -113,3 +121,40 @@ def test_a_named_tumour_carries_the_mass_and_its_edema() -> None:
     assert {f.key for f in run_checks(findings, "Sinusitis.") if f.kind == MISSED} == {
         "possibly_missed:mass", "possibly_missed:edema"}
     assert [f for f in run_checks("右额叶占位。", "右额叶脑膜瘤。") if f.kind == MISSED] == []
+
+
+def _sides(findings: str, impression: str) -> list[str]:
+    return [f.key for f in run_checks(findings, impression) if f.kind == LATERALITY]
+
+
+def test_both_sides_said_where_the_findings_have_one_is_flagged() -> None:
+    assert _sides("右肺上叶见斑片影，边缘模糊。", "双肺上叶炎性病变") == ["laterality:肺上叶:both"]
+    flags = run_checks("Small left pleural effusion.", "Bilateral pleural effusions.")
+    laterality = [f for f in flags if f.kind == LATERALITY]
+    assert [f.key for f in laterality] == ["laterality:pleural:both"]
+    assert "on the left" in laterality[0].reason
+
+
+def test_one_side_said_where_the_findings_have_both_is_flagged() -> None:
+    # Issue 15: this used to pass ("both" described let any one side through).
+    flags = [f for f in run_checks("双肺多发结节，大者约6mm。", "右肺结节") if f.kind == LATERALITY]
+    assert [f.key for f in flags] == ["laterality:肺:right"]
+    assert "both sides" in flags[0].reason
+    two_sides = "右肺上叶见磨玻璃影，左肺下叶见斑片影。"
+    assert _sides(two_sides, "右肺炎性病变") == ["laterality:肺:right"]
+    assert _sides("Bilateral pleural effusions, moderate.", "Right pleural effusion.") == [
+        "laterality:pleural:right"]
+
+
+def test_both_or_one_side_agreeing_with_the_findings_is_not_flagged() -> None:
+    two_sides = "右肺上叶见磨玻璃影，左肺下叶见斑片影。"
+    assert _sides(two_sides, "双肺炎性病变") == []  # right upper and left lower: both lungs
+    assert _sides(two_sides, "右肺上叶及左肺下叶炎性病变") == []
+    assert _sides(two_sides, "右肺上叶炎性病变") == []  # that lobe is only on the right
+    # A coarser both says nothing of one lobe: 双肺 markings, a right upper lobe nodule.
+    assert _sides("双肺纹理增多，双肺多发小结节，右肺上叶为著。", "右肺上叶结节") == []
+    # The other side is old: one side is right.
+    assert _sides("右侧第5肋骨折。左侧第6肋陈旧性骨折。", "右侧第5肋骨折") == []
+    # The impression names the other side elsewhere.
+    assert _sides("Bilateral pleural effusions.",
+                  "Small left effusion and moderate right pleural effusion.") == []

@@ -9,7 +9,13 @@ import pytest
 
 from radval_desktop.drafting import DraftRequest, draft, prepare
 from radval_desktop.engine.sampling import Sampling
-from radval_desktop.safety.retrieval import ExampleCorpus, Pair, import_pairs
+from radval_desktop.safety import retrieval
+from radval_desktop.safety.retrieval import (
+    ExampleCorpus,
+    Pair,
+    import_pairs,
+    near_duplicate,
+)
 from radval_desktop.store.database import open_database
 from radval_desktop.words import words
 
@@ -73,6 +79,125 @@ def test_leave_one_out_excludes_the_query_itself(corpus: ExampleCorpus) -> None:
     corpus.add_many([CHEST_ZH, CHEST_ZH_2])
     found = corpus.similar(CHEST_ZH.findings, "chest", k=3, exclude_findings=CHEST_ZH.findings)
     assert CHEST_ZH.impression not in [e.impression for e in found]
+
+
+# Issue 15: long enough (>= 19 distinct words) that one changed word stays a near-copy.
+CASE_EN = ("CT chest: patchy consolidation in the right lower lobe with air bronchograms, "
+           "small right pleural effusion, no pneumothorax, heart size normal, mediastinal "
+           "lymph nodes not enlarged, trachea midline.")
+NEAR_EN = CASE_EN.replace("small right", "moderate right")
+OTHERS_EN = [
+    ("CT chest: patchy consolidation in the left upper lobe.", "Left upper lobe pneumonia."),
+    ("Right lower lobe consolidation; no effusion.", "Right lower lobe pneumonia."),
+    ("Small right pleural effusion, no pneumothorax.", "Small right pleural effusion."),
+    ("Mediastinal lymph nodes not enlarged; heart size normal.", "No acute findings."),
+    ("Air bronchograms in the right lower lobe consolidation.", "Lobar pneumonia."),
+]
+
+
+def test_near_duplicate_is_the_same_text_or_one_word_changed_in_a_long_report() -> None:
+    assert near_duplicate(CASE_EN, "  " + CASE_EN + "\n")
+    assert near_duplicate(CASE_EN, NEAR_EN)
+    assert near_duplicate(CASE_EN, CASE_EN.replace(",", " ,"))  # punctuation is no word
+    assert not near_duplicate(CASE_EN, OTHERS_EN[0][0])
+    assert near_duplicate("右肺上叶见磨玻璃影。", "右肺上叶见磨玻璃影。")
+    assert not near_duplicate("右肺上叶见磨玻璃影。", "左肺下叶见结节影。")
+
+
+def test_the_case_and_its_near_copy_are_never_examples_of_it(corpus: ExampleCorpus) -> None:
+    corpus.add_many([Pair(CASE_EN, "THE ANSWER", "chest"), Pair(NEAR_EN, "NEAR ANSWER", "chest"),
+                     *(Pair(f, i, "chest") for f, i in OTHERS_EN)])
+    without = [e.impression for e in corpus.similar(CASE_EN, "chest", k=3)]
+    assert without[:2] == ["THE ANSWER", "NEAR ANSWER"]  # the rule has something to remove
+    found = corpus.similar(CASE_EN, "chest", k=3, exclude_near=CASE_EN)
+    assert len(found) == 3
+    assert not {"THE ANSWER", "NEAR ANSWER"} & {e.impression for e in found}
+
+
+def test_many_near_copies_on_top_still_leave_k_others(corpus: ExampleCorpus) -> None:
+    # A templated report repeated with one word changed fills the first pages of candidates.
+    changed = ["mild", "moderate", "large", "tiny", "trace", "loculated", "new", "stable",
+               "old", "bilateral", "persistent", "minimal", "layering", "free", "massive",
+               "subpulmonic", "increasing", "decreasing", "residual", "known"]
+    corpus.add_many(Pair(CASE_EN.replace("small right", f"{word} right"), f"copy {n}", "chest")
+                    for n, word in enumerate(changed))
+    corpus.add_many(Pair(f, i, "chest") for f, i in OTHERS_EN)
+    found = corpus.similar(CASE_EN, "chest", k=3, exclude_near=CASE_EN)
+    assert len(found) == 3
+    assert not any(e.impression.startswith("copy") for e in found)
+
+
+@pytest.fixture
+def large_corpus_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Search a small corpus as a large one is searched (bench/retrieval_speed.py)."""
+    monkeypatch.setattr(retrieval, "_PRUNE_FROM", 0)
+    monkeypatch.setattr(retrieval, "_MIN_RARE", 1)
+    monkeypatch.setattr(retrieval, "_CANDIDATE_ROWS", 1)
+
+
+@pytest.mark.usefixtures("large_corpus_plan")
+def test_a_large_corpus_leaves_out_common_words_but_finds_the_same_neighbours(
+        corpus: ExampleCorpus) -> None:
+    filler = [Pair(f"The lungs are clear. Study {n} of the chest is normal.", f"Normal {n}.",
+                   "chest") for n in range(8)]
+    corpus.add_many([*filler, Pair(CASE_EN, "THE ANSWER", "chest"),
+                     Pair(NEAR_EN, "NEAR ANSWER", "chest"),
+                     *(Pair(f, i, "chest") for f, i in OTHERS_EN)])
+    expressions = corpus._match_expressions(CASE_EN)
+    assert '"the"' not in expressions[0]  # in more than a quarter of the pairs
+    assert " AND " in expressions[0]  # the rarest word must match, the rest rank
+    found = corpus.similar(CASE_EN, "chest", k=3, exclude_near=CASE_EN)
+    assert len(found) == 3
+    assert {e.impression for e in found} <= {i for _f, i in OTHERS_EN}
+    head = corpus.similar(CASE_EN, "head", k=3)
+    assert head == []
+
+
+@pytest.mark.usefixtures("large_corpus_plan")
+def test_a_large_corpus_falls_back_to_any_word_left_in(corpus: ExampleCorpus) -> None:
+    corpus.add_many([Pair("Bronchiectasis.", "Bronchiectasis.", "chest"),
+                     Pair("Mucus plugging in the left lower lobe.", "Mucus plugging.", "chest"),
+                     Pair("Mucus plugging, right lower lobe.", "Mucus plugging.", "chest"),
+                     *(Pair(f"Lungs clear, study {n}.", "Normal.", "chest") for n in range(9))])
+    query = "Bronchiectasis with mucus plugging; lungs otherwise clear."
+    assert corpus._match_expressions(query) == [
+        '("bronchiectasis") AND ("mucus" OR "plugging")',  # no row has all that
+        '"bronchiectasis" OR "mucus" OR "plugging"']  # "lungs", "clear": in 9 of 12
+    found = corpus.similar(query, "chest", k=3)
+    assert {e.findings for e in found} == {"Bronchiectasis.",
+                                           "Mucus plugging in the left lower lobe.",
+                                           "Mucus plugging, right lower lobe."}
+
+
+def test_count_by_body_system_and_language(corpus: ExampleCorpus) -> None:
+    corpus.add_many([CHEST_ZH, CHEST_ZH_2, HEAD_ZH, CHEST_EN])
+    assert corpus.count() == 4
+    assert corpus.count(body_system="chest") == 3
+    assert corpus.count(body_system="胸部") == 3  # the same names the import accepts
+    assert corpus.count(language="en") == 1
+    assert corpus.count(body_system="chest", language="zh") == 2
+    assert corpus.count(body_system="head", language="en") == 0
+
+
+def test_import_reports_each_bad_row_by_line_and_keeps_the_good_ones(
+        corpus: ExampleCorpus, tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "findings,impression,body_system\n"
+        '"Small left pleural effusion. No pneumothorax.",Left pleural effusion.,chest\n'
+        '"Right knee: joint effusion.",,chest\n'  # line 3: no impression
+        '"Left elbow: no fracture.",Normal elbow.,elbow\n'  # line 4: no such body system
+        "右侧基底节区见片状低密度影。,右侧基底节区腔隙性脑梗死,头部\n",
+        "utf-8")
+    summary = import_pairs(corpus, path)
+    assert (summary.added, summary.duplicates) == (2, 0)
+    assert len(summary.problems) == 2
+    assert summary.problems[0].startswith("line 3:")
+    assert "impression" in summary.problems[0]
+    assert summary.problems[1].startswith("line 4:")
+    assert "elbow" in summary.problems[1]
+    assert corpus.count(body_system="chest") == 1
+    assert corpus.count(body_system="head") == 1
 
 
 def test_import_adds_a_case_file_once(corpus: ExampleCorpus, tmp_path: Path) -> None:

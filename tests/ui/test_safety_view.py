@@ -68,13 +68,12 @@ def test_copied_impressions_become_examples_when_the_switch_is_on(
     window = make_window(loaded=False)
     switch = window.findChild(QCheckBox, "draft.examples")
     assert switch.isEnabled()
-    assert not switch.isChecked()  # SPEC §3: off until the user turns it on
+    assert switch.isChecked()  # on since issue 15 (drafting.examples = 3)
     uuid = _saved_draft(window)
     window._on_history_panel_reopen_requested(window.history.get(uuid))
     window.findChild(QPlainTextEdit, "draft.impression").setPlainText("右肺上叶炎性病变")
     window.findChild(QPushButton, "draft.copy").click()
     assert window.corpus is not None
     assert window.corpus.count() == 1
-    switch.setChecked(True)
-    examples = window.draft_panel._examples("左肺上叶见片状磨玻璃影", "chest")
+    examples = window.corpus.similar("左肺上叶见片状磨玻璃影", "chest")
     assert [e.impression for e in examples] == ["右肺上叶炎性病变"]

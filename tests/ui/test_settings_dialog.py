@@ -56,11 +56,11 @@ def test_examples_and_safety_checks_can_be_set_in_the_dialog(qtbot: QtBot) -> No
     dialog = _dialog(qtbot)
     examples = dialog.findChild(QSpinBox, "settings.drafting.examples")
     safety = dialog.findChild(QCheckBox, "settings.safety.enabled")
-    assert examples.value() == 0  # off until the user turns it on (SPEC §3)
+    assert examples.value() == 3  # on since issue 15; 0 turns past examples off
     assert safety.isChecked()
-    examples.setValue(3)
+    examples.setValue(0)
     safety.setChecked(False)
     assert dialog.apply()
     saved = load_settings()
-    assert saved["drafting.examples"] == 3
+    assert saved["drafting.examples"] == 0
     assert saved["safety.enabled"] is False

@@ -1,0 +1,87 @@
+"""The Draft view's first-run notice: no past reports in the example corpus yet, and the
+button that imports them (the main window runs the import)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from radval_desktop.safety.retrieval import ImportSummary
+
+EMPTY_TEXT = ("No past reports yet: drafts use RadVal's built-in starter examples. Import past "
+              "reports (CSV/XLSX/JSONL from the reporting system) so drafts follow your "
+              "department's style.")
+NO_HISTORY_TEXT = ("Past reports are kept in the history database, and history is off: drafts "
+                   "use RadVal's built-in starter examples.")
+IMPORT_LABEL = "Import past reports…"
+NO_HISTORY_LABEL = "Import needs history on (Settings)…"
+FILE_FILTER = "Past reports (*.csv *.tsv *.xlsx *.jsonl);;All files (*)"
+
+
+def corpus_status(size: int | None) -> str:
+    """The status bar's text for a corpus of ``size`` pairs (None: history is off)."""
+    if size is None:
+        return "Examples: none — history is off"
+    return f"Examples: {size:,}" if size else "Examples: none — starter examples"
+
+
+def import_message(summary: ImportSummary) -> str:
+    """What an import did, in one line: "N pairs imported, M already there; K rows skipped
+    (first: line 7: …)"."""
+    text = f"{_count(summary.added, 'pair')} imported, {summary.duplicates:,} already there"
+    if not summary.problems:
+        return text + "."
+    return (f"{text}; {_count(len(summary.problems), 'row')} skipped "
+            f"(first: {summary.problems[0]}).")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+class CorpusNotice(QFrame):
+    """Shown while the corpus is empty or missing; its button only asks for an import."""
+
+    import_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, objectName="draft.corpus_notice")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        # A pale note, not an error: nothing is wrong with drafting without examples.
+        self.setStyleSheet("#draft\\.corpus_notice { background: #fff8e1; "
+                           "border: 1px solid #e0c060; border-radius: 4px; }")
+        self._text = QLabel(EMPTY_TEXT, objectName="draft.corpus_notice_text")
+        self._text.setWordWrap(True)
+        self._button = QPushButton(IMPORT_LABEL, objectName="draft.import_corpus")
+        self._button.clicked.connect(self.import_requested)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self._text, 1)
+        layout.addWidget(self._button)
+        self._size: int | None = 0
+        self._busy = False
+
+    def set_corpus_size(self, size: int | None) -> None:
+        """``size`` pairs in the corpus, None when there is none (history off)."""
+        self._size = size
+        self._text.setText(NO_HISTORY_TEXT if size is None else EMPTY_TEXT)
+        self.setVisible(not size)
+        self._update_button()
+
+    def set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self._update_button()
+
+    def button_text(self) -> str:
+        return self._button.text()
+
+    def _update_button(self) -> None:
+        self._button.setEnabled(not self._busy)
+        if self._busy:
+            self._button.setText("Importing…")
+        elif self._size is None:
+            self._button.setText(NO_HISTORY_LABEL)
+            self._button.setToolTip("Turn on Settings > History to keep past reports as "
+                                    "examples; this opens Settings.")
+        else:
+            self._button.setText(IMPORT_LABEL)
+            self._button.setToolTip("")

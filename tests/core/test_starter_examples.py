@@ -1,0 +1,199 @@
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from radval_desktop.errors import RadvalError
+from radval_desktop.prompts import BODY_SYSTEMS, LANGUAGES, MODALITIES, Example
+from radval_desktop.safety.checks import LATERALITY, NEGATION, run_checks
+from radval_desktop.starter_examples import (
+    StarterExample,
+    bundled_starter_examples,
+    load_starter_examples,
+    pick_starter_examples,
+)
+
+VERSION, EXAMPLES = bundled_starter_examples()
+BY_TEXT = {(e.findings, e.impression): e for e in EXAMPLES}
+
+# Written for these tests, not copied from any example in the file.
+ZH_RUL_GGO = ("胸廓对称，纵隔居中。右肺上叶前段见片状磨玻璃密度影，边界模糊，其内见增粗血管影。"
+              "余肺未见异常。双侧胸腔未见积液。")
+EN_HEAD_MRI = ("Focus of restricted diffusion in the right occipital cortex with FLAIR "
+               "hyperintensity. No hemorrhage. The ventricles are normal in size.")
+
+
+def _source(example: Example) -> StarterExample:
+    return BY_TEXT[(example.findings, example.impression)]
+
+
+def _ids(picked: list[Example]) -> list[str]:
+    return [_source(e).id for e in picked]
+
+
+def test_every_language_and_system_has_four_examples_and_a_normal_one() -> None:
+    assert isinstance(VERSION, str)
+    assert VERSION
+    counts = Counter((e.language, e.body_system) for e in EXAMPLES)
+    normals = {(e.language, e.body_system) for e in EXAMPLES if e.normal}
+    for language in LANGUAGES:
+        for system in BODY_SYSTEMS:
+            assert counts[language, system] >= 4, (language, system)
+            assert (language, system) in normals, (language, system)
+    assert len(EXAMPLES) >= 40
+
+
+def test_ids_are_unique_and_fields_are_known_values() -> None:
+    ids = [e.id for e in EXAMPLES]
+    assert len(ids) == len(set(ids))
+    for e in EXAMPLES:
+        assert e.language in LANGUAGES
+        assert e.body_system in BODY_SYSTEMS
+        assert e.modality in MODALITIES
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_chest_has_both_radiographs_and_ct(language: str) -> None:
+    modalities = {e.modality for e in EXAMPLES
+                  if e.language == language and e.body_system == "chest"}
+    assert {"CT", "XR"} <= modalities
+
+
+def test_chinese_examples_are_written_in_chinese() -> None:
+    for e in EXAMPLES:
+        has_cjk = bool(re.search(r"[\u4e00-\u9fff]", e.findings + e.impression))
+        assert has_cjk == (e.language == "zh"), e.id
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.id)
+def test_safety_checks_find_no_side_or_negation_contradiction(example: StarterExample) -> None:
+    flags = run_checks(example.findings, example.impression, example.language)
+    wrong = [f.reason for f in flags if f.kind in (LATERALITY, NEGATION)]
+    assert not wrong
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.id)
+def test_impression_concludes_instead_of_restating(example: StarterExample) -> None:
+    assert len(example.impression) < len(example.findings) / 2
+    for line in example.impression.splitlines():
+        line = line.strip().rstrip("。.;；")
+        if len(line) >= 12:
+            assert line not in example.findings
+
+
+def test_normal_studies_say_so_and_sides_vary() -> None:
+    for e in EXAMPLES:
+        if e.normal:
+            assert re.search(r"未见明显异常|[Nn]ormal|[Nn]o acute", e.impression), e.id
+    for language, (left, right) in {"zh": ("左", "右"), "en": ("left", "right")}.items():
+        impressions = [e.impression.lower() for e in EXAMPLES if e.language == language]
+        assert sum(left in i for i in impressions) >= 5
+        assert sum(right in i for i in impressions) >= 5
+
+
+def test_chinese_ground_glass_picks_pneumonia_first_and_a_normal_study() -> None:
+    picked = pick_starter_examples(ZH_RUL_GGO, "胸部", "zh", "CT")
+    sources = [_source(e) for e in picked]
+    assert len(picked) == 3
+    assert all(s.language == "zh" and s.body_system == "chest" for s in sources)
+    assert sources[0].id == "zh-chest-ct-pneumonia-right"
+    assert any(s.normal for s in sources)
+
+
+def test_picking_is_deterministic() -> None:
+    first = pick_starter_examples(ZH_RUL_GGO, "chest", "zh", "CT")
+    assert pick_starter_examples(ZH_RUL_GGO, "chest", "zh", "CT") == first
+    assert pick_starter_examples(ZH_RUL_GGO, "chest", "zh", "CT",
+                                 examples=tuple(reversed(EXAMPLES))) == first
+
+
+def test_english_head_mri_picks_english_head_examples() -> None:
+    picked = pick_starter_examples(EN_HEAD_MRI, "brain", "en", "MR")
+    sources = [_source(e) for e in picked]
+    assert len(sources) == 3
+    assert all(s.language == "en" and s.body_system == "head" for s in sources)
+    assert sources[0].id == "en-head-mri-infarct-left"
+    assert any(s.normal for s in sources)
+
+
+def test_same_modality_breaks_a_tie_then_the_id() -> None:
+    pool = [StarterExample("c", "en", "chest", "CT", "Clear lungs.", "From c."),
+            StarterExample("b", "en", "chest", "XR", "Clear lungs.", "From b."),
+            StarterExample("a", "en", "chest", "CT", "Clear lungs.", "From a.")]
+    picked = pick_starter_examples("Clear lungs.", "chest", "en", "X-ray", examples=pool)
+    assert [e.impression for e in picked] == ["From b.", "From a.", "From c."]
+    picked = pick_starter_examples("Clear lungs.", "chest", "en", examples=pool)
+    assert [e.impression for e in picked] == ["From a.", "From b.", "From c."]
+
+
+def test_a_normal_study_takes_the_last_place_when_none_ranks_in() -> None:
+    pool = [StarterExample("a", "en", "head", "CT", "Left frontal hematoma.", "Bleed A."),
+            StarterExample("b", "en", "head", "CT", "Right frontal hematoma.", "Bleed B."),
+            StarterExample("c", "en", "head", "CT", "Frontal hematoma, small.", "Bleed C."),
+            StarterExample("d", "en", "head", "CT", "Parietal hematoma.", "Bleed D."),
+            StarterExample("n", "en", "head", "CT", "Brain unremarkable.", "Normal.", True)]
+    picked = pick_starter_examples("Left frontal hematoma.", "head", "en", examples=pool)
+    assert [e.impression for e in picked] == ["Bleed A.", "Bleed B.", "Normal."]
+    picked = pick_starter_examples("Left frontal hematoma.", "head", "en", k=1, examples=pool)
+    assert [e.impression for e in picked] == ["Bleed A."]
+    no_normal = pool[:4]
+    picked = pick_starter_examples("Left frontal hematoma.", "head", "en", examples=no_normal)
+    assert [e.impression for e in picked] == ["Bleed A.", "Bleed B.", "Bleed C."]
+
+
+def test_k_one_takes_the_most_similar_even_when_abnormal() -> None:
+    picked = pick_starter_examples(ZH_RUL_GGO, "chest", "zh", "CT", k=1)
+    assert _ids(picked) == ["zh-chest-ct-pneumonia-right"]
+
+
+def test_a_system_without_examples_falls_back_to_the_language() -> None:
+    only_chest = [e for e in EXAMPLES if e.body_system == "chest"]
+    picked = pick_starter_examples(EN_HEAD_MRI, "head", "en", examples=only_chest)
+    assert len(picked) == 3
+    assert all(_source(e).language == "en" for e in picked)
+    assert pick_starter_examples(EN_HEAD_MRI, "head", "fr") == []
+
+
+def test_unknown_body_system_is_refused() -> None:
+    with pytest.raises(RadvalError, match="body system"):
+        pick_starter_examples(ZH_RUL_GGO, "elbow-and-toes", "zh")
+
+
+def test_broken_file_names_itself(tmp_path: Path) -> None:
+    broken = tmp_path / "starter.toml"
+    broken.write_text('version = "1"\n[[example]\nid = ', encoding="utf-8")
+    with pytest.raises(RadvalError, match=re.escape(str(broken))):
+        load_starter_examples(broken)
+
+
+@pytest.mark.parametrize("entry", [
+    'id = "x"\nlanguage = "fr"\nbody_system = "chest"\nmodality = "CT"\n'
+    'findings = "a"\nimpression = "b"',
+    'id = "x"\nlanguage = "en"\nbody_system = "elbow"\nmodality = "CT"\n'
+    'findings = "a"\nimpression = "b"',
+    'id = "x"\nlanguage = "en"\nbody_system = "chest"\nmodality = "CT"\nfindings = "a"',
+    'id = "x"\nlanguage = "en"\nbody_system = "chest"\nmodality = "CT"\n'
+    'findings = ""\nimpression = "b"',
+])
+def test_a_bad_entry_names_the_file(tmp_path: Path, entry: str) -> None:
+    path = tmp_path / "starter.toml"
+    path.write_text(f'version = "1"\n[[example]]\n{entry}\n', encoding="utf-8")
+    with pytest.raises(RadvalError, match=re.escape(str(path))):
+        load_starter_examples(path)
+
+
+def test_repeated_ids_are_refused(tmp_path: Path) -> None:
+    entry = ('[[example]]\nid = "x"\nlanguage = "en"\nbody_system = "chest"\n'
+             'modality = "CT"\nfindings = "a"\nimpression = "b"\n')
+    path = tmp_path / "starter.toml"
+    path.write_text('version = "1"\n' + entry + entry, encoding="utf-8")
+    with pytest.raises(RadvalError, match="repeated ids x"):
+        load_starter_examples(path)
+
+
+def test_a_missing_file_names_itself(tmp_path: Path) -> None:
+    with pytest.raises(RadvalError, match="missing.toml"):
+        load_starter_examples(tmp_path / "missing.toml")

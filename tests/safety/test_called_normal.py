@@ -1,0 +1,139 @@
+"""The "called normal" check: a normal impression over abnormal findings, in both languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from radval_desktop.safety.checks import (
+    CALLED_NORMAL,
+    KINDS,
+    MISSED,
+    TITLES,
+    Flag,
+    run_checks,
+)
+
+ZH_LUNG = ("胸廓对称，纵隔居中，心影不大。双肺纹理增多，右肺下叶背段见片状磨玻璃影，边界模糊。"
+           "双侧胸腔未见积液。")
+EN_LUNG = ("Heart size is within normal limits. There is patchy consolidation in the left lower "
+           "lobe. No pleural effusion or pneumothorax.")
+EN_HEAD = "Acute hematoma in the right parietal lobe with mild surrounding edema."
+
+
+def _called(findings: str, impression: str) -> list[Flag]:
+    return [f for f in run_checks(findings, impression) if f.kind == CALLED_NORMAL]
+
+
+def _text(text: str, spans: tuple) -> list[str]:  # type: ignore[type-arg]
+    return [text[s.start:s.end] for s in spans]
+
+
+def test_called_normal_is_a_kind_with_a_title() -> None:
+    assert CALLED_NORMAL in KINDS
+    assert TITLES[CALLED_NORMAL] == "Called normal"
+
+
+@pytest.mark.parametrize("impression", [
+    "胸部CT平扫未见明显异常。", "未见明显异常。", "双肺未见异常", "双肺未见明显异常。",
+    "两肺野清晰。", "心肺未见异常。"])
+def test_zh_normal_study_or_lungs_over_a_lung_lesion_is_flagged(impression: str) -> None:
+    flags = _called(ZH_LUNG, impression)
+    assert [f.key for f in flags] == ["called_normal:ground_glass"]
+    assert _text(ZH_LUNG, flags[0].findings_spans) == ["磨玻璃影"]
+    assert _text(impression, flags[0].impression_spans) == [impression.rstrip("。")]
+
+
+@pytest.mark.parametrize("impression", ["心脏未见异常。", "心影大小正常。", "纵隔未见明显异常。",
+                                        "双侧胸腔未见异常。"])
+def test_zh_another_place_called_normal_contradicts_nothing(impression: str) -> None:
+    assert _called(ZH_LUNG, impression) == []
+
+
+@pytest.mark.parametrize("impression", [
+    "No acute cardiopulmonary abnormality.", "Normal chest.", "No acute disease.",
+    "The lungs are clear.", "Clear lungs.", "Lungs: normal.", "1. No active disease."])
+def test_en_normal_chest_or_lungs_over_consolidation_is_flagged(impression: str) -> None:
+    flags = _called(EN_LUNG, impression)
+    assert [f.key for f in flags] == ["called_normal:consolidation"]
+    assert "consolidation" in flags[0].reason
+    assert flags[0].reason.endswith(".")
+
+
+@pytest.mark.parametrize("impression", ["The heart is normal.", "Normal heart size.",
+                                        "No acute osseous abnormality."])
+def test_en_another_place_called_normal_contradicts_nothing(impression: str) -> None:
+    assert _called(EN_LUNG, impression) == []
+
+
+@pytest.mark.parametrize("impression", ["Unremarkable CT of the head.",
+                                        "No acute intracranial abnormality.", "Normal brain."])
+def test_en_normal_head_over_a_hematoma_is_flagged(impression: str) -> None:
+    assert [f.key for f in _called(EN_HEAD, impression)] == ["called_normal:hemorrhage"]
+    # The lungs say nothing about the brain.
+    assert _called(EN_HEAD, "The lungs are clear.") == []
+
+
+def test_zh_each_finding_labelled_normal_is_flagged_on_its_line() -> None:
+    draft = ("1. 胸廓对称，纵隔居中：正常\n"
+             "2. 双肺纹理增多，右肺下叶背段见片状磨玻璃影，边界模糊：正常\n"
+             "3. 双侧胸腔未见积液：正常")
+    flags = _called(ZH_LUNG, draft)
+    assert [f.key for f in flags] == ["called_normal:ground_glass"]
+    assert _text(draft, flags[0].impression_spans) == [
+        "双肺纹理增多，右肺下叶背段见片状磨玻璃影，边界模糊：正常"]
+
+
+def test_en_a_finding_labelled_normal_is_flagged_however_mild() -> None:
+    findings = "Mild left lower lobe opacity. Heart size normal."
+    assert [f.key for f in _called(findings, "Left lower lobe opacity: normal.")] == [
+        "called_normal:consolidation"]
+    assert [f.key for f in _called(findings, "Left lower lobe opacity - normal")] == [
+        "called_normal:consolidation"]
+
+
+def test_old_mild_possible_and_incidental_findings_are_not_called_normal() -> None:
+    findings = ("Stable calcified granuloma in the right upper lobe. Mild cardiomegaly. "
+                "Aortic atherosclerotic calcification. Old healed left rib fractures. "
+                "Linear opacity at the left base may represent scarring.")
+    assert _called(findings, "No acute cardiopulmonary abnormality.") == []
+    assert _called("左侧第6肋陈旧性骨折。", "胸部CT平扫未见明显异常。") == []
+
+
+def test_no_acute_says_nothing_of_what_is_chronic_by_nature() -> None:
+    findings = "Hyperinflated lungs with marked emphysema. Enlarged cardiac silhouette."
+    assert _called(findings, "No acute cardiopulmonary process.") == []
+    # A plain normal claim still contradicts them, and "possibly missed" still shows.
+    assert {f.key for f in _called(findings, "Normal chest.")} == {
+        "called_normal:emphysema", "called_normal:cardiomegaly"}
+    assert MISSED in {f.kind for f in run_checks(findings, "No acute cardiopulmonary process.")}
+
+
+def test_a_finding_the_impression_names_is_not_called_normal() -> None:
+    findings = "There is a 9 mm nodule in the right upper lobe. No pleural effusion."
+    impression = "1. No acute cardiopulmonary abnormality. 2. Right upper lobe nodule."
+    assert _called(findings, impression) == []
+    zh = "右肺上叶见结节，约8mm。左侧胸腔少量积液。"
+    flags = _called(zh, "右肺上叶结节，余未见明显异常。")
+    assert [f.key for f in flags] == ["called_normal:effusion"]
+
+
+def test_called_normal_replaces_possibly_missed_for_the_same_finding() -> None:
+    kinds = [f.kind for f in run_checks(EN_LUNG, "No acute cardiopulmonary abnormality.")]
+    assert kinds.count(CALLED_NORMAL) == 1
+    assert MISSED not in kinds
+
+
+@pytest.mark.parametrize(("findings", "impression"), [
+    ("右肺上叶见一结节，边缘光滑。", "右肺上叶结节，边缘清晰。"),
+    ("双侧胸腔未见积液，双肺未见实变。", "双肺未见异常。"),
+    ("The lungs are clear. No effusion.", "No acute cardiopulmonary abnormality."),
+    ("Right upper lobe mass.", "Non-small cell lung cancer, clear-cell variant."),
+    ("Enhancing left renal mass.", "Renal cell carcinoma without metastatic disease."),
+])
+def test_agreeing_pairs_are_not_flagged(findings: str, impression: str) -> None:
+    assert _called(findings, impression) == []
+
+
+def test_a_denied_normal_word_claims_nothing() -> None:
+    assert _called(ZH_LUNG, "双肺纹理不清晰") == []
+    assert _called(EN_LUNG, "The left lung is not normal.") == []
