@@ -148,6 +148,10 @@ def normal_claims(text: str, clauses: list[tuple[int, int]], lex: Lexicon,
                     end -= 1
                 label = (start, end)
             places = _places_in(text, start, part[1], lex, terms)
+            if places and label is None and lex.study.search(text, part[0], part[1]):
+                # "胸腔CT平扫未见明显异常": a place named with the study names the study (a
+                # small model calls the chest CT 胸腔CT or 胸廓CT): the whole study is normal.
+                places = set()
             finding = label and lex.concepts.search(text, label[0], label[1])
             # "No acute abnormality." names no place: the whole study; "Clear." alone too.
             if not (places or finding or _is_noun(claim, lex)

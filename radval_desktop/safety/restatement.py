@@ -90,10 +90,17 @@ def content_units(text: str) -> list[str]:
     return [u for u in _UNIT.findall(text.lower()) if u not in _FUNCTION_UNITS]
 
 
+_ZH = re.compile(r"[\u4e00-\u9fff]")
+_ZH_CLAUSE = re.compile(r"[，,；;。\n]")
+
+
 def _sentences_copied(findings: str, draft_items: list[str]) -> int:
     """Words of the findings sentences that reappear nearly whole in one draft line, in any
     order: a model that lists the findings abnormal-first is still restating them."""
-    sentences = [content_units(s) for s in items(findings)]
+    # Chinese findings run one sentence of comma clauses: a clause is their unit of copying
+    # ("双肺下叶见小片状磨玻璃影，边缘不清，…" copied clause by clause, in another order).
+    pieces = _ZH_CLAUSE.split(findings) if _ZH.search(findings) else items(findings)
+    sentences = [units for units in map(content_units, pieces) if units]
     lines = [content_units(line) for line in draft_items]
     if len(sentences) * len(lines) > _MAX_PAIRS:
         return 0

@@ -137,3 +137,20 @@ def test_agreeing_pairs_are_not_flagged(findings: str, impression: str) -> None:
 def test_a_denied_normal_word_claims_nothing() -> None:
     assert _called(ZH_LUNG, "双肺纹理不清晰") == []
     assert _called(EN_LUNG, "The left lung is not normal.") == []
+
+
+# Seen from the default model (issue 15): the study named by a place and "CT", over a lesion.
+GGO = ("胸廓对称，纵隔居中，双肺纹理清晰，双肺上叶见小片状磨玻璃影，边缘模糊，胸膜下为著，"
+       "双侧胸腔内未见异常密度影。")
+
+
+@pytest.mark.parametrize("impression", ["胸腔CT平扫未见明显异常。", "胸廓CT平扫未见明显异常。",
+                                        "胸部CT平扫未见明显异常。"])
+def test_a_place_named_with_the_study_calls_the_whole_study_normal(impression: str) -> None:
+    assert len(_called(GGO, impression)) == 1
+
+
+def test_a_new_low_density_area_is_abnormal() -> None:
+    emphysema = "胸廓对称，纵隔居中，双肺下叶见弥漫分布小圆形低密度影，双侧胸腔内未见异常密度影。"
+    assert len(_called(emphysema, "胸部CT平扫未见明显异常。")) == 1
+    assert _called(emphysema, "双肺下叶肺气肿。") == []

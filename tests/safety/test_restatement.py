@@ -131,3 +131,17 @@ def test_restatement_and_dangers_never_crash(findings: str, draft: str) -> None:
     assert found is None or (0.0 <= found.share <= 1.0 and found.detail.endswith("."))
     kinds = dangers(findings, draft)
     assert list(kinds) == [k for k in DANGER_KINDS if k in kinds]
+
+
+def test_findings_clauses_copied_in_another_order_are_a_restatement() -> None:
+    # Seen from the default model (issue 15): one comma-run sentence of findings, copied
+    # back clause by clause with the normal ones moved to the end.
+    findings = ("胸廓对称，纵隔心影居中，纵隔内未见肿大淋巴结影，双肺下叶见小片状磨玻璃影，"
+                "边缘不清，叶段支气管通畅，双侧胸腔内未见异常密度影。")
+    draft = ("双肺下叶小片状磨玻璃影，边缘不清，支气管通畅。纵隔内未见肿大淋巴结影，"
+             "双侧胸腔内未见异常密度影。")
+    found = find_restatement(findings, draft, "zh")
+    assert found is not None
+    assert found.share >= 0.6
+    assert find_restatement(findings, "双肺下叶炎性病变（符合病毒性肺炎）", "zh") is None
+    assert find_restatement(findings, "双肺下叶小片状磨玻璃影，考虑炎症", "zh") is None
