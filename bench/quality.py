@@ -16,7 +16,8 @@ ROUGE-1/2/L F1 (jieba words for Chinese), the share of drafts shown that are dan
 window shows) per kind, the share not usable (the guards refused every attempt), and the
 median and p90 seconds per draft. Prints; asserts nothing.
 
-    python bench/quality.py [--n 100] [--files openi,cov] [--runs a,b] [--show 5]
+    python bench/quality.py [--n 100] [--files openi,cov] [--runs a,b] [--template t1_terse]
+                            [--show 5]
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ def build_corpus(pairs: list[Pair], path: Path, institution: str) -> retrieval.E
 
 
 def draft_all(model: Path, test: list[Pair], folder: Path, name: str, institution: str,
-              corpus: retrieval.ExampleCorpus | None) -> list[Drafted]:
+              corpus: retrieval.ExampleCorpus | None, template: str | None = None
+              ) -> list[Drafted]:
     """Draft every test pair through `radval batch`'s run_model; keep text, ok and time."""
     db = open_database(folder / f"{name}.db")
     cases = [NewCase(institution=institution, body_system=p.body_system, modality=p.modality,
@@ -89,8 +91,8 @@ def draft_all(model: Path, test: list[Pair], folder: Path, name: str, institutio
         print(f"\r  {name}: {done.done}/{done.total}", end="", file=sys.stderr,  # type: ignore[attr-defined]
               flush=True)
 
-    run_model(db, model, cases, ids, examples_k=K if corpus else 0, corpus=corpus,
-              on_progress=progress)
+    run_model(db, model, cases, ids, template_id=template, examples_k=K if corpus else 0,
+              corpus=corpus, on_progress=progress)
     print(file=sys.stderr)
     rows = {r["case_uuid"]: r for r in db.query("SELECT case_uuid, text, ok, seconds "
                                                  "FROM candidates")}
@@ -146,6 +148,7 @@ def main() -> int:
     parser.add_argument("--files", help="comma-separated name prefixes (default: all)")
     parser.add_argument("--runs", default="a,b", help="a = starter examples, b = corpus k=3")
     parser.add_argument("--model", help="GGUF (default: the embedded default model)")
+    parser.add_argument("--template", help="prompt template id (default: the file's default)")
     parser.add_argument("--show", type=int, default=0, help="print N drafts per file and run")
     args = parser.parse_args()
     data = find_data_dir(args.data)
@@ -175,7 +178,7 @@ def main() -> int:
                 label = ("(a) starter examples, no corpus" if run == "a"
                          else f"(b) corpus, k={K}")
                 drafted = draft_all(model, test, folder, f"{path.stem}-{run}", path.stem,
-                                    None if run == "a" else corpus)
+                                    None if run == "a" else corpus, args.template)
                 lines.append(row(label, drafted, timed=True))
                 for d in drafted[: args.show]:
                     print(f"[{path.stem} {run}] {d.pair.findings[:120]!r}\n   -> {d.text!r}"
