@@ -23,6 +23,7 @@ from radval_desktop.prompts import (
     RenderedPrompt,
     TemplateSet,
     build_prompt,
+    bundled_templates,
     normalize_body_system,
     normalize_modality,
     render_prompt,
@@ -205,6 +206,8 @@ def prepare_draft(engine: LlamaEngine, request: DraftRequest,
     if not template_id and card is not None:
         template_id, templates = card.template_id, card.templates()
     examples, source = find_examples(request, case, corpus, card)
+    if source == CORPUS and not request.template_id and card is None:
+        template_id = bundled_templates().corpus_template or None
     bos, eos = engine.special_tokens()
     room = engine.info.n_ctx - sampling.max_tokens
     left_out = 0

@@ -58,6 +58,8 @@ class TemplateSet:
     # Said on a retry after a draft that restated the findings (issue 15); a template file
     # written before it existed has none.
     strict: dict[str, str] = field(default_factory=dict)
+    # The template for prompts whose examples are the user's past reports (issue 15).
+    corpus_template: str = ""
 
     def template(self, template_id: str | None) -> Template:
         key = template_id or self.default_template
@@ -127,10 +129,13 @@ def load_templates(path: Path | None = None) -> TemplateSet:
             templates=templates,
             strict={lang: text for lang, text in raw.get("strict", {}).items()
                     if lang in LANGUAGES},
+            corpus_template=raw.get("corpus_template", ""),
         )
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as err:
         raise RadvalError(f"The prompt template file {path} cannot be used: {err!r}.") from err
     result.template(result.default_template)
+    if result.corpus_template:
+        result.template(result.corpus_template)
     return result
 
 

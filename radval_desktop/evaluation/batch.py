@@ -103,7 +103,12 @@ def run_model(
     save_model(db, ModelRecord(info.sha256, info.name, model_path.name, info.architecture,
                                info.parameters, info.quantization, info.file_size))
     # Drafts with retrieved examples are other candidates than drafts without.
-    prompt_id = template.id + (f"+{examples_k}ex" if examples_k > 0 and corpus else "")
+    with_examples = examples_k > 0 and corpus is not None
+    if with_examples and not template_id and card is None:
+        # The key of this run's drafts: the pipeline prompts a case whose examples come from
+        # the corpus with the file's corpus template (and with the default one otherwise).
+        template = templates.template(templates.corpus_template or None)
+    prompt_id = template.id + (f"+{examples_k}ex" if with_examples else "")
     generated = skipped = failed = 0
     started = time.perf_counter()
     try:
@@ -115,7 +120,7 @@ def run_model(
                 skipped += 1
             else:
                 request = DraftRequest(case.findings, case.body_system, case.modality,
-                                       case.language, None if card else template.id,
+                                       case.language, template_id,
                                        examples_k=examples_k, institution=case.institution)
                 try:
                     result = draft(engine, request, sampling, cancel, corpus)

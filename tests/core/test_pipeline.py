@@ -132,3 +132,16 @@ def test_examples_too_long_for_the_context_are_left_out_and_said(engine: LlamaEn
     assert ready.example_source == GIVEN
     assert ready.note == "2 example(s) left out: too long for the context"
     assert ready.prompt_tokens <= engine.info.n_ctx - 3500  # type: ignore[union-attr]
+
+
+def test_past_reports_bring_the_corpus_template_and_starters_the_default(
+        engine: LlamaEngine, corpus: ExampleCorpus) -> None:
+    templates = bundled_templates()
+    with_corpus = prepare_draft(engine, DraftRequest(ZH_CHEST, "chest", "CT", examples_k=3),
+                                corpus)
+    assert with_corpus.prompt.template_id == templates.corpus_template == "t5_radiology_gpt"
+    starters = prepare_draft(engine, DraftRequest(ZH_CHEST, "chest", "CT"), corpus)
+    assert starters.prompt.template_id == templates.default_template == "t6_conclusion"
+    chosen = prepare_draft(engine, DraftRequest(ZH_CHEST, "chest", "CT", template_id="t1_terse",
+                                                examples_k=3), corpus)
+    assert chosen.prompt.template_id == "t1_terse"
