@@ -37,7 +37,9 @@ OPTIONS: dict[str, Option] = {
     "model.allowed_sha256": Option(tuple, (), "IT's allowlist of model sha256 values; "
                                    "a model not on it is refused; empty = no allowlist"),
     "model.n_gpu_layers": Option(int, EngineSettings.n_gpu_layers, "-1 = all layers on the GPU"),
-    "model.n_threads": Option(int, EngineSettings.n_threads, "0 = all cores but one (max 8)"),
+    "model.n_threads": Option(int, EngineSettings.n_threads,
+                              "0 = generate on all cores but one (max 8) and read each prompt "
+                              "on the cores idle then"),
     "model.n_ctx": Option(int, EngineSettings.n_ctx, "context size in tokens"),
     # Issue 11: one base model serves several institutions' styles through LoRA adapters.
     "model.adapter": Option(str, "", "GGUF LoRA adapter applied on top of the model (one per "

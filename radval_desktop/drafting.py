@@ -24,6 +24,7 @@ from radval_desktop.prompts import (
     TemplateSet,
     build_prompt,
     bundled_templates,
+    corrected,
     normalize_body_system,
     normalize_modality,
     render_prompt,
@@ -245,6 +246,26 @@ def _contradiction(case: Case, text: str) -> Flag | None:
     return flags[0] if flags else None
 
 
+# Where a quoted clause of the findings ends: Chinese clauses run to the next comma, English
+# ones to the end of the sentence (a comma there often lists several normal structures).
+_CLAUSE_ENDS = {"zh": "，,。；;\n", "en": ".;\n"}
+_QUOTE_CHARS = 160
+
+
+def _quote(findings: str, flag: Flag, language: str) -> str:
+    """The clauses of the findings a contradiction is about, as the findings say them."""
+    ends = _CLAUSE_ENDS["zh" if language == "zh" else "en"]
+    clauses: list[str] = []
+    for span in flag.findings_spans:
+        start = max((findings.rfind(c, 0, span.start) for c in ends), default=-1) + 1
+        stops = [i for i in (findings.find(c, span.end) for c in ends) if i >= 0]
+        clause = findings[start:min(stops, default=len(findings))].strip()
+        if clause and clause not in clauses:
+            clauses.append(clause)
+    sep = "；" if language == "zh" else "; "
+    return sep.join(clauses)[:_QUOTE_CHARS]
+
+
 def prepare(engine: LlamaEngine, request: DraftRequest,
             corpus: ExampleSource | None = None) -> tuple[Case, RenderedPrompt, str]:
     """The case, the rendered prompt and "version|template id" a draft would use."""
@@ -317,6 +338,11 @@ def draft_events(
             if restated:
                 # The model copied its input: say plainly, in the prompt, not to.
                 rendered = render_prompt(stricter(ready.prompt, ready.templates),
+                                         engine.info.chat_template, *engine.special_tokens())
+            elif unsafe is not None:
+                # It went against the findings: show it the words it went against.
+                hint = _quote(case.findings, unsafe, case.language)
+                rendered = render_prompt(corrected(ready.prompt, hint, ready.templates),
                                          engine.info.chat_template, *engine.special_tokens())
             yield DraftRestarted(number + 1, reason)
     cancelled = cancel.is_set()

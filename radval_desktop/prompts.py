@@ -58,6 +58,9 @@ class TemplateSet:
     # Said on a retry after a draft that restated the findings (issue 15); a template file
     # written before it existed has none.
     strict: dict[str, str] = field(default_factory=dict)
+    # Said on a retry after a draft that contradicted the findings; "{quote}" is replaced by
+    # the words of the findings it contradicted.
+    correct: dict[str, str] = field(default_factory=dict)
     # The template for prompts whose examples are the user's past reports (issue 15).
     corpus_template: str = ""
 
@@ -129,6 +132,8 @@ def load_templates(path: Path | None = None) -> TemplateSet:
             templates=templates,
             strict={lang: text for lang, text in raw.get("strict", {}).items()
                     if lang in LANGUAGES},
+            correct={lang: text for lang, text in raw.get("correct", {}).items()
+                     if lang in LANGUAGES},
             corpus_template=raw.get("corpus_template", ""),
         )
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as err:
@@ -212,6 +217,21 @@ def stricter(prompt: Prompt, templates: TemplateSet | None = None) -> Prompt:
     ts = templates or bundled_templates()
     warning = ts.strict.get(prompt.language, "")
     return replace(prompt, user=f"{prompt.user}\n\n{warning}") if warning else prompt
+
+
+def corrected(prompt: Prompt, quote: str, templates: TemplateSet | None = None) -> Prompt:
+    """The same prompt ending on the words of the findings that the last draft contradicted.
+
+    A small model copies the side or the "normal" of its examples; pointing at the very
+    words it went against is what changes its answer (sampling alone gave the same draft
+    three times). ``quote`` goes in by plain replacement, never ``str.format``: it is the
+    user's text.
+    """
+    ts = templates or bundled_templates()
+    hint = ts.correct.get(prompt.language, "")
+    if not hint or not quote:
+        return stricter(prompt, templates)
+    return replace(prompt, user=f"{prompt.user}\n\n{hint.replace('{quote}', quote)}")
 
 
 def impression_label(language: str, templates: TemplateSet | None = None) -> str:

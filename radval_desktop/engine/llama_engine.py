@@ -17,6 +17,7 @@ from radval_desktop.engine.checksums import cached_sha256
 from radval_desktop.engine.device import DeviceChoice, choose_device
 from radval_desktop.engine.gguf_file import GGUFInfo, read_gguf
 from radval_desktop.engine.sampling import Sampling
+from radval_desktop.engine.threads import IdleCores
 from radval_desktop.errors import ModelFileError, ModelLoadError
 
 
@@ -26,7 +27,9 @@ class EngineSettings:
     # impression; 4096 does, and costs ~50 MB of KV cache on a 0.5B model.
     n_ctx: int = 4096
     n_gpu_layers: int = -1  # -1 = all layers when CUDA is there
-    n_threads: int = 0  # 0 = all cores but one (at most 8): see _default_threads
+    # 0 = generate on all cores but one (at most 8, see _default_threads) and read each prompt
+    # on the cores idle at that moment (engine/threads.py); any other value is used for both.
+    n_threads: int = 0
     expected_sha256: str | None = None  # IT's pin: a different file is refused
     allowed_sha256: tuple[str, ...] = ()  # IT's allowlist; empty = any model
     adapter_path: str | None = None  # issue 11: a GGUF LoRA adapter (one per institution)
@@ -56,6 +59,7 @@ class StreamStats:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     first_token_seconds: float | None = None
+    prompt_threads: int = 0
     total_seconds: float = 0.0
     finish_reason: str = ""  # "stop", "length", "cancelled", "guard"
 
@@ -85,6 +89,7 @@ class LlamaEngine:
         self._owner: int | None = None
         self.info: ModelInfo | None = None
         self.last_stats = StreamStats()
+        self._idle: IdleCores | None = None
 
     def inspect(self) -> tuple[GGUFInfo, str]:
         """Check the file before llama.cpp sees it (llama.cpp aborts on some bad files)."""
@@ -139,6 +144,7 @@ class LlamaEngine:
             adapter = AdapterInfo(adapter_path, adapter_path.stem, adapter_digest,
                                   self.settings.adapter_scale, seconds)
         self._owner = threading.get_ident()
+        self._idle = IdleCores() if not self.settings.n_threads else None
         self.info = ModelInfo(
             path=self.path,
             name=gguf.name,
@@ -201,6 +207,7 @@ class LlamaEngine:
         cancel = cancel or threading.Event()
         stats = self.last_stats = StreamStats()
         stats.prompt_tokens = self.count_tokens(prompt)
+        stats.prompt_threads = self._set_prompt_threads(llm)
         start = time.perf_counter()
 
         def stopping(_ids: Any, _logits: Any) -> bool:
@@ -236,6 +243,14 @@ class LlamaEngine:
             stats.total_seconds = time.perf_counter() - start
             if cancel.is_set():
                 stats.finish_reason = "cancelled"
+
+    def _set_prompt_threads(self, llm: Any) -> int:
+        threads = self.info.threads if self.info else 1
+        if self._idle is None:
+            return threads
+        batch = self._idle.prompt_threads()
+        llm._ctx.set_n_threads(threads, batch)
+        return batch
 
     def close(self) -> None:
         if self._llm is not None:

@@ -154,10 +154,12 @@ def _same_place(a: str, b: str) -> bool:
 _OTHER = {"left": "right", "right": "left"}
 
 
-def _sides_agree(said: str, described: set[str], finer: set[str], elsewhere: set[str]) -> bool:
+def _sides_agree(said: str, described: set[str], finer: set[str], elsewhere: set[str],
+                 exact: frozenset[str] = frozenset()) -> bool:
     """``described``: the sides the findings give this place (or a coarser or finer name of
     it); ``finer``: those of current findings at this place or a finer one (双肺 -> 肺,
-    肺上叶); ``elsewhere``: every side the impression names.
+    肺上叶); ``elsewhere``: every side the impression names; ``exact``: the sides of current
+    findings named at exactly this place.
 
     Both sides said needs both described (右肺上叶 and 左肺下叶 are both lungs). One side said
     is wrong where the findings have only the other, and incomplete where they put the
@@ -169,7 +171,10 @@ def _sides_agree(said: str, described: set[str], finer: set[str], elsewhere: set
         return "both" in described or {"left", "right"} <= described
     if said not in described and "both" not in described:
         return False
-    on_both = "both" in finer or _OTHER[said] in finer
+    # Where the findings name this very place on this side on its own ("双肺上叶磨玻璃影；右肺
+    # 上叶低密度影" -> "右肺上叶低密度影"), the impression may be about that finding: an
+    # omission at most, which "possibly missed" is for, not a wrong side.
+    on_both = ("both" in finer or _OTHER[said] in finer) and said not in exact
     return not on_both or bool({"both", _OTHER[said]} & elsewhere)
 
 
@@ -178,6 +183,11 @@ def _organ(anchor: str, lex: Lexicon, terms: Terms | None) -> str | None:
     if terms is None:
         return None
     place = lex.place_of.get(anchor)
+    # "right lower lobe": English names a place by its last word (lobe), which the place
+    # list has, where the whole name is not.
+    words = anchor.split()
+    if place is None and len(words) > 1:
+        place = lex.place_of.get(words[-1])
     concept = lex.concept_of.get(anchor)
     if place is None and concept is not None:
         place = next((p.id for p in terms.places.values() if concept in p.concepts), None)
@@ -191,21 +201,23 @@ def check_laterality(findings: str, impression: str, lex: Lexicon,
     elsewhere = {m.side for m in said_all}
     # What the findings say about each place the impression names, worked out once per place:
     # per side mention it would be quadratic in a long pasted text.
-    places: dict[str, tuple[set[str], set[str], tuple[Span, ...]]] = {}
+    places: dict[str, tuple[set[str], set[str], frozenset[str], tuple[Span, ...]]] = {}
     flags = []
     for said in said_all:
         if said.anchor not in places:
             same = [m for m in described if _same_place(m.anchor, said.anchor)]
             finer = {m.side for m in same if said.anchor in m.anchor and not m.chronic}
+            exact = frozenset(m.side for m in same if said.anchor == m.anchor and not m.chronic)
             organ = _organ(said.anchor, lex, terms) if not same else None
             if organ:
                 # English anatomy does not nest by name ("lung base" vs "left lower lobe"):
                 # failing the same place, the same organ; one side against the other, or
                 # both against one, is still a contradiction.
                 same = [m for m in described if _organ(m.anchor, lex, terms) == organ]
-            places[said.anchor] = ({m.side for m in same}, finer, tuple(m.span for m in same))
-        sides, finer, spans = places[said.anchor]
-        if not spans or _sides_agree(said.side, sides, finer, elsewhere):
+            places[said.anchor] = ({m.side for m in same}, finer, exact,
+                                   tuple(m.span for m in same))
+        sides, finer, exact, spans = places[said.anchor]
+        if not spans or _sides_agree(said.side, sides, finer, elsewhere, exact):
             continue
         given = sides | finer
         where = ("both sides" if "both" in given or {"left", "right"} <= given

@@ -145,3 +145,19 @@ def test_past_reports_bring_the_corpus_template_and_starters_the_default(
     chosen = prepare_draft(engine, DraftRequest(ZH_CHEST, "chest", "CT", template_id="t1_terse",
                                                 examples_k=3), corpus)
     assert chosen.prompt.template_id == "t1_terse"
+
+
+def test_a_draft_on_the_wrong_side_is_retried_pointing_at_the_findings(
+        engine: LlamaEngine) -> None:
+    # A small model copies its examples' side; sampling again gave the same draft three
+    # times. The retry ends on the findings' own words about the side.
+    crafted = _Says(engine, ["左肺下叶炎症。"])
+    result = draft(crafted, DraftRequest(ZH_CHEST, "chest", "CT"), Sampling(max_tokens=64))
+    assert result.attempts[0].verdict == "contradicts"
+    hint = "注意检查所见：“右肺下叶背段见斑片状密度增高影”。"
+    assert hint not in crafted.prompts[0]
+    assert hint in crafted.prompts[1]
+    # Everything before the hint is the prompt already read: llama.cpp keeps it.
+    assert crafted.prompts[1].startswith(crafted.prompts[0].rsplit("<|im_end|>", 1)[0])
+    assert result.ok, result.message
+    assert "wrong_side" not in result.dangers

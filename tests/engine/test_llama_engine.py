@@ -12,6 +12,7 @@ from gguf_builder import write_gguf
 from radval_desktop.engine.device import choose_device
 from radval_desktop.engine.llama_engine import EngineSettings, LlamaEngine
 from radval_desktop.engine.sampling import Sampling
+from radval_desktop.engine.threads import IdleCores
 from radval_desktop.errors import ModelFileError, ModelLoadError
 
 pytestmark = pytest.mark.slow
@@ -127,3 +128,35 @@ def test_copied_model_gets_its_own_checksum(default_model_path: Path, tmp_path: 
         handle.seek(-1, 2)
         handle.write(b"\x01")
     assert cached_sha256(copy) == sha256_file(copy) != cached_sha256(default_model_path)
+
+
+class _Fixed(IdleCores):
+    def __init__(self, threads: int) -> None:
+        super().__init__()
+        self.threads = threads
+
+    def prompt_threads(self) -> int:
+        return self.threads
+
+
+def test_the_draft_does_not_depend_on_how_many_cores_read_the_prompt(
+        engine: LlamaEngine) -> None:
+    prompt = CHAT.format("Findings: Lungs are clear. Heart size normal. Impression in 5 words:")
+    drafts = []
+    for threads in (1, 2, 3):
+        engine._idle = _Fixed(threads)
+        engine._llm.reset()  # read the whole prompt again, not from the KV cache
+        drafts.append("".join(engine.stream(prompt, Sampling(max_tokens=12))))
+        assert engine.last_stats.prompt_threads == threads
+    engine._idle = IdleCores()
+    assert drafts[0] == drafts[1] == drafts[2]
+
+
+def test_a_fixed_thread_count_is_used_for_the_prompt_too(default_model_path: Path) -> None:
+    fixed = LlamaEngine(default_model_path, EngineSettings(n_threads=1))
+    fixed.load()
+    try:
+        list(fixed.stream(CHAT.format("Say yes."), Sampling(max_tokens=2)))
+        assert fixed.last_stats.prompt_threads == 1
+    finally:
+        fixed.close()

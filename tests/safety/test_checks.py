@@ -158,3 +158,21 @@ def test_both_or_one_side_agreeing_with_the_findings_is_not_flagged() -> None:
     # The impression names the other side elsewhere.
     assert _sides("Bilateral pleural effusions.",
                   "Small left effusion and moderate right pleural effusion.") == []
+
+
+def test_one_side_said_of_a_place_the_findings_name_on_that_side_too_is_not_flagged() -> None:
+    # A real chest CT (issue 15): bilateral ground glass, and one right upper lobe lesion the
+    # draft names; omitting the ground glass is not a wrong side.
+    findings = "双肺上叶见磨玻璃影，边缘不清；右肺上叶胸膜下见小圆形低密度影，边缘清楚。"
+    assert _sides(findings, "右肺上叶胸膜下小圆形低密度影") == []
+    assert _sides(findings, "左肺上叶胸膜下小圆形低密度影") == ["laterality:肺上叶:left"]
+
+
+def test_an_english_lobe_and_a_base_on_opposite_sides_are_a_wrong_side() -> None:
+    # Drafted by the default model from real OpenI findings (issue 15): the lobe was not
+    # known as lung, so the left base passed against a right lower lobe.
+    findings = ("Diffuse right lower lobe airspace opacity is present. There is no pleural "
+                "effusion or pneumothorax. The heart and mediastinum are normal.")
+    assert _sides(findings, "COPD with left base airspace opacity.") == [
+        "laterality:airspace opacity:left"]
+    assert _sides(findings, "Right basilar pneumonia.") == []
