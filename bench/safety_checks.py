@@ -12,6 +12,9 @@ new flag of its kind appears:
   recall is given over the findings the check's rule counts abnormal enough (not mild,
   prior or explained away, not incidental, not chronic by nature under "no acute") and
   over all current ones; as a control that must stay quiet, another place called normal;
+- "called abnormal": where the findings describe nothing abnormal (no finding of the term
+  list not negated), the impression replaced by an abnormal one (a generic "disease" or
+  "病变", and a named finding);
 - restatement: the real impressions (any flagged is a false flag) and synthetic ones: the
   findings numbered line by line, reordered, labelled normal, lightly reworded, or reworded
   with a sentence left out ("abridged").
@@ -36,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from shared_data import Pair, find_data_dir, load_pairs  # noqa: E402
 
 from radval_desktop.safety.checks import (  # noqa: E402
+    CALLED_ABNORMAL,
     CALLED_NORMAL,
     KINDS,
     LATERALITY,
@@ -262,6 +266,12 @@ def _drop_words(text: str, language: str, rng: random.Random) -> str:
 
 
 # --- per file ----------------------------------------------------------------------------
+# Abnormal impressions put over findings that describe nothing abnormal.
+ABNORMAL = {"en": ["Cardiopulmonary disease.", "Acute cardiopulmonary abnormality.",
+                   "Right lower lobe pneumonia.", "Cardiomegaly."],
+            "zh": ["双肺炎性病变", "胸部CT异常", "右肺下叶结节", "肺气肿"]}
+
+
 def bench_file(path: Path) -> None:
     pairs = load_pairs(path)
     false = dict.fromkeys(KINDS, 0)
@@ -270,6 +280,8 @@ def bench_file(path: Path) -> None:
     sided = {"one->both": [0, 0], "both->one": [0, 0]}
     normal: dict[str, list[int]] = {}
     restated_real = 0
+    over = [0, 0, 0, 0]  # abnormal over findings with no listed finding: all, caught;
+    # over those the rule counts normal: all, caught
     restated: dict[str, list[int]] = {}
     times: list[float] = []
     lexicons = bundled_terms().lexicons
@@ -309,6 +321,16 @@ def bench_file(path: Path) -> None:
             tally[1] += caught
             tally[2] += due
             tally[3] += due and caught
+        if not any(not m.negated for m in mentions(pair.findings, lexicons[pair.language])):
+            # The rule also wants every clause of the findings to read normal or negated.
+            ruled = any(f.kind == CALLED_ABNORMAL for f in run_checks(
+                pair.findings, ABNORMAL[pair.language][0], pair.language))
+            for statement in ABNORMAL[pair.language]:
+                caught = CALLED_ABNORMAL in new_kinds(pair, statement, keys)
+                over[0] += 1
+                over[1] += caught
+                over[2] += ruled
+                over[3] += ruled and caught
         restated_real += find_restatement(pair.findings, pair.impression,
                                           pair.language) is not None
         for kind, text in restatements(pair, rng).items():
@@ -328,6 +350,8 @@ def bench_file(path: Path) -> None:
     for family, (total, caught, due, due_caught) in normal.items():
         print(f"    {family:16} {_rate(due_caught, due):22} | {_rate(caught, total)}")
     print(f"    another place said normal, flagged (false): {_rate(control[1], control[0])}")
+    print(f"  called abnormal caught (findings normal by the rule | with no listed finding): "
+          f"{_rate(over[3], over[2])} | {_rate(over[1], over[0])}")
     print(f"  restatement: real impressions flagged {_rate(restated_real, n)}; synthetic caught: "
           + "; ".join(f"{kind} {_rate(caught, total)}" for kind, (total, caught)
                       in restated.items()))

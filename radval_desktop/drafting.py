@@ -30,7 +30,14 @@ from radval_desktop.prompts import (
     render_prompt,
     stricter,
 )
-from radval_desktop.safety.checks import CALLED_NORMAL, LATERALITY, NEGATION, Flag, run_checks
+from radval_desktop.safety.checks import (
+    CALLED_ABNORMAL,
+    CALLED_NORMAL,
+    LATERALITY,
+    NEGATION,
+    Flag,
+    run_checks,
+)
 from radval_desktop.safety.danger import dangers
 from radval_desktop.safety.restatement import find_restatement
 from radval_desktop.safety.retrieval import DEFAULT_BUDGET_CHARS, DEFAULT_K
@@ -238,7 +245,7 @@ def prepare_draft(engine: LlamaEngine, request: DraftRequest,
 # The checks whose flag means the draft says the opposite of the findings (SPEC §9): such a
 # draft is drafted again and, if every try does it, not shown as a draft. "Possibly missed"
 # and "unsupported" only ask the radiologist to look again.
-_CONTRADICTIONS = (CALLED_NORMAL, LATERALITY, NEGATION)
+_CONTRADICTIONS = (CALLED_NORMAL, CALLED_ABNORMAL, LATERALITY, NEGATION)
 
 
 def _contradiction(case: Case, text: str) -> Flag | None:

@@ -20,14 +20,17 @@ from radval_desktop.safety.terms import Lexicon, Terms, bundled_terms, normalise
 LATERALITY = "laterality"
 NEGATION = "negation"
 CALLED_NORMAL = "called_normal"
+CALLED_ABNORMAL = "called_abnormal"
 MISSED = "possibly_missed"
 UNSUPPORTED = "unsupported"
-KINDS = (LATERALITY, NEGATION, CALLED_NORMAL, MISSED, UNSUPPORTED)
+KINDS = (LATERALITY, NEGATION, CALLED_NORMAL, CALLED_ABNORMAL, MISSED, UNSUPPORTED)
 TITLES = {LATERALITY: "Side", NEGATION: "Negation", CALLED_NORMAL: "Called normal",
           MISSED: "Possibly missed", UNSUPPORTED: "Unsupported"}
 
 # Clauses: a negation or a side reaches no further than one. Chinese commas end a clause
 # (胸廓对称，右肺上叶见…); English commas do not ("no effusion, pneumothorax, or edema").
+# A clause with something in it besides the de-identification mask (OpenI's "XXXX").
+_WORD = re.compile(r"[^\W\d_X]|[\u4e00-\u9fff]")
 _CLAUSE_END = re.compile(r"[。；;！？!?\n，]|\.(?=\s|$)|•")
 # How far after a side word its anatomy or finding may start (右侧胸腔 / right-sided pleural).
 _SIDE_REACH = {"zh": 4, "en": 24}
@@ -365,6 +368,53 @@ def check_unsupported(findings: list[Mention], impression: list[Mention], terms:
     return flags
 
 
+def check_called_abnormal(findings: str, impression: str, in_findings: list[Mention],
+                          in_impression: list[Mention], lex: Lexicon) -> list[Flag]:
+    """The findings describe nothing abnormal, and say so, but the impression states something
+    abnormal: "Cardiopulmonary disease." over "Heart size normal. Lungs are clear." (the
+    default model dropped the "No acute" of its examples, issue 15).
+
+    Nothing abnormal: no finding of the term list that is not negated, chronic ones included,
+    and every clause says something normal or negated (a finding outside the list is
+    unknown: on OpenI, requiring one normal clause only flagged 3.6% of real impressions).
+    Something abnormal: a finding of the list not negated, or one of the nouns a normal claim
+    negates ("disease", 病变) not negated, unless the findings use that noun themselves
+    ("degenerative disc disease")."""
+    if any(not m.negated for m in in_findings):
+        return []
+    # Every clause must read as normal or negated: an abnormality the term list lacks
+    # ("heart size is enlarged", "hyperexpanded lungs") leaves a clause that does not.
+    normal = []
+    for clause in _clauses(findings):
+        if not _WORD.search(findings, clause[0], clause[1]):
+            continue
+        if not any(pattern.search(findings, clause[0], clause[1]) for pattern in (
+                lex.normal_claims, lex.normal, lex.negation, lex.negation_after)):
+            if lex.study.search(findings, clause[0], clause[1]):
+                continue  # "frontal and lateral views were obtained": says nothing either way
+            return []
+        normal.append(Span(clause[0], clause[1]))
+    if not normal:
+        return []
+    said = [m.span for m in in_impression if not m.negated]
+    own_words = {normalise(m.group(1)) for m in lex.normal_nouns.finditer(findings)}
+    for clause in _clauses(impression):
+        for match in lex.normal_nouns.finditer(impression, clause[0], clause[1]):
+            if (normalise(match.group(1)) not in own_words
+                    and not _negated(impression, match.start(), match.end(), clause, lex)):
+                said.append(Span(match.start(), match.end()))
+    if not said:
+        return []
+    said.sort(key=lambda span: span.start)
+    key = normalise(impression[said[0].start:said[0].end])
+    # The whole clause, as the radiologist reads it: "双肺炎性病变", not its "肺炎".
+    start, end = clause_around(impression, said[0])
+    words = impression[start:end].strip()
+    return [Flag(CALLED_ABNORMAL, f"{CALLED_ABNORMAL}:{key}",
+                 f"The impression says {words!r}; the findings describe nothing abnormal.",
+                 tuple(sorted(normal, key=lambda span: span.start)[:2]), tuple(said))]
+
+
 def run_checks(findings: str, impression: str, language: str | None = None,
                terms: Terms | None = None, kinds: tuple[str, ...] = KINDS) -> list[Flag]:
     """Every flag of ``impression`` against ``findings``, in the order of KINDS."""
@@ -382,6 +432,9 @@ def run_checks(findings: str, impression: str, language: str | None = None,
     called = (check_called_normal(findings, impression, in_findings, in_impression, lex, terms)
               if CALLED_NORMAL in kinds else [])
     flags += called
+    over = (check_called_abnormal(findings, impression, in_findings, in_impression, lex)
+            if CALLED_ABNORMAL in kinds else [])
+    flags += over
     if MISSED in kinds:
         # A finding called normal is said more plainly by that flag than by "possibly missed".
         said_normal = {f.key.split(":", 1)[1] for f in called}
@@ -389,5 +442,7 @@ def run_checks(findings: str, impression: str, language: str | None = None,
                   if f.key.split(":", 1)[1] not in said_normal]
     if UNSUPPORTED in kinds:
         flipped = {f.key.split(":", 1)[1] for f in negation}
+        if over:  # "called abnormal" says it more plainly
+            flipped |= {m.concept for m in in_impression}
         flags += check_unsupported(in_findings, in_impression, terms, flipped)
     return flags

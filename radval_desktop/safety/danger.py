@@ -1,17 +1,24 @@
-"""The dangerous-draft measure (SPEC §9): which of four dangers a draft shows."""
+"""The dangerous-draft measure (SPEC §9): which of five dangers a draft shows."""
 
 from __future__ import annotations
 
-from radval_desktop.safety.checks import CALLED_NORMAL, LATERALITY, NEGATION, run_checks
+from radval_desktop.safety.checks import (
+    CALLED_ABNORMAL,
+    CALLED_NORMAL,
+    LATERALITY,
+    NEGATION,
+    run_checks,
+)
 from radval_desktop.safety.restatement import find_restatement
 
 RESTATED = "restated"
 WRONG_SIDE = "wrong_side"
 NEGATION_FLIPPED = "negation_flipped"
-DANGER_KINDS = (RESTATED, CALLED_NORMAL, WRONG_SIDE, NEGATION_FLIPPED)
+DANGER_KINDS = (RESTATED, CALLED_NORMAL, CALLED_ABNORMAL, WRONG_SIDE, NEGATION_FLIPPED)
 # The window's checks behind each danger; "possibly missed" and "unsupported" are prompts to
 # look again, not dangers: an impression may leave out a finding or name a diagnosis.
-_FROM_CHECK = {CALLED_NORMAL: CALLED_NORMAL, LATERALITY: WRONG_SIDE, NEGATION: NEGATION_FLIPPED}
+_FROM_CHECK = {CALLED_NORMAL: CALLED_NORMAL, CALLED_ABNORMAL: CALLED_ABNORMAL,
+               LATERALITY: WRONG_SIDE, NEGATION: NEGATION_FLIPPED}
 
 
 def dangers(findings: str, draft: str, language: str | None = None) -> tuple[str, ...]:

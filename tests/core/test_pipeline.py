@@ -161,3 +161,13 @@ def test_a_draft_on_the_wrong_side_is_retried_pointing_at_the_findings(
     assert crafted.prompts[1].startswith(crafted.prompts[0].rsplit("<|im_end|>", 1)[0])
     assert result.ok, result.message
     assert "wrong_side" not in result.dangers
+
+
+def test_an_abnormality_drafted_over_normal_findings_is_retried(engine: LlamaEngine) -> None:
+    normal = "Heart size normal. Lungs are clear. No pleural effusion or pneumothorax."
+    crafted = _Says(engine, ["Cardiopulmonary disease."])
+    result = draft(crafted, DraftRequest(normal, "chest", "XR"), Sampling(max_tokens=32))
+    assert result.attempts[0].verdict == "contradicts"
+    assert "the findings describe nothing abnormal" in result.attempts[0].detail
+    assert 'Note the findings: "Heart size normal' in crafted.prompts[1]
+    assert "called_abnormal" not in result.dangers

@@ -83,11 +83,16 @@ def test_zh_possibly_missed_and_not() -> None:
 
 
 def test_unsupported_diagnosis_is_flagged_only_without_support() -> None:
-    flags = run_checks("The lungs are clear. Heart size is normal.", "Right lower lobe pneumonia.")
+    flags = run_checks("The lungs are clear. Heart size is enlarged.",
+                       "Right lower lobe pneumonia.")
     assert [f.key for f in flags if f.kind == UNSUPPORTED] == ["unsupported:pneumonia"]
     assert UNSUPPORTED not in _kinds(run_checks(EN_FINDINGS, "Right lower lobe pneumonia."))
-    zh = run_checks("双肺纹理清晰，未见异常密度影。", "右肺肺癌")
+    zh = run_checks("双肺纹理增粗，未见异常密度影。", "右肺肺癌")
     assert [f.key for f in zh if f.kind == UNSUPPORTED] == ["unsupported:cancer"]
+    # Over findings that are normal throughout, "called abnormal" says it more plainly.
+    normal = run_checks("The lungs are clear. Heart size is normal.", "Right lower lobe pneumonia.")
+    assert "called_abnormal" in _kinds(normal)
+    assert UNSUPPORTED not in _kinds(normal)
 
 
 def test_empty_texts_give_no_flags() -> None:

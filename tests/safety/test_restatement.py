@@ -113,7 +113,8 @@ def test_a_longest_paste_is_compared_quickly() -> None:
 
 
 def test_dangers_are_named_in_order() -> None:
-    assert DANGER_KINDS == ("restated", "called_normal", "wrong_side", "negation_flipped")
+    assert DANGER_KINDS == ("restated", "called_normal", "called_abnormal", "wrong_side",
+                            "negation_flipped")
     assert dangers(ZH_FINDINGS, "右肺下叶炎性病变；左肺上叶小结节。") == ()
     restated = "\n".join(f"{s}：正常" for s in _sentences(ZH_FINDINGS))
     assert dangers(ZH_FINDINGS, restated) == ("restated", "called_normal")
@@ -121,6 +122,9 @@ def test_dangers_are_named_in_order() -> None:
         "wrong_side", "negation_flipped")
     assert dangers(EN_FINDINGS, "No acute cardiopulmonary abnormality.") == ("called_normal",)
     assert dangers(EN_FINDINGS, "") == ()
+    normal = "Heart size normal. Lungs are clear. No pleural effusion or pneumothorax."
+    assert dangers(normal, "Cardiopulmonary disease.") == ("called_abnormal",)
+    assert dangers(normal, "No acute cardiopulmonary disease.") == ()
 
 
 @settings(max_examples=200, deadline=2000)

@@ -1,0 +1,57 @@
+""""Called abnormal": an abnormality stated over findings that describe none (issue 15)."""
+
+from __future__ import annotations
+
+import pytest
+
+from radval_desktop.safety.checks import CALLED_ABNORMAL, run_checks
+
+EN_NORMAL = ("Heart size normal. Lungs are clear. The trachea is midline. No pneumonia, "
+             "effusions, edema, pneumothorax, adenopathy, nodules or masses.")
+ZH_NORMAL = "胸廓对称，纵隔居中，双肺纹理清晰，未见异常密度影，叶段支气管通畅，双侧胸腔未见积液。"
+
+
+def _over(findings: str, impression: str, language: str) -> list[str]:
+    return [f.reason for f in run_checks(findings, impression, language)
+            if f.kind == CALLED_ABNORMAL]
+
+
+@pytest.mark.parametrize("impression", [
+    "Cardiopulmonary disease.",  # the default model's draft of a real normal OpenI study
+    "Cardiopulmonary abnormality",
+    "Cardiomegaly without acute disease.",
+    "Right lower lobe pneumonia.",
+])
+def test_an_abnormality_over_normal_english_findings_is_flagged(impression: str) -> None:
+    reasons = _over(EN_NORMAL, impression, "en")
+    assert len(reasons) == 1
+    assert "the findings describe nothing abnormal" in reasons[0]
+
+
+def test_a_chinese_lesion_over_normal_findings_is_flagged_with_its_clause() -> None:
+    reasons = _over(ZH_NORMAL, "双肺炎性病变", "zh")
+    assert reasons == [
+        "The impression says '双肺炎性病变'; the findings describe nothing abnormal."]
+
+
+@pytest.mark.parametrize("impression", [
+    "No acute cardiopulmonary disease.", "Normal chest.", "Negative chest x-ray.",
+    "No active disease."])
+def test_a_normal_impression_is_not(impression: str) -> None:
+    assert _over(EN_NORMAL, impression, "en") == []
+    assert _over(ZH_NORMAL, "胸部CT平扫未见明显异常", "zh") == []
+
+
+@pytest.mark.parametrize("findings", [
+    # Abnormalities the term list does not know: a clause that reads neither normal nor
+    # negated keeps the check quiet (false flags on OpenI 3.6% -> 0.4%).
+    "Heart size is moderately enlarged. No pleural effusion or pneumothorax.",
+    "Lungs are hyperexpanded. No focal consolidation.",
+    "Degenerative disc disease of the spine. Lungs are clear.",
+    "双肺纹理增强，双肺未见异常密度影。",
+])
+def test_findings_with_something_unlisted_are_not_called_normal(findings: str) -> None:
+    language = "zh" if "肺" in findings else "en"
+    assert _over(findings, "Cardiomegaly." if language == "en" else "肺气肿", language) == []
+    assert _over(findings, "Degenerative disease." if language == "en" else "双肺病变",
+                 language) == []
