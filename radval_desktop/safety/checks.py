@@ -25,12 +25,13 @@ MISSED = "possibly_missed"
 UNSUPPORTED = "unsupported"
 KINDS = (LATERALITY, NEGATION, CALLED_NORMAL, CALLED_ABNORMAL, MISSED, UNSUPPORTED)
 TITLES = {LATERALITY: "Side", NEGATION: "Negation", CALLED_NORMAL: "Called normal",
-          MISSED: "Possibly missed", UNSUPPORTED: "Unsupported"}
+          CALLED_ABNORMAL: "Called abnormal", MISSED: "Possibly missed",
+          UNSUPPORTED: "Unsupported"}
 
-# Clauses: a negation or a side reaches no further than one. Chinese commas end a clause
-# (胸廓对称，右肺上叶见…); English commas do not ("no effusion, pneumothorax, or edema").
 # A clause with something in it besides the de-identification mask (OpenI's "XXXX").
 _WORD = re.compile(r"[^\W\d_X]|[\u4e00-\u9fff]")
+# Clauses: a negation or a side reaches no further than one. Chinese commas end a clause
+# (胸廓对称，右肺上叶见…); English commas do not ("no effusion, pneumothorax, or edema").
 _CLAUSE_END = re.compile(r"[。；;！？!?\n，]|\.(?=\s|$)|•")
 # How far after a side word its anatomy or finding may start (右侧胸腔 / right-sided pleural).
 _SIDE_REACH = {"zh": 4, "en": 24}

@@ -77,3 +77,15 @@ def test_copied_impressions_become_examples_when_the_switch_is_on(
     assert window.corpus.count() == 1
     examples = window.corpus.similar("左肺上叶见片状磨玻璃影", "chest")
     assert [e.impression for e in examples] == ["右肺上叶炎性病变"]
+
+
+def test_an_abnormality_typed_over_normal_findings_is_listed_as_called_abnormal(
+        qtbot: QtBot, make_window: Callable[..., MainWindow], short_drafts: Path) -> None:
+    window = make_window(loaded=False)
+    window.draft_panel.set_findings("Heart size normal. Lungs are clear. No pleural effusion.")
+    window.findChild(QPlainTextEdit, "draft.impression").setPlainText("Cardiopulmonary disease.")
+    flags = window.findChild(QListWidget, "draft.flags")
+    qtbot.waitUntil(lambda: flags.count() == 1)
+    assert flags.item(0).text().startswith("⚠ Called abnormal: The impression says "
+                                           "'Cardiopulmonary disease'")
+    assert _selected(window.findChild(QPlainTextEdit, "draft.impression")) == ["disease"]
