@@ -3,8 +3,9 @@
 Each real impression is checked untouched (any flag there is a false flag: the
 radiologist wrote it), then with an error injected; an injection counts as caught when a
 new flag of its kind appears:
-- sides swapped (左<->右, left<->right); one side made both (右->双, right->bilateral) where
-  the findings have one side, and both made one side where they have both;
+- sides swapped (左<->右, left<->right); Chinese lobes swapped (上叶<->下叶); one side made
+  both (右->双, right->bilateral) where the findings have one side, and both made one side
+  where they have both;
 - one finding's negation flipped;
 - "called normal": the impression replaced by a normal statement (several phrasings per
   language: the whole study, the place the finding lies in, "<finding sentence>：正常"
@@ -64,6 +65,16 @@ def swap_sides(text: str) -> str | None:
     if not _SIDE.search(text):
         return None
     return _SIDE.sub(lambda m: _SWAP.get(m.group(0), _SWAP.get(m.group(0).lower(), "")), text)
+
+
+_LOBE = re.compile(r"(?<=肺)[上下]叶")
+
+
+def swap_lobes(text: str) -> str | None:
+    """上叶 <-> 下叶 in a Chinese impression (a wrong lobe, as the default model drafted)."""
+    if not _LOBE.search(text):
+        return None
+    return _LOBE.sub(lambda m: "下叶" if m.group(0) == "上叶" else "上叶", text)
 
 
 def flip_negation(text: str, language: str) -> tuple[str, bool] | None:
@@ -276,6 +287,7 @@ def bench_file(path: Path) -> None:
     pairs = load_pairs(path)
     false = dict.fromkeys(KINDS, 0)
     any_false = 0
+    lobed = caught_lobes = 0
     swapped = caught_swaps = flipped = caught_flips = flipped_named = caught_named = 0
     sided = {"one->both": [0, 0], "both->one": [0, 0]}
     normal: dict[str, list[int]] = {}
@@ -298,6 +310,10 @@ def bench_file(path: Path) -> None:
         if swap is not None:
             swapped += 1
             caught_swaps += LATERALITY in new_kinds(pair, swap, keys)
+        lobe = swap_lobes(pair.impression)
+        if lobe is not None:
+            lobed += 1
+            caught_lobes += LATERALITY in new_kinds(pair, lobe, keys)
         changed = both_one_side(pair)
         if changed is not None:
             sided[changed[0]][0] += 1
@@ -342,7 +358,8 @@ def bench_file(path: Path) -> None:
           f"{max(times) * 1000:.2f} ms max")
     print(f"  laterality swaps caught: {_rate(caught_swaps, swapped)}; one side made both: "
           f"{_rate(*reversed(sided['one->both']))}; both made one side: "
-          f"{_rate(*reversed(sided['both->one']))}")
+          f"{_rate(*reversed(sided['both->one']))}"
+          + (f"; upper/lower lobe swapped: {_rate(caught_lobes, lobed)}" if lobed else ""))
     print(f"  negation flips caught:   {_rate(caught_flips, flipped)} "
           f"(where the findings name the term: {_rate(caught_named, flipped_named)})")
     control = normal.pop("control", [0, 0, 0, 0])

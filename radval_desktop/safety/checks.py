@@ -24,7 +24,7 @@ CALLED_ABNORMAL = "called_abnormal"
 MISSED = "possibly_missed"
 UNSUPPORTED = "unsupported"
 KINDS = (LATERALITY, NEGATION, CALLED_NORMAL, CALLED_ABNORMAL, MISSED, UNSUPPORTED)
-TITLES = {LATERALITY: "Side", NEGATION: "Negation", CALLED_NORMAL: "Called normal",
+TITLES = {LATERALITY: "Side or lobe", NEGATION: "Negation", CALLED_NORMAL: "Called normal",
           CALLED_ABNORMAL: "Called abnormal", MISSED: "Possibly missed",
           UNSUPPORTED: "Unsupported"}
 
@@ -231,6 +231,42 @@ def check_laterality(findings: str, impression: str, lex: Lexicon,
             f"The impression says {impression[said.span.start:said.span.end]!r}; the findings "
             f"describe this on {where}.",
             spans, (said.span,)))
+    flagged = {f.impression_spans for f in flags}
+    # Every lobe the findings name counts, also in a clause whose finding the term list
+    # lacks ("右肺中叶支气管管径增宽"); the lung named without a lobe only with a finding.
+    if not any(m.anchor in _LOBES for m in said_all):
+        return flags
+    named = [m for m in side_mentions(findings, lex) if not m.negated]
+    return flags + [f for f in _wrong_lobes(findings, impression, named, described, said_all)
+                    if f.impression_spans not in flagged]
+
+
+# Lobes of the lung as Chinese reports name them: a side mention anchored on one names a lobe.
+_LOBES = frozenset({"肺上叶", "肺中叶", "肺下叶"})
+
+
+def _wrong_lobes(findings: str, impression: str, named: list[SideMention],
+                 described: list[SideMention], said_all: list[SideMention]) -> list[Flag]:
+    """A lobe the impression names where the findings put the lung findings in other lobes
+    only: "左肺上叶炎性病变" over "双肺下叶见小片状磨玻璃影" (drafted by the default model,
+    issue 15). Findings that name the lung without a lobe ("右肺见斑片影"), on that side or
+    both, cover every lobe. Chinese only: English films say base, apex, zone as often."""
+    lobes = [m for m in named if m.anchor in _LOBES]
+    if not lobes:
+        return []
+    flags = []
+    for said in said_all:
+        if said.anchor not in _LOBES or any(m.anchor == said.anchor for m in lobes):
+            continue
+        if any(m.anchor == "肺" and (said.side == "both" or m.side in (said.side, "both"))
+               for m in described):
+            continue
+        where = "、".join(dict.fromkeys(findings[m.span.start:m.span.end] for m in lobes))
+        flags.append(Flag(
+            LATERALITY, f"{LATERALITY}:{said.anchor}:{said.side}",
+            f"The impression says {impression[said.span.start:said.span.end]!r}; the findings "
+            f"describe the lung findings in {where} only.",
+            tuple(m.span for m in lobes), (said.span,)))
     return flags
 
 

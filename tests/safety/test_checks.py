@@ -181,3 +181,17 @@ def test_an_english_lobe_and_a_base_on_opposite_sides_are_a_wrong_side() -> None
     assert _sides(findings, "COPD with left base airspace opacity.") == [
         "laterality:airspace opacity:left"]
     assert _sides(findings, "Right basilar pneumonia.") == []
+
+
+def test_a_lobe_the_findings_do_not_name_is_a_wrong_place() -> None:
+    # Drafted by the default model from a real chest CT (issue 15): both lower lobes in the
+    # findings, the left upper lobe in the draft.
+    findings = "胸廓对称，双肺下叶见小片状磨玻璃影，边缘不清，叶段支气管通畅。"
+    flags = [f for f in run_checks(findings, "左肺上叶炎性病变（符合病毒性肺炎）")
+             if f.kind == LATERALITY]
+    assert [f.key for f in flags] == ["laterality:肺上叶:left"]
+    assert "双肺下叶 only" in flags[0].reason
+    assert _sides(findings, "双肺下叶炎性病变（符合病毒性肺炎）") == []
+    # The lung named without a lobe covers every lobe of that side.
+    assert _sides("右肺见斑片影，右肺下叶见结节。", "右肺上叶炎症，右肺下叶结节") == []
+    assert _sides("右肺中叶及左肺下叶见小结节影。", "右肺中叶及左肺下叶结节") == []
