@@ -16,7 +16,6 @@ from radval_desktop.engine.hub_mirror import HubSettings
 from radval_desktop.engine.llama_engine import EngineSettings
 from radval_desktop.engine.sampling import Sampling
 from radval_desktop.errors import ConfigError
-from radval_desktop.safety.retrieval import DEFAULT_BUDGET_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +67,8 @@ OPTIONS: dict[str, Option] = {
     # imported or copied. SPEC §3's "when the user turns it on" stays a switch: 0 = off
     # (the Draft tab's "Use past examples", or IT's lock); then starter examples are used.
     "drafting.examples": Option(int, 3, "retrieved past examples per prompt; 0 = off"),
-    "drafting.examples_chars": Option(int, DEFAULT_BUDGET_CHARS,
-                                      "most characters of examples per prompt (~250-1,000 "
-                                      "tokens: reading them is most of a draft's time)"),
+    "drafting.examples_chars": Option(int, 1500, "most characters of examples per prompt "
+                                      "(~600-1,200 tokens, room left in a 4,096 context)"),
     "safety.enabled": Option(bool, True, "check each impression against its findings "
                              "before Copy (side, negation, missed, unsupported)"),
     "history.enabled": Option(bool, True, "keep every draft in the local history"),

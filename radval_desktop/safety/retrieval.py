@@ -24,12 +24,10 @@ VOCAB = "examples_vocab"  # a TEMP fts5vocab table over FTS: how many rows hold 
 # Three examples: the shape of Radiology-GPT's few-shot prompts; more costs prompt time on
 # a CPU (each example is ~100-300 prompt tokens) for little gain (bench/quality.py).
 DEFAULT_K = 3
-# ~1,000 characters of examples ≈ 250-1,000 tokens (Chinese ~1 token a character with
-# Qwen's tokenizer, English ~4 characters a token). Reading the prompt is most of a draft's
-# time: on 40 MedPix CT/MRI cases 1,500 -> 1,000 took the median draft from 2.32 to 1.65 s
-# with R-L 0.115 -> 0.125 (fewer, shorter examples); on cov_ctr and openi, whose examples
-# are short, it changed little (R-L 0.677 -> 0.677, 0.537 -> 0.529 on 40-50 cases).
-DEFAULT_BUDGET_CHARS = 1000
+# ~1,500 characters of examples ≈ 600-1,200 tokens (Chinese ~1 token a character with
+# Qwen's tokenizer, English ~4 characters a token): leaves the default 4,096-token context
+# room for long findings and 512 new tokens (SPEC §5).
+DEFAULT_BUDGET_CHARS = 1500
 # Words searched per query: long findings would make an OR of hundreds of terms.
 _MAX_QUERY_WORDS = 64
 # Findings whose word sets overlap this much (Jaccard) are the same report for retrieval:
