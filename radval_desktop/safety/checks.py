@@ -405,11 +405,19 @@ def check_unsupported(findings: list[Mention], impression: list[Mention], terms:
     return flags
 
 
+def _reads_normal(text: str, clause: tuple[int, int], lex: Lexicon) -> bool:
+    """The clause says something normal or negated ("心影大小正常", "no effusion")."""
+    return any(pattern.search(text, clause[0], clause[1]) for pattern in (
+        lex.normal_claims, lex.normal, lex.negation, lex.negation_after))
+
+
 def check_called_abnormal(findings: str, impression: str, in_findings: list[Mention],
-                          in_impression: list[Mention], lex: Lexicon) -> list[Flag]:
-    """The findings describe nothing abnormal, and say so, but the impression states something
-    abnormal: "Cardiopulmonary disease." over "Heart size normal. Lungs are clear." (the
-    default model dropped the "No acute" of its examples, issue 15).
+                          in_impression: list[Mention], lex: Lexicon,
+                          terms: Terms) -> list[Flag]:
+    """The impression states something abnormal where the findings say all is normal: of
+    the whole study ("Cardiopulmonary disease." over "Heart size normal. Lungs are clear.":
+    the default model dropped the "No acute" of its examples, issue 15), or of one place
+    ("胸廓炎症" over "胸廓对称，…双肺下叶见磨玻璃影"; "Cardiomegaly." over "Heart size normal.").
 
     Nothing abnormal: no finding of the term list that is not negated, chronic ones included,
     and every clause says something normal or negated (a finding outside the list is
@@ -418,15 +426,15 @@ def check_called_abnormal(findings: str, impression: str, in_findings: list[Ment
     negates ("disease", 病变) not negated, unless the findings use that noun themselves
     ("degenerative disc disease")."""
     if any(not m.negated for m in in_findings):
-        return []
+        return _place_called_abnormal(findings, impression, in_findings, in_impression, lex,
+                                      terms)
     # Every clause must read as normal or negated: an abnormality the term list lacks
     # ("heart size is enlarged", "hyperexpanded lungs") leaves a clause that does not.
     normal = []
     for clause in _clauses(findings):
         if not _WORD.search(findings, clause[0], clause[1]):
             continue
-        if not any(pattern.search(findings, clause[0], clause[1]) for pattern in (
-                lex.normal_claims, lex.normal, lex.negation, lex.negation_after)):
+        if not _reads_normal(findings, clause, lex):
             if lex.study.search(findings, clause[0], clause[1]):
                 continue  # "frontal and lateral views were obtained": says nothing either way
             return []
@@ -452,6 +460,53 @@ def check_called_abnormal(findings: str, impression: str, in_findings: list[Ment
                  tuple(sorted(normal, key=lambda span: span.start)[:2]), tuple(said))]
 
 
+def _place_called_abnormal(findings: str, impression: str, in_findings: list[Mention],
+                           in_impression: list[Mention], lex: Lexicon,
+                           terms: Terms) -> list[Flag]:
+    """A finding of the impression in one place (the heart, 胸廓) that the findings name only
+    in clauses that read normal, with no finding of theirs there. Only a place of one organ:
+    "chest" or 心肺 spans the abnormal lung too."""
+    clauses = _clauses(findings)
+    abnormal: set[str | None] = set()
+    for m in in_findings:
+        if not m.negated:
+            clause = _clause_of(clauses, m.span)
+            abnormal.add(place_of(m.span.start, m.span.end,
+                                  place_words(findings, clause, lex, terms), m.concept, terms))
+    normal_at: dict[str, list[Span]] = {}
+    elsewhere: set[str] = set()
+    for clause in clauses:
+        # "top normal", "mildly enlarged but normal in contour": not a plain normal.
+        # A negation is no normal: "no focal consolidation" says nothing of interstitial edema.
+        plain = bool(lex.normal_claims.search(findings, clause[0], clause[1])
+                     or lex.normal.search(findings, clause[0], clause[1])) and not (
+            lex.minor.search(findings, clause[0], clause[1])
+            or lex.negation.search(findings, clause[0], clause[1]))
+        for _start, _end, place in place_words(findings, clause, lex, terms):
+            if plain:
+                normal_at.setdefault(place, []).append(Span(*clause))
+            else:
+                elsewhere.add(place)
+    said_clauses = _clauses(impression)
+    flags: list[Flag] = []
+    for m in in_impression:
+        if m.negated:
+            continue
+        clause = _clause_of(said_clauses, m.span)
+        where = place_of(m.span.start, m.span.end, place_words(impression, clause, lex, terms),
+                         m.concept, terms)
+        if (where is None or len(terms.places[where].covers) > 1 or where in abnormal
+                or where in elsewhere or where not in normal_at
+                or any(f.key.endswith(f":{where}") for f in flags)):
+            continue
+        words = impression[clause[0]:clause[1]].strip()
+        quote = findings[normal_at[where][0].start:normal_at[where][0].end].strip()
+        flags.append(Flag(CALLED_ABNORMAL, f"{CALLED_ABNORMAL}:{m.concept}:{where}",
+                          f"The impression says {words!r}; the findings call it normal there: "
+                          f"{quote!r}.", tuple(normal_at[where][:2]), (m.span,)))
+    return flags
+
+
 def run_checks(findings: str, impression: str, language: str | None = None,
                terms: Terms | None = None, kinds: tuple[str, ...] = KINDS) -> list[Flag]:
     """Every flag of ``impression`` against ``findings``, in the order of KINDS."""
@@ -469,7 +524,7 @@ def run_checks(findings: str, impression: str, language: str | None = None,
     called = (check_called_normal(findings, impression, in_findings, in_impression, lex, terms)
               if CALLED_NORMAL in kinds else [])
     flags += called
-    over = (check_called_abnormal(findings, impression, in_findings, in_impression, lex)
+    over = (check_called_abnormal(findings, impression, in_findings, in_impression, lex, terms)
             if CALLED_ABNORMAL in kinds else [])
     flags += over
     if MISSED in kinds:

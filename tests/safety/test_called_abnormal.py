@@ -55,3 +55,29 @@ def test_findings_with_something_unlisted_are_not_called_normal(findings: str) -
     assert _over(findings, "Cardiomegaly." if language == "en" else "肺气肿", language) == []
     assert _over(findings, "Degenerative disease." if language == "en" else "双肺病变",
                  language) == []
+
+
+def test_an_abnormality_in_a_place_the_findings_call_normal_is_flagged() -> None:
+    # The default model's draft of a real chest CT without a corpus (issue 15): the ground
+    # glass is in the lungs, the draft puts an inflammation in the bony thorax.
+    findings = ("胸廓对称，纵隔心影居中，双肺下叶见小片状磨玻璃影，边缘不清，叶段支气管通畅，"
+                "双侧胸腔内未见异常密度影。")
+    assert _over(findings, "胸廓炎症，建议治疗后复查。", "zh") == [
+        "The impression says '胸廓炎症'; the findings call it normal there: '胸廓对称'."]
+    assert _over(findings, "双肺下叶炎性病变", "zh") == []
+    en = "Heart size normal. Right lower lobe airspace opacity. No effusion."
+    assert _over(en, "Cardiomegaly. Right lower lobe pneumonia.", "en") == [
+        "The impression says 'Cardiomegaly'; the findings call it normal there: "
+        "'Heart size normal'."]
+    assert _over(en, "Right lower lobe pneumonia.", "en") == []
+
+
+@pytest.mark.parametrize("findings", [
+    # Not a plain normal: a minor cue, or only a negation ("no focal consolidation" says
+    # nothing of interstitial edema).
+    "The heart is top normal in size. Right lower lobe airspace opacity.",
+    "There is prominence of the interstitial markings. There is no focal airspace opacity. "
+    "Right lower lobe airspace opacity.",
+])
+def test_a_place_not_plainly_normal_is_not(findings: str) -> None:
+    assert _over(findings, "Mild cardiomegaly. Interstitial pulmonary edema.", "en") == []
