@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 import tomllib
@@ -167,6 +168,19 @@ def normalize_body_system(body_system: str) -> str:
     return key
 
 
+# Chat markup of the model families we run (ChatML/Qwen, Llama 3, Llama 2, Gemma). The
+# rendered prompt is tokenized with special tokens parsed, so this text pasted in findings
+# or imported in an example would act as a control token: "<|im_start|>system ..." inside
+# the findings would open a new system turn (issue 17). No report needs it: it is removed.
+_MARKUP = re.compile(r"<\|[^<>|\n]{0,64}\|>|</?s>|<(?:start|end)_of_turn>|<(?:bos|eos|pad|unk)>"
+                     r"|\[/?INST\]|<</?SYS>>", re.IGNORECASE)
+
+
+def plain_text(text: str) -> str:
+    """``text`` without chat markup, stripped: what a prompt may quote of the user's text."""
+    return _MARKUP.sub("", text).strip()
+
+
 def build_prompt(
     case: Case,
     template_id: str | None = None,
@@ -191,9 +205,9 @@ def build_prompt(
 
     header = (f"{instruction}\n\n{labels['body_system']}{sep}{system_name}\n"
               f"{labels['modality']}{sep}{modality_name}\n")
-    turns = [(f"{labels['findings']}{sep}{e.findings.strip()}", e.impression.strip())
+    turns = [(f"{labels['findings']}{sep}{plain_text(e.findings)}", plain_text(e.impression))
              for e in examples]
-    user = f"{labels['findings']}{sep}{case.findings.strip()}"
+    user = f"{labels['findings']}{sep}{plain_text(case.findings)}"
     if turns:
         turns[0] = (header + turns[0][0], turns[0][1])
     else:
