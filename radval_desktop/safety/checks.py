@@ -28,6 +28,8 @@ TITLES = {LATERALITY: "Side or lobe", NEGATION: "Negation", CALLED_NORMAL: "Call
           CALLED_ABNORMAL: "Called abnormal", MISSED: "Possibly missed",
           UNSUPPORTED: "Unsupported"}
 
+# A normal word denied just before it: 不清晰, 欠光整, "not clear", "not normal".
+_DENIED = re.compile(r"(?:不|欠|非|\bnot\s+|\bnon-?)$", re.IGNORECASE)
 # A clause with something in it besides the de-identification mask (OpenI's "XXXX").
 _WORD = re.compile(r"[^\W\d_X]|[\u4e00-\u9fff]")
 # Clauses: a negation or a side reaches no further than one. Chinese commas end a clause
@@ -325,7 +327,7 @@ def check_called_normal(findings: str, impression: str, in_findings: list[Mentio
     mild: no impression does that."""
     claims = normal_claims(impression, _clauses(impression), lex, terms)
     if not claims:
-        return []
+        return _only_normal(findings, impression, in_findings, in_impression, lex, terms)
     labelled = {id(m): c for m in in_impression if not m.negated for c in claims
                 if c.label and c.label[0] <= m.span.start < c.label[1]}
     place_claims = [c for c in claims if c not in labelled.values()]
@@ -367,6 +369,42 @@ def check_called_normal(findings: str, impression: str, in_findings: list[Mentio
                           f"The impression says {text!r}; the findings describe "
                           f"{concept.replace('_', ' ')!r}.", tuple(found), tuple(said)))
     return flags
+
+
+def _only_normal(findings: str, impression: str, in_findings: list[Mention],
+                 in_impression: list[Mention], lex: Lexicon, terms: Terms) -> list[Flag]:
+    """An impression of normal statements only, none of them covering the abnormal finding
+    ("胸廓对称，纵隔心影居中。" over ground glass in both lower lobes: the default model
+    copied the findings' normal clauses and left the finding out, issue 15). It makes no
+    normal claim (正常, 未见异常, "unremarkable"), so the rule above has nothing to place; as
+    a whole it still reads as a normal study. With a claim, the place rule decides: "心脏未见
+    异常" says nothing of the lungs."""
+    if any(not m.negated for m in in_impression):
+        return []
+    clauses = [c for c in _clauses(impression) if _WORD.search(impression, c[0], c[1])]
+    if not clauses or not all(_reads_normal(impression, c, lex) for c in clauses):
+        return []
+    # Negations alone ("No focal lung consolidation.") rule one thing out and leave the rest
+    # unsaid: "possibly missed" is for that. A normal word (对称, clear) says "normal".
+    normal_words = [m for c in clauses for m in lex.normal.finditer(impression, c[0], c[1])]
+    if not normal_words or any(_DENIED.search(impression[:m.start()]) for m in normal_words):
+        return []  # "双肺纹理不清晰" is no normal statement
+    for clause in clauses:
+        for match in lex.normal_nouns.finditer(impression, clause[0], clause[1]):
+            if not _negated(impression, match.start(), match.end(), clause, lex):
+                return []  # "右肺上叶病变" names something abnormal
+    f_clauses = _clauses(findings)
+    current = [m for m in in_findings
+               if not m.negated and not m.chronic and m.concept not in terms.incidental
+               and not is_minor(findings, m.span.start, _clause_of(f_clauses, m.span), lex)]
+    if not current:
+        return []
+    said = Span(clauses[0][0], clauses[-1][1])
+    words = impression[said.start:said.end].strip()
+    concept = current[0].concept.replace("_", " ")
+    return [Flag(CALLED_NORMAL, f"{CALLED_NORMAL}:{current[0].concept}",
+                 f"The impression says only {words!r}; the findings describe {concept!r}.",
+                 tuple(m.span for m in current), (said,))]
 
 
 def check_missed(findings: list[Mention], impression: list[Mention], terms: Terms) -> list[Flag]:

@@ -154,3 +154,20 @@ def test_a_new_low_density_area_is_abnormal() -> None:
     emphysema = "胸廓对称，纵隔居中，双肺下叶见弥漫分布小圆形低密度影，双侧胸腔内未见异常密度影。"
     assert len(_called(emphysema, "胸部CT平扫未见明显异常。")) == 1
     assert _called(emphysema, "双肺下叶肺气肿。") == []
+
+
+def test_an_impression_of_normal_clauses_only_over_an_abnormal_study_is_called_normal() -> None:
+    # The default model's draft of a real chest CT without a corpus (issue 15): the findings'
+    # normal clauses copied, the ground glass left out; no normal claim word to place.
+    findings = ("胸廓对称，纵隔心影居中，纵隔内未见肿大淋巴结影，双肺下叶见小片状磨玻璃影，"
+                "边缘不清，叶段支气管通畅，双侧胸腔内未见异常密度影。")
+    flags = [f for f in run_checks(findings, "胸廓对称，纵隔心影居中。", "zh")
+             if f.kind == CALLED_NORMAL]
+    assert [f.reason for f in flags] == [
+        "The impression says only '胸廓对称，纵隔心影居中'; the findings describe 'ground glass'."]
+    lesion = run_checks(findings, "双肺下叶炎性病变", "zh")
+    assert not [f for f in lesion if f.kind == CALLED_NORMAL]
+    # Negations alone leave the rest unsaid: "possibly missed", not "called normal".
+    en = "Left lower lobe density representing atelectasis. No pleural effusion."
+    assert not [f for f in run_checks(en, "No focal lung consolidation.", "en")
+                if f.kind == CALLED_NORMAL]
