@@ -36,6 +36,7 @@ from radval_desktop.safety.checks import (
     LATERALITY,
     NEGATION,
     Flag,
+    current_findings,
     run_checks,
 )
 from radval_desktop.safety.danger import dangers
@@ -260,10 +261,17 @@ _QUOTE_CHARS = 160
 
 
 def _quote(findings: str, flag: Flag, language: str) -> str:
-    """The clauses of the findings a contradiction is about, as the findings say them."""
+    """The clauses of the findings a contradiction is about, as the findings say them.
+
+    For an abnormality put where the findings say all is normal, the clauses that do describe
+    something: quoting "胸廓对称" against "胸廓炎症" only drew the model to 胸廓 again."""
     ends = _CLAUSE_ENDS["zh" if language == "zh" else "en"]
+    spans = flag.findings_spans
+    if flag.kind == CALLED_ABNORMAL:
+        found = current_findings(findings, language)
+        spans = tuple(m.span for m in found) or spans
     clauses: list[str] = []
-    for span in flag.findings_spans:
+    for span in spans:
         start = max((findings.rfind(c, 0, span.start) for c in ends), default=-1) + 1
         stops = [i for i in (findings.find(c, span.end) for c in ends) if i >= 0]
         clause = findings[start:min(stops, default=len(findings))].strip()

@@ -545,6 +545,14 @@ def _place_called_abnormal(findings: str, impression: str, in_findings: list[Men
     return flags
 
 
+def current_findings(text: str, language: str | None = None,
+                     terms: Terms | None = None) -> list[Mention]:
+    """The findings of the term list that ``text`` describes, not negated."""
+    terms = terms or bundled_terms()
+    language = language if language in ("en", "zh") else detect_language(text)
+    return [m for m in mentions(text, terms.lexicons[language]) if not m.negated]
+
+
 def run_checks(findings: str, impression: str, language: str | None = None,
                terms: Terms | None = None, kinds: tuple[str, ...] = KINDS) -> list[Flag]:
     """Every flag of ``impression`` against ``findings``, in the order of KINDS."""

@@ -28,10 +28,14 @@ EN_CHEST = ("Large right pleural effusion with compressive atelectasis of the ri
             "Heart size normal. No pneumothorax.")
 
 
-# Two past reports of our own writing, as a department's corpus would give them.
+# Three past reports of our own writing, as a department's corpus would give them. With the
+# first two only, the default model wrote "胸廓炎症性病变。" (an inflammation of the bony
+# thorax, which the findings call symmetric), and the guards rightly refused it.
 ZH_PAST = (Example("胸廓对称。左肺下叶见斑片状密度增高影，边缘模糊。双侧胸腔未见积液。",
                    "左肺下叶炎症。"),
-           Example("双肺纹理清晰，右肺中叶见小片状磨玻璃影，边界欠清。", "右肺中叶炎性病变。"))
+           Example("双肺纹理清晰，右肺中叶见小片状磨玻璃影，边界欠清。", "右肺中叶炎性病变。"),
+           Example("胸廓对称，纵隔心影居中。双肺纹理清晰，左肺上叶胸膜下见小片状磨玻璃影，"
+                   "边缘模糊。", "左肺上叶炎性病变。"))
 
 
 def test_chinese_findings_give_a_chinese_impression(engine: LlamaEngine) -> None:

@@ -171,3 +171,15 @@ def test_an_abnormality_drafted_over_normal_findings_is_retried(engine: LlamaEng
     assert "the findings describe nothing abnormal" in result.attempts[0].detail
     assert 'Note the findings: "Heart size normal' in crafted.prompts[1]
     assert "called_abnormal" not in result.dangers
+
+
+def test_an_abnormality_put_in_a_normal_place_is_retried_pointing_at_the_finding(
+        engine: LlamaEngine) -> None:
+    # Quoting the normal "胸廓对称" against "胸廓炎症" drew the model to 胸廓 again: the retry
+    # quotes where the findings do describe something.
+    crafted = _Says(engine, ["胸廓炎症。"])
+    result = draft(crafted, DraftRequest(ZH_CHEST, "chest", "CT"), Sampling(max_tokens=64))
+    assert result.attempts[0].verdict == "contradicts"
+    hint = crafted.prompts[1].rsplit("注意检查所见：", 1)[1]
+    assert hint.startswith("“右肺下叶背段见斑片状密度增高影")
+    assert "胸廓对称" not in hint
