@@ -251,6 +251,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     from radval_desktop.store.database import open_database
     from radval_desktop.store.evaluation_runs import save_cases
 
+    settings = load_settings()
+    settings.check_system_file()  # issue 17: IT's locks unknown, so no model runs
     read = read_cases(args.cases, required=BATCH_REQUIRED, mapping=column_mapping(args.map),
                       defaults={"institution": args.institution})
     for problem in read.problems:
@@ -261,7 +263,6 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     db = open_database(Path(args.db))
     cases = cases_from_rows(rows, Path(args.cases).name, args.institution)
     ids = save_cases(db, cases)
-    settings = load_settings()
     models = [Path(m) for m in args.model] or [resolve_model_path(settings)[0]]
     template = args.template or settings["drafting.template"] or None
     with tempfile.TemporaryDirectory(prefix="radval-corpus-") as scratch:
