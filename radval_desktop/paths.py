@@ -90,7 +90,9 @@ def known_program_data() -> Path:
         ctypes.oledll.shell32.SHGetKnownFolderPath(ctypes.byref(folder_id), 0, None,
                                                    ctypes.byref(found))
         try:
-            return Path(found.value or "")
+            if not found.value:  # never a relative path: that would be the user's folder
+                raise OSError("Windows did not give the ProgramData folder.")
+            return Path(found.value)
         finally:
             ctypes.windll.ole32.CoTaskMemFree(found)
     raise OSError("The ProgramData known folder exists only on Windows.")
