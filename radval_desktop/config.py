@@ -82,9 +82,17 @@ class Settings:
     sources: dict[str, str]  # key -> "default" or the file the value came from
     locked: frozenset[str]  # keys IT fixed in the system file
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    # Issue 17: IT's file exists but cannot be read or parsed. Its locks are unknown, so
+    # nothing may draft (fail closed); the sentence says why and how to fix it.
+    system_error: str = ""
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
+
+    def check_system_file(self) -> None:
+        """Raise the sentence when IT's file is unreadable: no model may load then."""
+        if self.system_error:
+            raise ConfigError(self.system_error)
 
     def engine(self) -> EngineSettings:
         return EngineSettings(
@@ -131,14 +139,17 @@ class Settings:
         )
 
 
-def _read(path: Path, warnings: list[str]) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
+def _parse(path: Path) -> dict[str, Any] | None:
+    """The file's tables; None when there is no file. A UTF-8 BOM (Notepad writes one) is
+    accepted. Raises OSError, UnicodeDecodeError or TOMLDecodeError when it cannot be read."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        warnings.append(f"The settings file {path} cannot be read and is ignored: {err}.")
-        return {}
+        data = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return tomllib.loads(data.decode("utf-8-sig"))
+
+
+def _flatten(path: Path, raw: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for section, table in raw.items():
         if not isinstance(table, dict):
@@ -147,6 +158,45 @@ def _read(path: Path, warnings: list[str]) -> dict[str, Any]:
         for key, value in table.items():
             flat[f"{section}.{key}"] = value
     return flat
+
+
+def _read(path: Path, warnings: list[str]) -> dict[str, Any]:
+    """The user's file: one that cannot be read is ignored with a warning."""
+    try:
+        raw = _parse(path)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        warnings.append(f"The settings file {path} cannot be read and is ignored: {err}.")
+        return {}
+    return _flatten(path, raw, warnings) if raw is not None else {}
+
+
+def _read_system(path: Path, warnings: list[str]) -> tuple[dict[str, Any], str]:
+    """IT's file and, when it exists but cannot be read, the sentence that locks drafting.
+
+    Ignoring it, as the user's file is, would drop IT's allowlist, pin and locked model: a
+    typo or a permission change would unlock everything (issue 17).
+    """
+    try:
+        raw = _parse(path)
+    except OSError as err:
+        reason = err.strerror or str(err)
+        return {}, _locked_sentence(path, f"cannot be read ({reason})",
+                                    "make it readable by every user (chmod 644)")
+    except UnicodeDecodeError:
+        return {}, _locked_sentence(path, "is not UTF-8 text", "save it as UTF-8")
+    except tomllib.TOMLDecodeError as err:
+        fix = "correct it"
+        if "\\" in path.read_text(encoding="utf-8-sig", errors="replace"):
+            # TOML reads "C:\Users" as escapes; a Windows path needs one of these forms.
+            fix = ("write Windows paths in single quotes ('C:\\models\\a.gguf') or with "
+                   "forward slashes (\"C:/models/a.gguf\")")
+        return {}, _locked_sentence(path, f"is not valid TOML ({err})", fix)
+    return (_flatten(path, raw, warnings) if raw is not None else {}), ""
+
+
+def _locked_sentence(path: Path, problem: str, fix: str) -> str:
+    return (f"IT's settings file {path} {problem}, so no model is loaded until it is fixed: "
+            f"{fix}. Tell your IT department.")
 
 
 def _coerce(key: str, value: Any, source: Path, warnings: list[str]) -> tuple[bool, Any]:
@@ -181,8 +231,10 @@ def load_settings(system_file: Path | None = None, user_file: Path | None = None
     values = {key: option.default for key, option in OPTIONS.items()}
     sources = dict.fromkeys(OPTIONS, DEFAULT_SOURCE)
     locked: set[str] = set()
-    for path, is_system in ((user_file, False), (system_file, True)):
-        for key, value in _read(path, warnings).items():
+    system_values, system_error = _read_system(system_file, warnings)
+    for path, is_system, read in ((user_file, False, _read(user_file, warnings)),
+                                  (system_file, True, system_values)):
+        for key, value in read.items():
             ok, value = _coerce(key, value, path, warnings)
             if ok:
                 values[key], sources[key] = value, str(path)
@@ -190,7 +242,9 @@ def load_settings(system_file: Path | None = None, user_file: Path | None = None
                     locked.add(key)
     for warning in warnings:
         log.warning(warning)
-    return Settings(values, sources, frozenset(locked), tuple(warnings))
+    if system_error:
+        log.error(system_error)
+    return Settings(values, sources, frozenset(locked), tuple(warnings), system_error)
 
 
 def _toml_value(value: Any) -> str:
@@ -239,6 +293,7 @@ def resolve_model_path(settings: Settings, override: str | None = None) -> tuple
     """
     from radval_desktop.engine.default_model import default_model_path
 
+    settings.check_system_file()
     configured = settings["model.path"]
     if "model.path" in settings.locked:
         if override and Path(override).resolve() != Path(configured).resolve():

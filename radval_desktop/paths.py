@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -58,19 +59,65 @@ def user_config_file() -> Path:
     return config_dir() / "config.toml"
 
 
+# The package's own folder: a source checkout has pyproject.toml beside it, an install has not.
+PACKAGE_DIR = Path(__file__).resolve().parent
+WINDOWS = os.name == "nt"
+# FOLDERID_ProgramData (KnownFolders.h): where per-machine settings live on Windows.
+_FOLDERID_PROGRAM_DATA = "{62AB5D82-FDC1-4DC3-A9DD-070D1D495D97}"
+
+
+def _runs_from_source_checkout() -> bool:
+    """True only for ``pip install -e`` / a checkout, never for the frozen or wheel install."""
+    return (not getattr(sys, "frozen", False)
+            and (PACKAGE_DIR.parent / "pyproject.toml").is_file())
+
+
+def known_program_data() -> Path:
+    """Windows' ProgramData from the shell's known-folder API, not from %PROGRAMDATA%, which
+    any user can set for the processes they start."""
+    if sys.platform == "win32":
+        import ctypes
+        from ctypes import wintypes
+
+        class GUID(ctypes.Structure):
+            _fields_ = [("Data1", wintypes.DWORD), ("Data2", wintypes.WORD),
+                        ("Data3", wintypes.WORD), ("Data4", ctypes.c_ubyte * 8)]
+
+        folder_id = GUID()
+        ctypes.oledll.ole32.CLSIDFromString(_FOLDERID_PROGRAM_DATA, ctypes.byref(folder_id))
+        found = ctypes.c_wchar_p()
+        # HRESULT failures raise OSError (oledll checks them).
+        ctypes.oledll.shell32.SHGetKnownFolderPath(ctypes.byref(folder_id), 0, None,
+                                                   ctypes.byref(found))
+        try:
+            if not found.value:  # never a relative path: that would be the user's folder
+                raise OSError("Windows did not give the ProgramData folder.")
+            return Path(found.value)
+        finally:
+            ctypes.windll.ole32.CoTaskMemFree(found)
+    raise OSError("The ProgramData known folder exists only on Windows.")
+
+
 def system_config_file() -> Path:
-    """IT's system-wide file; its values cannot be overridden by the user."""
+    """IT's system-wide file; its values cannot be overridden by the user.
+
+    ``RADVAL_SYSTEM_CONFIG`` is honoured only when the app runs from a source checkout, which
+    is how the test suite runs it (tests/conftest.py sets it). The installed app (frozen by
+    PyInstaller, or a wheel) reads only the fixed path: otherwise any user could start it with
+    the variable pointing elsewhere and drop IT's allowlist, pin and locked model (issue 17).
+    A user who can edit a checkout's code could change anything anyway.
+    """
     value = os.environ.get("RADVAL_SYSTEM_CONFIG")
-    if value:
+    if value and _runs_from_source_checkout():
         return Path(value)
-    if os.name == "nt":
-        return Path(os.environ.get("PROGRAMDATA", r"C:\ProgramData")) / "RadVal" / "config.toml"
+    if WINDOWS:
+        return known_program_data() / "RadVal" / "config.toml"
     return Path("/etc/radval/config.toml")
 
 
 def resources_dir() -> Path:
     """The editable data shipped with the app (templates, term lists, fonts)."""
-    here = Path(__file__).resolve().parent
+    here = PACKAGE_DIR
     for candidate in (here / "resources", here.parent / "resources"):
         if candidate.is_dir():
             return candidate

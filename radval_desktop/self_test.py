@@ -82,7 +82,9 @@ def _check_settings(report: SelfTestReport, settings: Settings) -> None:
     system_file = paths.system_config_file()
     it_keys = sorted(settings.locked)
     problems = [w for w in settings.warnings if str(system_file) in w]
-    if problems:
+    if settings.system_error:  # issue 17: fails closed; the model check says so too
+        report.add("settings", False, settings.system_error)
+    elif problems:
         report.add("settings", False, problems[0])
     elif it_keys:
         report.add("settings", True, f"{system_file} sets {', '.join(it_keys)}")

@@ -22,6 +22,7 @@ def radval_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     home = tmp_path / "radval-home"
     monkeypatch.setenv("RADVAL_HOME", str(home))
     monkeypatch.setenv("RADVAL_CACHE", str(MODEL_CACHE))
+    # Honoured only because the tests run from the checkout (paths.system_config_file).
     monkeypatch.setenv("RADVAL_SYSTEM_CONFIG", str(home / "system-config.toml"))
     before = {t.ident for t in threading.enumerate()}
     yield home

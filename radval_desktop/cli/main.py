@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from radval_desktop import __version__
 from radval_desktop.cli import models, study
-from radval_desktop.cli.options import column_mapping
-from radval_desktop.config import load_settings, resolve_model_path
+from radval_desktop.cli.options import EXIT_LOCKED, LockedOptionError, check_locked, column_mapping
+from radval_desktop.config import Settings, load_settings, resolve_model_path
 from radval_desktop.drafting import DraftRequest, draft
 from radval_desktop.engine.llama_engine import LlamaEngine
 from radval_desktop.errors import InputError, RadvalError
@@ -74,9 +74,10 @@ def _parser() -> argparse.ArgumentParser:
                          help="institution for rows that name none (default 1)")
     p_batch.add_argument("--template", help="prompt template id")
     p_batch.add_argument("--limit", type=int, help="only the first N cases")
-    p_batch.add_argument("--examples", type=int, default=0, metavar="K",
+    p_batch.add_argument("--examples", type=int, metavar="K",
                          help="K retrieved past examples per prompt, as in the window; never the "
-                         "case itself or a near copy (default 0: the starter examples)")
+                         "case itself or a near copy (default: IT's drafting.examples when it "
+                         "fixed one, else 0: the starter examples)")
     p_batch.add_argument("--corpus", help="case file (CSV, XLSX, JSONL) whose pairs are the "
                          "examples (default: your own corpus, `radval examples import`)")
 
@@ -110,8 +111,8 @@ def _read_findings(file: str) -> str:
             ) from None
 
 
-def _load(model: str | None) -> tuple[LlamaEngine, str]:
-    settings = load_settings()
+def _load(settings: Settings, model: str | None) -> tuple[LlamaEngine, str]:
+    check_locked(settings, "model.path", "--model", model)
     path, source = resolve_model_path(settings, model)
     engine = LlamaEngine(path, settings.engine())
     engine.load()
@@ -124,8 +125,10 @@ def _cmd_draft(args: argparse.Namespace) -> int:
     if not system:
         raise InputError("The body system cannot be told from the findings; give --system.")
     modality = args.modality or suggest_modality(findings) or "CT"
-    engine, _ = _load(args.model)
     settings = load_settings()
+    check_locked(settings, "drafting.template", "--template", args.template)
+    check_locked(settings, "drafting.examples", "--examples", args.examples)
+    engine, _ = _load(settings, args.model)
     template = args.template or settings["drafting.template"] or None
     k = settings["drafting.examples"] if args.examples is None else args.examples
     request = DraftRequest(findings, system, modality, args.lang, template, examples_k=k,
@@ -194,7 +197,7 @@ def _cmd_examples(args: argparse.Namespace) -> int:
 
 
 def _cmd_model_info(args: argparse.Namespace) -> int:
-    engine, source = _load(args.model)
+    engine, source = _load(load_settings(), args.model)
     info = engine.info
     assert info is not None
     template = "yes (from the GGUF)" if info.chat_template else "none: plain prompt layout"
@@ -251,6 +254,15 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     from radval_desktop.store.database import open_database
     from radval_desktop.store.evaluation_runs import save_cases
 
+    settings = load_settings()
+    settings.check_system_file()  # issue 17: IT's locks unknown, so no model runs
+    for model in args.model:
+        check_locked(settings, "model.path", "--model", model)
+    check_locked(settings, "drafting.template", "--template", args.template)
+    check_locked(settings, "drafting.examples", "--examples", args.examples)
+    # Batch's own default is 0 (the starter examples, as evaluated); IT's lock wins over it.
+    examples = (settings["drafting.examples"] if "drafting.examples" in settings.locked
+                else args.examples or 0)
     read = read_cases(args.cases, required=BATCH_REQUIRED, mapping=column_mapping(args.map),
                       defaults={"institution": args.institution})
     for problem in read.problems:
@@ -261,17 +273,16 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     db = open_database(Path(args.db))
     cases = cases_from_rows(rows, Path(args.cases).name, args.institution)
     ids = save_cases(db, cases)
-    settings = load_settings()
     models = [Path(m) for m in args.model] or [resolve_model_path(settings)[0]]
     template = args.template or settings["drafting.template"] or None
     with tempfile.TemporaryDirectory(prefix="radval-corpus-") as scratch:
         corpus = None
-        if args.examples > 0:
+        if examples > 0:
             corpus = _file_corpus(args.corpus, Path(scratch)) if args.corpus else _user_corpus()
         for model in models:
             summary = run_model(db, model, cases, ids, engine_settings=settings.engine(),
                                 sampling=settings.sampling(), template_id=template,
-                                examples_k=args.examples, corpus=corpus,
+                                examples_k=examples, corpus=corpus,
                                 on_progress=_progress)
             print(file=sys.stderr)
             print(f"{summary.model}: {summary.generated} generated, {summary.skipped} already "
@@ -316,6 +327,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "examples": _cmd_examples, "models": models.cmd_models}
     try:
         return commands[args.command](args)
+    except LockedOptionError as err:
+        print(f"radval: {err}", file=sys.stderr)
+        return EXIT_LOCKED
     except RadvalError as err:
         print(f"radval: {err}", file=sys.stderr)
         return EXIT_ERROR

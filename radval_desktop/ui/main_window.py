@@ -165,6 +165,13 @@ class MainWindow(QMainWindow):
     # --- model -------------------------------------------------------------------------
 
     def load_model(self) -> None:
+        if self.settings.system_error:  # issue 17: IT's locks are unknown, so nothing drafts
+            self.model_info = None
+            self.draft_panel.set_model_state("failed")
+            self._set_status(model="Model: none (IT's settings file cannot be read)", device="",
+                             state="Model not loaded")
+            self.draft_panel.show_error(self.settings.system_error)
+            return
         self.draft_panel.set_model_state("loading")
         self._set_status(state="Loading the model…")
         self.service.load(self.settings["model.path"] or None, self.settings.engine())

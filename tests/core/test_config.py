@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -80,3 +84,79 @@ def test_user_model_path_and_override(tmp_path: Path) -> None:
     settings = load_settings(tmp_path / "none.toml", user)
     assert resolve_model_path(settings) == (Path("/models/a.gguf"), str(user))
     assert resolve_model_path(settings, "/b.gguf") == (Path("/b.gguf"), "command line")
+
+
+# --- IT's file fails closed (issue 17, item 4) ------------------------------------------------
+
+
+def test_it_file_with_a_utf8_bom_is_read(tmp_path: Path) -> None:
+    # Notepad writes one; IT's settings must not vanish because of it.
+    system = tmp_path / "etc.toml"
+    system.write_bytes(b"\xef\xbb\xbf[model]\nn_gpu_layers = 0\n")
+    settings = load_settings(system, tmp_path / "none.toml")
+    assert settings.system_error == ""
+    assert settings["model.n_gpu_layers"] == 0
+    assert "model.n_gpu_layers" in settings.locked
+
+
+def test_it_file_with_a_syntax_error_locks_the_model(tmp_path: Path) -> None:
+    system = _write(tmp_path / "etc.toml", "[model\nallowed_sha256 = ['" + "a" * 64 + "']\n")
+    settings = load_settings(system, tmp_path / "none.toml")
+    assert str(system) in settings.system_error
+    assert "no model is loaded" in settings.system_error
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        resolve_model_path(settings)
+
+
+def test_it_file_with_a_windows_backslash_path_says_how_to_write_it(tmp_path: Path) -> None:
+    system = _write(tmp_path / "etc.toml", '[model]\npath = "C:\\Users\\it\\model.gguf"\n')
+    settings = load_settings(system, tmp_path / "none.toml")
+    assert "single quotes" in settings.system_error
+    assert "forward slashes" in settings.system_error
+    with pytest.raises(ConfigError, match="single quotes"):
+        resolve_model_path(settings, str(tmp_path / "mine.gguf"))
+
+
+def test_it_file_that_is_a_folder_locks_the_model(tmp_path: Path) -> None:
+    system = tmp_path / "etc.toml"
+    system.mkdir()
+    settings = load_settings(system, tmp_path / "none.toml")
+    assert str(system) in settings.system_error
+    with pytest.raises(ConfigError):
+        resolve_model_path(settings)
+
+
+def test_absent_it_file_locks_nothing(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path / "none.toml", tmp_path / "none2.toml")
+    assert settings.system_error == ""
+    resolve_model_path(settings)
+
+
+_AS_NOBODY = """
+import os, sys
+from pathlib import Path
+from radval_desktop.config import load_settings
+if os.geteuid() == 0:
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    os.setgid(nobody.pw_gid)
+    os.setuid(nobody.pw_uid)
+print(load_settings(Path(sys.argv[1]), Path(sys.argv[2])).system_error)
+"""
+
+
+def test_it_file_the_user_cannot_read_locks_the_model() -> None:
+    # CI runs as root, who reads any file: the check runs as "nobody" in a child process.
+    folder = Path(tempfile.mkdtemp(prefix="radval-it-"))
+    try:
+        folder.chmod(0o755)
+        system = _write(folder / "config.toml", "[model]\nn_gpu_layers = 0\n")
+        system.chmod(0o000)
+        proc = subprocess.run([sys.executable, "-c", _AS_NOBODY, str(system),
+                               str(folder / "user.toml")], capture_output=True, text=True,
+                              timeout=120, check=False)
+        assert proc.returncode == 0, proc.stderr
+        assert str(system) in proc.stdout
+        assert "no model is loaded" in proc.stdout
+    finally:
+        shutil.rmtree(folder)

@@ -107,3 +107,16 @@ def test_fonts_and_qt_plugin_are_found_from_source(tmp_path: Path, radval_home: 
     checks = _by_name(run_self_test())
     assert checks["fonts"][0] is True
     assert checks["Qt"][0] is True
+
+
+def test_unparsable_it_file_fails_closed_and_says_why(radval_home: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # Issue 17: a typo in IT's file used to leave nothing locked, and the model loaded.
+    _system(radval_home, "[model]\nallowed_sha256 = ['" + "a" * 64 + "'\n")
+    assert main(["--self-test"]) == 1
+    out = capsys.readouterr().out
+    checks = {line.split()[1]: line for line in out.splitlines() if "FAIL " in line}
+    assert "is not valid TOML" in checks["settings"]
+    assert "no model is loaded" in checks["model"]
+    assert "load" not in checks
+    assert " load " not in out  # the model was never loaded

@@ -173,3 +173,20 @@ def test_the_template_and_language_chosen_in_settings_are_the_ones_drafted_with(
     [record] = window.history.recent()
     assert record.template_id == "t1_terse"
     assert record.language == "zh"  # asked for, though the findings are English
+
+
+def test_unreadable_it_settings_file_loads_no_model_and_says_why(
+        qtbot: QtBot, make_window: Callable[..., MainWindow], radval_home: Path) -> None:
+    # Issue 17: IT's file (conftest's RADVAL_SYSTEM_CONFIG) with a Windows path in double
+    # quotes used to be ignored with a warning, and the default model loaded unlocked.
+    system = radval_home / "system-config.toml"
+    system.write_text('[model]\npath = "C:\\models\\approved.gguf"\n', encoding="utf-8")
+    window = make_window(loaded=False)
+    with qtbot.assertNotEmitted(window.service.model_loaded, wait=1_000):
+        window.load_model()
+    assert window.model_info is None
+    assert window.status_text("model") == "Model: none (IT's settings file cannot be read)"
+    assert window.status_text("state") == "Model not loaded"
+    message = window.draft_panel.message_text()
+    assert str(system) in message
+    assert "single quotes" in message
