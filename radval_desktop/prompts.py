@@ -245,7 +245,8 @@ def corrected(prompt: Prompt, quote: str, templates: TemplateSet | None = None) 
     hint = ts.correct.get(prompt.language, "")
     if not hint or not quote:
         return stricter(prompt, templates)
-    return replace(prompt, user=f"{prompt.user}\n\n{hint.replace('{quote}', quote)}")
+    quoted = hint.replace("{quote}", plain_text(quote))  # the user's words: no chat markup
+    return replace(prompt, user=f"{prompt.user}\n\n{quoted}")
 
 
 def impression_label(language: str, templates: TemplateSet | None = None) -> str:
