@@ -36,6 +36,7 @@ from radval_desktop.safety.checks import (
     LATERALITY,
     NEGATION,
     Flag,
+    clause_around,
     current_findings,
     run_checks,
 )
@@ -254,9 +255,6 @@ def _contradiction(case: Case, text: str) -> Flag | None:
     return flags[0] if flags else None
 
 
-# Where a quoted clause of the findings ends: Chinese clauses run to the next comma, English
-# ones to the end of the sentence (a comma there often lists several normal structures).
-_CLAUSE_ENDS = {"zh": "，,。；;\n", "en": ".;\n"}
 _QUOTE_CHARS = 160
 
 
@@ -265,20 +263,15 @@ def _quote(findings: str, flag: Flag, language: str) -> str:
 
     For an abnormality put where the findings say all is normal, the clauses that do describe
     something: quoting "胸廓对称" against "胸廓炎症" only drew the model to 胸廓 again."""
-    ends = _CLAUSE_ENDS["zh" if language == "zh" else "en"]
     spans = flag.findings_spans
     if flag.kind == CALLED_ABNORMAL:
         found = current_findings(findings, language)
         spans = tuple(m.span for m in found) or spans
-    clauses: list[str] = []
-    for span in spans:
-        start = max((findings.rfind(c, 0, span.start) for c in ends), default=-1) + 1
-        stops = [i for i in (findings.find(c, span.end) for c in ends) if i >= 0]
-        clause = findings[start:min(stops, default=len(findings))].strip()
-        if clause and clause not in clauses:
-            clauses.append(clause)
+    # The checks' own clauses: the reach they judged the contradiction by.
+    clauses = dict.fromkeys(findings[a:b].strip() for a, b in
+                            (clause_around(findings, span) for span in spans))
     sep = "；" if language == "zh" else "; "
-    return sep.join(clauses)[:_QUOTE_CHARS]
+    return sep.join(c for c in clauses if c)[:_QUOTE_CHARS]
 
 
 def prepare(engine: LlamaEngine, request: DraftRequest,
