@@ -160,3 +160,22 @@ def test_a_fixed_thread_count_is_used_for_the_prompt_too(default_model_path: Pat
         assert fixed.last_stats.prompt_threads == 1
     finally:
         fixed.close()
+
+
+def test_flash_attention_is_on_by_default_and_can_be_turned_off(
+        engine: LlamaEngine, default_model_path: Path) -> None:
+    import llama_cpp
+
+    assert engine._llm.context_params.flash_attn_type == llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED
+    plain = LlamaEngine(default_model_path, EngineSettings(flash_attn=False))
+    plain.load()
+    try:
+        assert plain._llm.context_params.flash_attn_type == (
+            llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED)
+        prompt = CHAT.format("Findings: Lungs are clear. Heart size normal. Impression:")
+        engine._llm.reset()
+        # Same greedy draft either way on this prompt: only the speed changes.
+        assert "".join(plain.stream(prompt, Sampling(max_tokens=12))) == "".join(
+            engine.stream(prompt, Sampling(max_tokens=12)))
+    finally:
+        plain.close()
