@@ -98,6 +98,10 @@ def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return pieces
 
 
+# How far after a cue "prior" still belongs to it: "not seen on the prior study".
+_EARLIER_REACH = 16
+
+
 def _negated(text: str, start: int, end: int, clause: tuple[int, int], lex: Lexicon) -> bool:
     """A cue before the term in its clause with no break word between, or a cue after it."""
     head = text[clause[0]:start]
@@ -106,8 +110,15 @@ def _negated(text: str, start: int, end: int, clause: tuple[int, int], lex: Lexi
         between = head[cues[-1].end():]
         if not lex.breaks.search(between):
             return True
-    return bool(lex.negation_after.match(text[end:clause[1]].lstrip(" ,，是为已")) or
-                lex.negation_after.search(text[end:min(end + 16, clause[1])]))
+    tail = text[end:clause[1]]
+    next_word = end + len(tail) - len(tail.lstrip(" ,，是为已"))
+    cue = (lex.negation_after.match(text, next_word, clause[1])
+           or lex.negation_after.search(text, end, min(end + 16, clause[1])))
+    if cue is None:
+        return False
+    # "nodule, not seen on prior exams", 结节前片未见: absent before, present now.
+    return not (lex.earlier.search(text, cue.end(), min(cue.end() + _EARLIER_REACH, clause[1]))
+                or lex.earlier.search(text, max(clause[0], cue.start() - 3), cue.start()))
 
 
 def mentions(text: str, lex: Lexicon) -> list[Mention]:

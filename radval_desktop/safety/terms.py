@@ -57,6 +57,7 @@ class Lexicon:
     study: re.Pattern[str] = _NEVER  # "CT", "平扫", "study"
     minor: re.Pattern[str] = _NEVER  # "mild", "may", "prior"
     acute: re.Pattern[str] = _NEVER  # "acute", 急性: a claim about what is new only
+    earlier: re.Pattern[str] = _NEVER  # "prior", 前片: "not seen on prior" is new, not absent
     places: re.Pattern[str] = _NEVER
     place_of: dict[str, str] = field(default_factory=dict)  # normalised word -> place id
 
@@ -130,6 +131,7 @@ def parse_terms(raw: dict[str, Any]) -> Terms:
             study=_alternation(list(claims.get(f"{language}_study", ())), language),
             minor=_alternation(list(claims.get(f"{language}_minor", ())), language),
             acute=_alternation(list(claims.get(f"{language}_acute", ())), language),
+            earlier=_alternation(list(negation.get(f"{language}_earlier", ())), language),
             places=_alternation(list(place_of[language]), language),
             place_of=place_of[language],
         )

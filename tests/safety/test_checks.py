@@ -195,3 +195,29 @@ def test_a_lobe_the_findings_do_not_name_is_a_wrong_place() -> None:
     # The lung named without a lobe covers every lobe of that side.
     assert _sides("右肺见斑片影，右肺下叶见结节。", "右肺上叶炎症，右肺下叶结节") == []
     assert _sides("右肺中叶及左肺下叶见小结节影。", "右肺中叶及左肺下叶结节") == []
+
+
+def test_a_finding_not_seen_on_earlier_exams_is_new_not_absent() -> None:
+    from radval_desktop.safety.checks import mentions
+    from radval_desktop.safety.terms import load_terms
+
+    en, zh = load_terms().lexicons["en"], load_terms().lexicons["zh"]
+    new = "There is a 6 mm nodule in the right upper lobe, not seen on prior exams."
+    assert [m.negated for m in mentions(new, en)] == [False]
+    assert [m.negated for m in mentions("A nodule not seen previously.", en)] == [False]
+    assert [m.negated for m in mentions("Nodule, not seen on the prior study.", en)] == [False]
+    assert [m.negated for m in mentions("Pneumothorax is not seen.", en)] == [True]
+    assert [m.negated for m in mentions("右肺上叶结节前片未见。", zh)] == [False]
+    assert [m.negated for m in mentions("右肺上叶结节未见。", zh)] == [True]
+    # So an impression denying it is a flipped negation, as for any present finding.
+    flags = run_checks(new, "No pulmonary nodule.", "en")
+    assert NEGATION in _kinds(flags)
+
+
+def test_still_absent_as_before_stays_negated() -> None:
+    from radval_desktop.safety.checks import mentions
+    from radval_desktop.safety.terms import load_terms
+
+    en, zh = load_terms().lexicons["en"], load_terms().lexicons["zh"]
+    assert [m.negated for m in mentions("Pneumothorax not seen, as before.", en)] == [True]
+    assert [m.negated for m in mentions("胸腔积液较前已吸收。", zh)] == [True]
