@@ -57,12 +57,7 @@ start=$SECONDS
 CMAKE_ARGS="$args" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
     "$python" -m pip wheel --quiet --no-cache-dir --no-deps "$sdist" -w "$out" >&2
 wheel="$(ls "$out"/llama_cpp_python-"$version"-*.whl)"
-# The CPU modules must be inside the package, or the app would find no CPU backend.
-if ! "$python" -m zipfile -l "$wheel" | grep -Eq "llama_cpp/lib/(lib)?ggml-cpu-x64\.(so|dll)"; then
-    echo "llama-wheel.sh: $wheel lacks llama_cpp/lib/libggml-cpu-x64.so; not kept" >&2
-    rm -f "$wheel"
-    exit 1
-fi
+bash packaging/check-llama-wheel.sh "$python" "$wheel"
 echo "$args" > "$marker"
 echo "llama.cpp $variant wheel built in $((SECONDS - start)) s" >&2
 ls "$out"/llama_cpp_python-"$version"-*.whl

@@ -16,8 +16,22 @@ deb="${1:-$(ls -t packaging/dist/radval-desktop_*.deb 2>/dev/null | head -1)}"
 
 tmp="$(mktemp -d)"
 app_pid=""
+# The app runs in its own process group (setsid), so it and every process it started are
+# stopped together; killing only the PID that `&` gives stopped a subshell and left the
+# app (~730 MB) running.
+stop_app() {
+    [ -n "$app_pid" ] || return 0
+    kill -TERM -- "-$app_pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+        kill -0 -- "-$app_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL -- "-$app_pid" 2>/dev/null || true
+    wait "$app_pid" 2>/dev/null || true
+    app_pid=""
+}
 cleanup() {
-    [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null || true
+    stop_app
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -52,7 +66,8 @@ echo "self-test: exit $status in $(elapsed "$t") s"
 
 # The window: started offscreen, ready when its log says the model is loaded.
 t=$(now)
-radval app >"$tmp/app.out" 2>&1 &
+setsid env -i PATH="$tmp/empty-path" HOME="$tmp/home" LANG=C.UTF-8 QT_QPA_PLATFORM=offscreen \
+    "$tmp/root/usr/bin/radval" app >"$tmp/app.out" 2>&1 &
 app_pid=$!
 ready=""
 for _ in $(seq 1 600); do
@@ -61,9 +76,7 @@ for _ in $(seq 1 600); do
     kill -0 "$app_pid" 2>/dev/null || break
     sleep 0.1
 done
-kill "$app_pid" 2>/dev/null || true
-wait "$app_pid" 2>/dev/null || true
-app_pid=""
+stop_app
 if [ -z "$ready" ]; then
     echo "verify-deb.sh: the window did not load the model; its output:" >&2
     cat "$tmp/app.out" >&2
