@@ -242,8 +242,8 @@ def load_settings(system_file: Path | None = None, user_file: Path | None = None
                     locked.add(key)
     for warning in warnings:
         log.warning(warning)
-    if system_error:
-        log.error(system_error)
+    # system_error is not logged here: whoever refuses to load says it, once (the window in
+    # its log and on screen, the CLI on stderr, the self-test in its report).
     return Settings(values, sources, frozenset(locked), tuple(warnings), system_error)
 
 

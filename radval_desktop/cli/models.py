@@ -39,6 +39,8 @@ def cmd_models(args: argparse.Namespace) -> int:
     from radval_desktop.engine import catalog as cat
 
     settings = load_settings()
+    if settings.system_error:
+        print(f"radval: {settings.system_error}", file=sys.stderr)
     if args.action == "download":
         from radval_desktop.engine.hub_mirror import download_model, split_spec
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict
 from pathlib import Path
 
@@ -36,6 +37,8 @@ from radval_desktop.ui.settings_dialog import SettingsDialog
 from radval_desktop.workers.corpus_import import CorpusImportService
 from radval_desktop.workers.inference import InferenceService
 from radval_desktop.workers.model_scan import ModelScanService
+
+log = logging.getLogger(__name__)
 
 _MODEL_KEYS = ("model.path", "model.sha256", "model.n_gpu_layers", "model.n_threads",
                "model.n_ctx", "model.adapter", "model.allowed_sha256")
@@ -171,6 +174,7 @@ class MainWindow(QMainWindow):
             self._set_status(model="Model: none (IT's settings file cannot be read)", device="",
                              state="Model not loaded")
             self.draft_panel.show_error(self.settings.system_error)
+            log.error(self.settings.system_error)
             return
         self.draft_panel.set_model_state("loading")
         self._set_status(state="Loading the model…")

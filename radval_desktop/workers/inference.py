@@ -146,6 +146,7 @@ class InferenceWorker(QObject):
             engine = LlamaEngine(model_path, settings)
             info = engine.load()
         except RadvalError as err:
+            log.warning("The model was not loaded: %s", err)
             self._load_error = str(err)
             self.model_failed.emit(str(err))
             return

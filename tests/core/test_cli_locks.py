@@ -127,3 +127,20 @@ def test_batch_uses_it_s_locked_template_and_examples_by_default(
     assert calls[0]["model"] == tmp_path / "approved.gguf"
     assert calls[0]["template_id"] == "zh_structured"
     assert calls[0]["examples_k"] == 2  # not batch's own default, 0
+
+
+def test_a_broken_it_file_is_said_once_on_the_command_line(tmp_path: Path) -> None:
+    # In process the log goes to pytest; the doubled sentence showed only in a real run.
+    import os
+    import subprocess
+    import sys
+
+    system = _system(tmp_path, "[model\n")
+    findings = tmp_path / "f.txt"
+    findings.write_text("Lungs clear.", encoding="utf-8")
+    env = {**os.environ, "RADVAL_SYSTEM_CONFIG": str(system), "RADVAL_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "radval_desktop", "draft", str(findings),
+                           "--system", "chest"], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.count("is not valid TOML") == 1, done.stderr

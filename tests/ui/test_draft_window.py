@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QComboBox, QLabel, QPlainTextEdit, QPushButton
@@ -176,7 +177,8 @@ def test_the_template_and_language_chosen_in_settings_are_the_ones_drafted_with(
 
 
 def test_unreadable_it_settings_file_loads_no_model_and_says_why(
-        qtbot: QtBot, make_window: Callable[..., MainWindow], radval_home: Path) -> None:
+        qtbot: QtBot, make_window: Callable[..., MainWindow], radval_home: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
     # Issue 17: IT's file (conftest's RADVAL_SYSTEM_CONFIG) with a Windows path in double
     # quotes used to be ignored with a warning, and the default model loaded unlocked.
     system = radval_home / "system-config.toml"
@@ -190,3 +192,5 @@ def test_unreadable_it_settings_file_loads_no_model_and_says_why(
     message = window.draft_panel.message_text()
     assert str(system) in message
     assert "single quotes" in message
+    # README: the detail is in the log too, for IT, once.
+    assert sum("single quotes" in r.getMessage() for r in caplog.records) == 1

@@ -36,11 +36,15 @@ def test_draft_before_any_model_fails_with_a_sentence(qtbot: QtBot, service: Inf
 
 
 def test_missing_model_file_is_reported_not_raised(qtbot: QtBot, service: InferenceService,
-                                                   tmp_path: Path) -> None:
-    with qtbot.waitSignal(service.model_failed, timeout=10_000) as failed:
+                                                   tmp_path: Path,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING), \
+            qtbot.waitSignal(service.model_failed, timeout=10_000) as failed:
         service.load(tmp_path / "absent.gguf", EngineSettings())
     assert failed.args[0].startswith("The model file")
     assert "does not exist" in failed.args[0]
+    # A refused model is in the log as well (issue 17): IT reads the log, not the screen.
+    assert any(failed.args[0] in r.getMessage() for r in caplog.records)
 
 
 def test_bug_in_a_draft_is_logged_and_shown_as_a_generic_sentence(
