@@ -25,12 +25,21 @@ from radval_desktop.safety.retrieval import ExampleCorpus
 if TYPE_CHECKING:
     from radval_desktop.evaluation.batch import BatchProgress
 
+# What `radval --help` says to a radiologist, a study lead or IT (the module docstring is
+# for developers).
+_DESCRIPTION = ("RadVal Desktop drafts the IMPRESSION of a CT or MRI report from its FINDINGS "
+                "on this computer: no report leaves it. Without a command it opens the drafting "
+                "window.")
+_EPILOG = ("`radval COMMAND --help` describes a command. `radval --self-test` checks an "
+           "installation.")
+
 EXIT_ERROR = 1
 EXIT_NO_DRAFT = 3  # the guards rejected every attempt: nothing usable to print
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="radval", description=__doc__)
+    parser = argparse.ArgumentParser(prog="radval", description=_DESCRIPTION,
+                                     epilog=_EPILOG)
     parser.add_argument("--version", action="version", version=f"radval {__version__}")
     # Issue 10: what IT runs after installing; needs no display.
     parser.add_argument("--self-test", action="store_true",

@@ -144,3 +144,13 @@ def test_a_broken_it_file_is_said_once_on_the_command_line(tmp_path: Path) -> No
                           timeout=120)
     assert done.returncode == 1
     assert done.stderr.count("is not valid TOML") == 1, done.stderr
+
+
+def test_help_speaks_to_the_user_not_the_developer(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert done.value.code == 0
+    assert "drafts the IMPRESSION" in out
+    assert "argument parsing" not in out
+    assert "--self-test" in out
