@@ -20,8 +20,15 @@ def _home() -> Path | None:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) owner-only and return it."""
-    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    """Create ``path`` owner-only, with every missing parent owner-only too, and return it.
+
+    mkdir(parents=True) makes the parents under the umask: ~/.local/state/radval, the
+    log's parent, was left readable by everyone.
+    """
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(exist_ok=True, mode=PRIVATE_DIR_MODE)
+        os.chmod(folder, PRIVATE_DIR_MODE)
     os.chmod(path, PRIVATE_DIR_MODE)
     return path
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from dataclasses import asdict
@@ -398,6 +399,12 @@ class MainWindow(QMainWindow):
         self.scoring_panel.close_study()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
-        self._window_state().setValue("geometry", self.saveGeometry())
+        state = self._window_state()
+        state.setValue("geometry", self.saveGeometry())
+        state.sync()
+        # QSettings writes under the umask; README promises owner-only files. A geometry
+        # that cannot be saved is no reason to keep the window open.
+        with contextlib.suppress(OSError):
+            Path(state.fileName()).chmod(0o600)
         self.shutdown()
         super().closeEvent(event)

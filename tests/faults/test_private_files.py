@@ -78,6 +78,22 @@ def test_user_settings_file_and_folder_are_owner_only(radval_home: Path) -> None
     assert _mode(paths.config_dir()) == 0o700
 
 
+def test_the_platform_folders_radval_creates_are_owner_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Without RADVAL_HOME: ~/.local/state/radval (the log's parent) was left 0755.
+    monkeypatch.delenv("RADVAL_HOME", raising=False)
+    monkeypatch.delenv("RADVAL_CACHE", raising=False)
+    for name in ("XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / name.lower()))
+    made = [paths.log_dir(), paths.data_dir(), paths.config_dir(), paths.cache_dir()]
+    for folder in made:
+        # Every folder from the XDG base down, the one named radval included.
+        for part in [folder, *folder.parents]:
+            if part == tmp_path:
+                break
+            assert _mode(part) == 0o700, part
+
+
 def test_log_file_stays_owner_only_after_rotation(app_log: Path) -> None:
     assert _mode(app_log) == 0o600
     assert _mode(app_log.parent) == 0o700

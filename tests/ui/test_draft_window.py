@@ -194,3 +194,22 @@ def test_unreadable_it_settings_file_loads_no_model_and_says_why(
     assert "single quotes" in message
     # README: the detail is in the log too, for IT, once.
     assert sum("single quotes" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_window_geometry_file_is_owner_only(
+        make_window: Callable[..., MainWindow], radval_home: Path) -> None:
+    # README: local files are owner-only; QSettings wrote window.ini under the umask (0644).
+    import os
+    import stat
+
+    from radval_desktop import paths
+
+    old = os.umask(0o002)
+    try:
+        window = make_window(loaded=False)
+        window.close()
+    finally:
+        os.umask(old)
+    ini = paths.config_dir() / "window.ini"
+    assert ini.is_file()
+    assert stat.S_IMODE(ini.stat().st_mode) == 0o600
