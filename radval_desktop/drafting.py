@@ -47,6 +47,10 @@ from radval_desktop.starter_examples import pick_starter_examples
 
 # SPEC §5 asks for retries "before anything is shown as final"; two keep the worst case
 # near three times one draft.
+# A restatement is caught after it is written, not banned while decoding: forbidding the
+# token that would extend a verbatim copy of the findings (runs of 6-12 tokens, tried on
+# the default model) made it copy with small corruptions instead ("磨璃影", "纵间隔",
+# "直径约8mm" -> "6mm"), which no guard can tell from a summary.
 MAX_RETRIES = 2
 # How often (in pieces) the stream is checked for a loop, so a stuck model is stopped
 # early instead of running to max_tokens.

@@ -36,6 +36,7 @@ class Check:
     name: str
     ok: bool | None  # None: information, never fails the test
     detail: str
+    warn: bool = False  # information IT must act on: the verdict names it
 
 
 @dataclass
@@ -51,14 +52,20 @@ class SelfTestReport:
     def passed(self) -> bool:
         return not self.failed
 
-    def add(self, name: str, ok: bool | None, detail: str) -> None:
-        self.checks.append(Check(name, ok, detail))
+    def add(self, name: str, ok: bool | None, detail: str, warn: bool = False) -> None:
+        self.checks.append(Check(name, ok, detail, warn))
 
     def lines(self) -> list[str]:
         mark = {True: "ok  ", False: "FAIL", None: "    "}
         out = [f"RadVal self-test ({time.strftime('%Y-%m-%d %H:%M')})"]
-        out += [f"  {mark[c.ok]} {c.name:<10} {c.detail}" for c in self.checks]
-        if self.passed:
+        out += [f"  {'WARN' if c.warn else mark[c.ok]} {c.name:<10} {c.detail}"
+                for c in self.checks]
+        warned = [c.name for c in self.checks if c.warn]
+        if self.passed and warned:
+            # The installation works; what the model drafts is for IT to see, not to hide.
+            out.append(f"PASS, with a warning: RadVal runs on this workstation, but see "
+                       f"{', '.join(warned)} ({self.seconds:.1f} s).")
+        elif self.passed:
             out.append(f"PASS: RadVal is ready to draft on this workstation "
                        f"({self.seconds:.1f} s).")
         else:
@@ -216,7 +223,7 @@ def _check_load_and_draft(report: SelfTestReport, engine: LlamaEngine, settings:
             # The model ran and wrote; the guards refused what it wrote. The install works:
             # what it drafts is the model's quality, which IT should see but not as a fault.
             report.add("draft", None, f"the model ran, but its drafts were refused: "
-                       f"{result.message} ({speed})")
+                       f"{result.message} ({speed})", warn=True)
         else:
             report.add("draft", False, f"{result.message} ({speed})")
     finally:

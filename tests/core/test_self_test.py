@@ -30,7 +30,11 @@ def test_default_model_passes_and_prints_one_screen(
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert len(lines) <= 24  # one screen
-    assert lines[-1].startswith("PASS: RadVal is ready to draft")
+    draft_line = next(line for line in lines if " draft " in line)
+    if draft_line.lstrip().startswith("ok"):
+        assert lines[-1].startswith("PASS: RadVal is ready to draft")
+    else:  # the model ran but its drafts were refused: a pass that says so
+        assert lines[-1].startswith("PASS, with a warning: RadVal runs on this workstation")
     for name in ("version", "settings", "llama.cpp", "model", "sha256", "allowlist", "load",
                  "device", "draft", "database", "fonts", "Qt"):
         assert any(f" {name} " in line for line in lines), name
@@ -120,3 +124,17 @@ def test_unparsable_it_file_fails_closed_and_says_why(radval_home: Path,
     assert "no model is loaded" in checks["model"]
     assert "load" not in checks
     assert " load " not in out  # the model was never loaded
+
+
+def test_a_refused_draft_is_not_called_ready_to_draft() -> None:
+    # Issue 17: the verdict said "ready to draft" whatever the draft was.
+    report = SelfTestReport()
+    report.add("load", True, "a model in 1 s")
+    report.add("draft", None, "the model ran, but its drafts were refused: Not usable …",
+               warn=True)
+    lines = report.lines()
+    assert report.passed  # the installation works: IT's check passes
+    assert "WARN draft" in "\n".join(lines)
+    assert "ready to draft" not in lines[-1]
+    assert lines[-1].startswith("PASS, with a warning: RadVal runs on this workstation")
+    assert "draft" in lines[-1]
