@@ -153,10 +153,17 @@ def test_batch_killed_halfway_resumes_and_report_counts_each_case_once(
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert 3 <= done < len(rows), "the batch should be killed halfway"
+    saved = "SELECT uuid, created_at, text, seconds FROM candidates ORDER BY uuid"
+    before = list(sqlite_utils.Database(db_path).execute(saved).fetchall())
     resumed = _run(["batch", str(cases), "--db", str(db_path)])
     assert resumed.returncode == 0, resumed.stderr
     db = sqlite_utils.Database(db_path)
     assert db["candidates"].count == len(rows)
+    # Resumed, not redone: each output saved before the kill is the same row, untouched
+    # (a redone case would be written again with a new time), and only the rest were drafted.
+    after = {row[0]: row for row in db.execute(saved).fetchall()}
+    assert [after[row[0]] for row in before] == before
+    assert len(after) - len(before) == len(rows) - done
     assert db.execute("SELECT COUNT(DISTINCT case_uuid) FROM candidates").fetchone()[0] == 8
     out = tmp_path / "report"
     assert _run(["report", "--db", str(db_path), "--out", str(out)]).returncode == 0
