@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from radval_desktop.errors import InputError, StoreError
-from radval_desktop.store.database import open_database
+from radval_desktop.store.database import open_database, read_only_uri
 from radval_desktop.store.reader_study import study_errors
 
 # Rows whose uuid says everything: the same uuid is the same thing, so the first copy is kept.
@@ -49,7 +49,7 @@ def _read(path: Path) -> sqlite3.Connection:
     if not path.is_file():
         raise InputError(f"There is no database at {path}.")
     # Read-only: merging never changes a scorer's own file.
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    return sqlite3.connect(read_only_uri(path), uri=True)
 
 
 def _rows(conn: sqlite3.Connection, table: str, columns: list[str]) -> list[dict[str, Any]]:

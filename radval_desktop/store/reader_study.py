@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from radval_desktop.errors import InputError, StoreError
-from radval_desktop.store.database import open_database, store_errors
+from radval_desktop.store.database import open_database, read_only_uri, store_errors
 from radval_desktop.store.schema import migrations
 
 # Same namespace idea as evaluation_runs: ids come from content, so the same rater, study
@@ -81,7 +81,7 @@ def _backup_if_upgrading(path: Path) -> Path | None:
     """A copy of an older database before its migrations run (issue 5); None if current."""
     if not path.is_file() or path.stat().st_size == 0:
         return None
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = sqlite3.connect(read_only_uri(path), uri=True)
     try:
         if not migrations.pending(Database(conn, execute_plugins=False)):
             return None
