@@ -25,10 +25,19 @@ from radval_desktop.store.schema import migrations
 _NAMESPACE = uuid.UUID("0d3f5c8e-2b71-4a96-8e4f-7a1c9b2d6e53")
 LEVELS = ("junior", "intermediate", "senior")  # SPEC §6: the three rater groups
 SCORE_MIN, SCORE_MAX = 0, 100  # SPEC §7 Q1
+# The seven metrics' keys (SPEC §7), which an answer row may hold. study/questionnaire.py
+# owns the questions; the store keeps the keys to check merged rows (a test keeps them equal).
+METRIC_KEYS = ("understandability", "coherence", "relevance", "conciseness", "clinical_utility",
+               "missed_diagnosis", "overdiagnosis")
 
 
 def _id(kind: str, *parts: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, "\x1f".join((kind, *parts))))
+
+
+def row_uuid(kind: str, *parts: str) -> str:
+    """The content-derived uuid of a study_candidate, assignment or cursor row."""
+    return _id(kind, *parts)
 
 
 def rater_uuid(name: str) -> str:
