@@ -165,6 +165,9 @@ def open_database(path: Path | None = None, busy_timeout: float = BUSY_TIMEOUT_S
             # Plugins are off: a third-party sqlite-utils plugin must not see patient data.
             db = Database(conn, execute_plugins=False)
             db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            # Deleted rows are overwritten with zeros, not left in free pages where any tool
+            # reading the file finds them: retention must really remove findings (issue 17).
+            db.execute("PRAGMA secure_delete = ON")
             _prepare(db, busy_timeout)
         except BaseException:
             conn.close()
