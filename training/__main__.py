@@ -14,7 +14,14 @@ from typing import Any
 from radval_desktop.errors import RadvalError
 from training.errors import TrainingError
 from training.recipe import Recipe, build_recipe, describe, parse_sets, read_toml
-from training.run_folder import STEPS, RunFolder, is_main_process, read_json, write_json
+from training.run_folder import (
+    STEPS,
+    RunFolder,
+    is_main_process,
+    owner_only,
+    read_json,
+    write_json,
+)
 
 EXIT_ERROR = 1
 
@@ -129,17 +136,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                                               "select-prompt"):
             raise TrainingError(f"`{args.step}` runs in one process; launch only `train` (and "
                                 "`select-prompt`) with torchrun or accelerate.")
-        run = RunFolder(args.run_dir)
-        recipe = resolve_recipe(run, args.recipe, args.set)
-        steps = _steps()
-        if args.step == "all":
-            for step in STEPS:
-                if step == "select-prompt" and recipe.prompt.template != "auto":
-                    continue
-                _print(step, steps[step](recipe, run, args.force))
+        with owner_only():  # splits, problems.jsonl, checkpoints: patients' reports
+            run = RunFolder(args.run_dir)
+            recipe = resolve_recipe(run, args.recipe, args.set)
+            steps = _steps()
+            if args.step == "all":
+                for step in STEPS:
+                    if step == "select-prompt" and recipe.prompt.template != "auto":
+                        continue
+                    _print(step, steps[step](recipe, run, args.force))
+                return 0
+            _print(args.step, steps[args.step](recipe, run, args.force))
             return 0
-        _print(args.step, steps[args.step](recipe, run, args.force))
-        return 0
     except RadvalError as err:
         print(f"training: {err}", file=sys.stderr)
         return EXIT_ERROR

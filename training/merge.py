@@ -32,7 +32,8 @@ def copy_tokenizer_files(source: Path, target: Path) -> list[str]:
     for pattern in _TOKENIZER_FILES:
         for path in sorted(source.glob(pattern)):
             if path.is_file() and path.name not in copied:
-                shutil.copy2(path, target / path.name)
+                # Bytes only: copy2 would carry the base's 0644 into an owner-only run.
+                shutil.copyfile(path, target / path.name)
                 copied.append(path.name)
     return copied
 

@@ -7,7 +7,8 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,22 @@ from typing import Any
 from training.recipe import Recipe
 
 STEPS = ("prepare", "select-prompt", "train", "merge", "export")
+# Owner-only (issue 17): a run folder holds patients' reports (the splits, problems.jsonl,
+# the data card's examples) and checkpoints of a model trained on them, which can repeat
+# them. 0600 files and 0700 folders, whatever the machine's umask.
+FILE_MODE, DIR_MODE = 0o600, 0o700
+PRIVATE_UMASK = 0o077
+
+
+@contextmanager
+def owner_only() -> Iterator[None]:
+    """Every file and folder created meanwhile, by this process or the programs it starts
+    (transformers' checkpoints, llama.cpp's converter and quantizer), is owner-only."""
+    old = os.umask(PRIVATE_UMASK)
+    try:
+        yield
+    finally:
+        os.umask(old)
 
 
 def is_main_process() -> bool:
@@ -24,9 +41,11 @@ def is_main_process() -> bool:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write through a temporary file and rename: a kill leaves the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
+    # Created 0600 (not chmodded after): the text is never readable by others, even briefly.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with open(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
@@ -90,7 +109,10 @@ class RunFolder:
         return self.root / "recipe.json"
 
     def create(self) -> RunFolder:
-        self.root.mkdir(parents=True, exist_ok=True)
+        # The run's own folder: owner-only even when it already existed, so nothing under
+        # it is reachable by others whatever the modes of the files inside.
+        self.root.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        os.chmod(self.root, DIR_MODE)
         return self
 
     def records(self) -> dict[str, Any]:

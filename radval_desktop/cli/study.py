@@ -87,7 +87,10 @@ def cmd_scores(args: argparse.Namespace) -> int:
     report = merge_databases([Path(p) for p in args.dbs], Path(args.out))
     for conflict in report.conflicts:
         print(f"conflict: {conflict}")
+    for problem in report.problems:  # issue 17: rows not taken on trust
+        print(f"problem: {problem}")
     added = ", ".join(f"{n} {t}" for t, n in report.added.items() if n)
+    left_out = f"{report.left_out} row{'' if report.left_out == 1 else 's'} left out"
     print(f"merged {len(args.dbs)} files into {args.out}: {added or 'nothing new'}; "
-          f"{len(report.conflicts)} conflicting edits (the latest kept)")
+          f"{len(report.conflicts)} conflicting edits (the latest kept); {left_out}")
     return 0

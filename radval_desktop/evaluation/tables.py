@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from radval_desktop import csv_cells
 from radval_desktop.evaluation.rouge import ZH_CHAR, default_tokenization, score
 
 
@@ -76,10 +76,13 @@ class Table:
 
     def to_csv(self) -> str:
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        # Model, institution and system names are the user's text: neutralised (issue 17).
+        # CSV's own CRLF rows: with "\n" a bare "\r" inside a name went out unquoted and
+        # split the row.
+        writer = csv_cells.writer(buffer, float_format="{:.6f}")
         writer.writerow(self.columns)
         for row in self.rows:
-            writer.writerow([f"{v:.6f}" if isinstance(v, float) else v for v in row])
+            writer.writerow(row)
         return buffer.getvalue()
 
 

@@ -163,6 +163,11 @@ class ExampleCorpus:
                     self.db.execute(f"INSERT INTO {FTS}(rowid, words) VALUES (?, ?)",
                                     [cursor.lastrowid, fts_words])
                     added += 1
+                elif row["source"] == "history":
+                    # Copied again: kept as long as its newest copy (the history's retention).
+                    self.db.execute(f"UPDATE {TABLE} SET created_at = MAX(created_at, ?) "
+                                    "WHERE uuid = ? AND source = 'history'",
+                                    [row["created_at"], row["uuid"]])
         return added
 
     def count(self, body_system: str | None = None, language: str | None = None) -> int:

@@ -20,7 +20,9 @@ DATABASE_NAME = "radval.db"
 # Another RadVal window or the CLI may hold the write lock for a few milliseconds; 5 s
 # rides that out without freezing the window for long if something is really stuck.
 BUSY_TIMEOUT_SECONDS = 5.0
-# Owner-only: the history holds patient findings (the folder is 0700 as well).
+# Owner-only: the history holds patient findings. The folder is 0700 only when it is one of
+# RadVal's own (paths.data_dir) or RadVal creates it: a study folder the user chose keeps
+# its mode, so colleagues sharing it are not locked out (issue 17).
 FILE_MODE = 0o600
 
 def database_path() -> Path:
@@ -96,8 +98,20 @@ def quarantine_damaged(path: Path) -> Path:
     return moved
 
 
+def read_only_uri(path: Path) -> str:
+    """A ``file:`` URI that opens exactly ``path``, read-only.
+
+    ``f"file:{path}?mode=ro"`` is wrong for names with ``#``, ``?`` or ``%``: SQLite cut
+    ``pilot#2.db`` at the ``#`` and created an empty ``pilot`` (issue 17), so a merge
+    dropped that rater and a backup came out empty. ``as_uri`` percent-escapes them.
+    """
+    return Path(os.path.abspath(path)).as_uri() + "?mode=ro"
+
+
 def _create_private(path: Path) -> None:
-    paths.ensure_private_dir(path.parent)
+    if not path.parent.is_dir():
+        # A folder RadVal creates holds nothing but this database: owner-only from the start.
+        path.parent.mkdir(parents=True, exist_ok=True, mode=paths.PRIVATE_DIR_MODE)
     # O_CREAT with the mode: the file never exists with wider permissions, even briefly.
     fd = os.open(path, os.O_CREAT | os.O_RDWR, FILE_MODE)
     os.close(fd)
@@ -151,6 +165,9 @@ def open_database(path: Path | None = None, busy_timeout: float = BUSY_TIMEOUT_S
             # Plugins are off: a third-party sqlite-utils plugin must not see patient data.
             db = Database(conn, execute_plugins=False)
             db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            # Deleted rows are overwritten with zeros, not left in free pages where any tool
+            # reading the file finds them: retention must really remove findings (issue 17).
+            db.execute("PRAGMA secure_delete = ON")
             _prepare(db, busy_timeout)
         except BaseException:
             conn.close()

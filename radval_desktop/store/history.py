@@ -23,6 +23,9 @@ from radval_desktop.store.database import (
 log = logging.getLogger(__name__)
 
 TABLE = "drafts"
+# The example corpus (safety/retrieval.py) lives in this database; a pair the radiologist
+# copied has source "history", an imported one its file's name.
+EXAMPLES, COPIED = "examples", "history"
 # A screenful of rows: the list is for finding yesterday's case, not for browsing a year.
 DEFAULT_LIMIT = 200
 
@@ -189,15 +192,38 @@ class History:
             return [_record(row) for row in rows]
 
     def purge_expired(self, now: datetime | None = None) -> int:
-        """Delete drafts older than the retention period (0 = keep forever); how many went."""
+        """Delete drafts older than the retention period (0 = keep forever); how many went.
+
+        What the radiologist copied went into the example corpus too (issue 17): those
+        pairs, their word index entries and the drafts' dismissed flags go with the drafts.
+        Pairs IT imported are the department's reference reports, not drafts: they stay.
+        secure_delete (open_database) zeroes what is deleted; the FTS index is rewritten
+        and the WAL emptied so no copy is left in free pages or old frames either.
+        """
         db = self._open()
         if db is None or self.retention_days <= 0:
             return 0
         cutoff = ((now or _now()) - timedelta(days=self.retention_days)).isoformat(
             timespec="seconds")
-        with store_errors(self.path), db.atomic():
-            cursor = db.execute(f"DELETE FROM {TABLE} WHERE created_at < ?", [cutoff])
-            return int(cursor.rowcount)
+        with store_errors(self.path):
+            with db.atomic():
+                db.execute("DELETE FROM flag_dismissals WHERE draft_uuid IN "
+                           f"(SELECT uuid FROM {TABLE} WHERE created_at < ?)", [cutoff])
+                drafts = int(db.execute(f"DELETE FROM {TABLE} WHERE created_at < ?",
+                                        [cutoff]).rowcount)
+                old_pairs = (f"SELECT id FROM {EXAMPLES} WHERE source = '{COPIED}' "
+                             "AND created_at < ?")
+                db.execute(f"DELETE FROM {EXAMPLES}_fts WHERE rowid IN ({old_pairs})", [cutoff])
+                pairs = int(db.execute(f"DELETE FROM {EXAMPLES} WHERE id IN ({old_pairs})",
+                                       [cutoff]).rowcount)
+            if pairs:
+                # FTS5 (SQLite < 3.44 has no 'secure-delete') keeps a deleted row's words in
+                # its old segments until they are merged: merge them all now.
+                db.execute(f"INSERT INTO {EXAMPLES}_fts({EXAMPLES}_fts) VALUES ('optimize')")
+            if drafts or pairs:
+                # The deleted rows' old versions may still be frames of the WAL file.
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return drafts
 
     def dismiss_flag(self, draft_uuid: str, kind: str, key: str, reason: str,
                      now: datetime | None = None) -> bool:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from radval_desktop.errors import InputError, StoreError
-from radval_desktop.store.database import open_database
+from radval_desktop.store import merge_checks
+from radval_desktop.store.database import open_database, read_only_uri
 from radval_desktop.store.reader_study import study_errors
 
 # Rows whose uuid says everything: the same uuid is the same thing, so the first copy is kept.
@@ -43,13 +45,16 @@ class Conflict:
 class MergeReport:
     added: dict[str, int] = field(default_factory=dict)  # table -> new rows in the output
     conflicts: list[Conflict] = field(default_factory=list)
+    # One sentence per row left out or changed on the way in, naming its file (issue 17).
+    problems: list[str] = field(default_factory=list)
+    left_out: int = 0  # rows not merged
 
 
 def _read(path: Path) -> sqlite3.Connection:
     if not path.is_file():
         raise InputError(f"There is no database at {path}.")
     # Read-only: merging never changes a scorer's own file.
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    return sqlite3.connect(read_only_uri(path), uri=True)
 
 
 def _rows(conn: sqlite3.Connection, table: str, columns: list[str]) -> list[dict[str, Any]]:
@@ -61,50 +66,120 @@ def _rows(conn: sqlite3.Connection, table: str, columns: list[str]) -> list[dict
     return [dict(zip(wanted, row, strict=True)) for row in conn.execute(sql)]
 
 
-def _rank(row: dict[str, Any]) -> tuple[str, str]:
-    # Latest edit first; an exact tie is broken by content so the result never depends on
-    # the order the files were given in.
-    return (row.get("changed_at") or "", repr(tuple(row.get(c) for c in _CONTENT)))
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
-def merge_databases(sources: Sequence[Path], out: Path) -> MergeReport:
-    """Merge ``sources`` into ``out`` (created if needed); running it again changes nothing."""
+def _rank(row: dict[str, Any]) -> tuple[bool, datetime, str]:
+    # A row dated in the future (its time capped at the merge) loses to any dated version:
+    # otherwise merging its file again would win again, for ever. Then the latest edit
+    # (as times, not text: a file may write another zone); an exact tie is broken by
+    # content so the result never depends on the files' order.
+    return (not row.get("_future"), merge_checks.parse_time(row.get("changed_at")) or _NEVER,
+            repr(tuple(row.get(c) for c in _CONTENT)))
+
+
+class _Source:
+    """One scorer's file while it is merged: its rows checked, its problems worded."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, columns: dict[str, list[str]],
+                 report: MergeReport) -> None:
+        self.path, self.conn, self.columns, self.report = path, conn, columns, report
+        self.rater_names = {r["uuid"]: r["name"]
+                            for r in _rows(conn, "raters", ["uuid", "name"])}
+        self.study_names = {r["uuid"]: r["name"]
+                            for r in _rows(conn, "studies", ["uuid", "name"])}
+
+    def problem(self, sentence: str, rows: int = 1) -> None:
+        self.report.problems.append(f"{self.path.name}: {sentence}")
+        self.report.left_out += rows
+
+    def _who(self, table: str, row: dict[str, Any]) -> str:
+        rater = self.rater_names.get(row.get("rater_uuid"), "")
+        if table in ("answers", "cursors"):
+            return f" ({rater} · {row.get('metric')})" if rater else ""
+        if table == "raters":
+            return f" ({row.get('name')})"
+        return ""
+
+    def checked(self, table: str, known: dict[str, set[str]]) -> list[dict[str, Any]]:
+        """The table's good rows; each bad one reported, those pointing at a missing rater,
+        study, case or candidate in one sentence per missing row."""
+        good: list[dict[str, Any]] = []
+        orphans: dict[tuple[str, str], int] = {}
+        for number, row in enumerate(_rows(self.conn, table, self.columns[table]), 1):
+            reason = merge_checks.check(table, row)
+            if reason is not None:
+                self.problem(f"{table} row {number}{self._who(table, row)}: {reason}; "
+                             "left out.")
+                continue
+            missing = next(((column, target) for column, target
+                            in merge_checks.REFERENCES.get(table, ())
+                            if row.get(column) not in known[target]), None)
+            if missing is not None:
+                key = (missing[1], str(row.get(missing[0])))
+                orphans[key] = orphans.get(key, 0) + 1
+                continue
+            good.append(row)
+        for (target, uuid), count in orphans.items():
+            name = {"raters": self.rater_names, "studies": self.study_names}.get(
+                target, {}).get(uuid, uuid[:8])
+            self.problem(f"{count} {table} of {name} left out: that {target[:-1]} was left "
+                         "out above or is in no file merged.", count)
+        return good
+
+
+def merge_databases(sources: Sequence[Path], out: Path,
+                    now: datetime | None = None) -> MergeReport:
+    """Merge ``sources`` into ``out`` (created if needed); running it again changes nothing.
+
+    Every incoming row is checked (merge_checks): a bad one is left out and reported, the
+    good ones merged. A time after ``now`` (the merge) is capped at it and reported.
+    """
     out = Path(out)
     sources = [Path(s) for s in sources]
     if any(s.resolve() == out.resolve() for s in sources if s.exists()):
         raise InputError(f"The output {out} is also an input; name a new file with -o.")
+    merged_at = (now or datetime.now(UTC)).isoformat(timespec="microseconds")
     target = open_database(out)
     report = MergeReport()
     names: dict[str, str] = {}  # rater uuid -> name, for the conflict list
     try:
         columns = {t: [c.name for c in target[t].columns] for t in (*SAME_BY_UUID, *LATEST_WINS)}
+        known = {t: {r[0] for r in target.execute(f"SELECT uuid FROM [{t}]")}
+                 for t in ("cases", "candidates", "raters", "studies")}
+        levels = dict(target.execute("SELECT uuid, level FROM raters").fetchall())
         best: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in LATEST_WINS}
         for table in LATEST_WINS:
             for row in _rows(target.conn, table, columns[table]):
                 best[table][row["uuid"]] = {**row, "_source": out.name}
-        for source in sources:
-            with study_errors(source):
-                conn = _read(source)
+        for path in sources:
+            with study_errors(path):
+                conn = _read(path)
                 try:
+                    source = _Source(path, conn, columns, report)
                     for table in SAME_BY_UUID:
-                        rows = _rows(conn, table, columns[table])
+                        rows = source.checked(table, known)
+                        if table == "raters":
+                            _report_levels(source, rows, levels)
                         before = target[table].count
                         with target.conn:
                             target.table(table).insert_all(rows, ignore=True)
                         report.added[table] = (report.added.get(table, 0)
                                                + target[table].count - before)
-                        if table == "raters":
-                            names.update({r["uuid"]: r["name"] for r in rows})
+                        if table in known:
+                            known[table].update(r["uuid"] for r in rows)
+                    names.update(source.rater_names)
                     for table in LATEST_WINS:
-                        for row in _rows(conn, table, columns[table]):
-                            row["_source"] = source.name
+                        for row in source.checked(table, known):
+                            row["_source"] = path.name
+                            _cap_future(source, table, row, merged_at)
                             _keep_latest(best[table], row, table, report, names)
                 finally:
                     conn.close()
         with study_errors(out), target.conn:
             for table in LATEST_WINS:
                 before = target[table].count
-                rows = [{k: v for k, v in r.items() if k != "_source"}
+                rows = [{k: v for k, v in r.items() if not k.startswith("_")}
                         for r in best[table].values()]
                 target.table(table).upsert_all(rows, pk="uuid")
                 report.added[table] = target[table].count - before
@@ -114,6 +189,31 @@ def merge_databases(sources: Sequence[Path], out: Path) -> MergeReport:
     finally:
         target.close()
     return report
+
+
+def _report_levels(source: _Source, rows: list[dict[str, Any]], levels: dict[str, str]) -> None:
+    """The same rater with another level in another file: the first level is kept (a level
+    decides which group's mean a rater counts in), and the lead is told."""
+    for row in rows:
+        kept = levels.setdefault(row["uuid"], row["level"])
+        if kept != row["level"]:
+            source.problem(f"the rater {row['name']} is {row['level']} here but {kept} in a "
+                           f"file merged before; kept {kept}.", rows=0)
+
+
+def _cap_future(source: _Source, table: str, row: dict[str, Any], merged_at: str) -> None:
+    merged = merge_checks.parse_time(merged_at)
+    changed = merge_checks.parse_time(row["changed_at"])
+    if merged is None or changed is None or changed <= merged:
+        return
+    source.problem(f"{table} row{source._who(table, row)} was changed in the future "
+                   f"({row['changed_at']}); counted as changed at the merge ({merged_at}), "
+                   "so any dated edit wins over it.", rows=0)
+    row["changed_at"] = merged_at
+    row["_future"] = True
+    given = merge_checks.parse_time(row.get("given_at"))
+    if given is not None and given > merged:
+        row["given_at"] = merged_at
 
 
 def _keep_latest(best: dict[str, dict[str, Any]], row: dict[str, Any], table: str,

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from radval_desktop.errors import InputError, StoreError
-from radval_desktop.store.database import open_database, store_errors
+from radval_desktop.store.database import open_database, read_only_uri, store_errors
 from radval_desktop.store.schema import migrations
 
 # Same namespace idea as evaluation_runs: ids come from content, so the same rater, study
@@ -25,10 +25,19 @@ from radval_desktop.store.schema import migrations
 _NAMESPACE = uuid.UUID("0d3f5c8e-2b71-4a96-8e4f-7a1c9b2d6e53")
 LEVELS = ("junior", "intermediate", "senior")  # SPEC §6: the three rater groups
 SCORE_MIN, SCORE_MAX = 0, 100  # SPEC §7 Q1
+# The seven metrics' keys (SPEC §7), which an answer row may hold. study/questionnaire.py
+# owns the questions; the store keeps the keys to check merged rows (a test keeps them equal).
+METRIC_KEYS = ("understandability", "coherence", "relevance", "conciseness", "clinical_utility",
+               "missed_diagnosis", "overdiagnosis")
 
 
 def _id(kind: str, *parts: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, "\x1f".join((kind, *parts))))
+
+
+def row_uuid(kind: str, *parts: str) -> str:
+    """The content-derived uuid of a study_candidate, assignment or cursor row."""
+    return _id(kind, *parts)
 
 
 def rater_uuid(name: str) -> str:
@@ -81,7 +90,7 @@ def _backup_if_upgrading(path: Path) -> Path | None:
     """A copy of an older database before its migrations run (issue 5); None if current."""
     if not path.is_file() or path.stat().st_size == 0:
         return None
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = sqlite3.connect(read_only_uri(path), uri=True)
     try:
         if not migrations.pending(Database(conn, execute_plugins=False)):
             return None

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 from sqlite_utils import Database
 
+from radval_desktop import csv_cells
 from radval_desktop.errors import InputError
 from radval_desktop.store.reader_study import study_errors
 
@@ -35,7 +35,9 @@ def export_scores(db: Database, out: Path, study: str | None = None) -> int:
 
     scope is the paper's IHG (the study's institution 1) or OHG (the others). quotes is a
     JSON list (a quote may hold commas); explanation keeps one reason a line. UTF-8 with a
-    BOM, so Excel shows Chinese text rather than mojibake.
+    BOM, so Excel shows Chinese text rather than mojibake. A text cell that a spreadsheet
+    would run as a formula (a name or an explanation starting with = + - @) starts with a
+    single quote (csv_cells): Excel shows it as text.
     """
     where, params = ("WHERE s.name = ?", [study]) if study else ("", [])
     with study_errors():
@@ -43,7 +45,7 @@ def export_scores(db: Database, out: Path, study: str | None = None) -> int:
             raise InputError(f"There is no study named '{study}' in this database.")
         rows = db.execute(_SQL.format(where=where), params).fetchall()
     with open(out, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = csv_cells.writer(handle)
         writer.writerow(COLUMNS)
         for row in rows:
             row = list(row)

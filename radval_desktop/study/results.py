@@ -138,7 +138,7 @@ def write_report(db: Database, out: Path, title: str, study_name: str | None = N
     files = []
     for table in tables:
         path = out / f"{table.name}.csv"
-        path.write_text(table.to_csv(), encoding="utf-8")
+        path.write_text(table.to_csv(), encoding="utf-8", newline="")  # rows end in CRLF
         files.append(path)
     if expert is not None:
         files += save_charts(expert.charts, out / "charts")

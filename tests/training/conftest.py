@@ -4,6 +4,7 @@ run taken through prepare -> train -> merge -> export that several tests inspect
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -60,9 +61,14 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory, tiny_base: Path,
     arguments = ["all", "--run-dir", str(run.root)]
     for value in (*FAST, *sets):
         arguments += ["--set", value]
-    with env(RADVAL_CACHE=str(MODEL_CACHE),
-             RADVAL_HOME=str(tmp_path_factory.mktemp("home"))), refuse_network() as attempts:
-        code = main(arguments)
+    # A loose umask, as on a shared GPU server: the run folder must be owner-only anyway.
+    umask = os.umask(0o002)
+    try:
+        with env(RADVAL_CACHE=str(MODEL_CACHE),
+                 RADVAL_HOME=str(tmp_path_factory.mktemp("home"))), refuse_network() as attempts:
+            code = main(arguments)
+    finally:
+        os.umask(umask)
     assert code == 0
     steps = json.loads(run.record_file.read_text(encoding="utf-8"))["steps"]
     return {"run": run, "recipe": fast_recipe(tiny_base, institutions_file),

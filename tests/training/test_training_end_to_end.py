@@ -192,3 +192,14 @@ def test_a_step_done_before_is_skipped(trained_run: dict[str, Any], step: str) -
     function = {"train": train, "merge": merge, "export": export}[step]
     result = function(trained_run["recipe"], trained_run["run"])
     assert result["skipped"] is True
+
+
+def test_the_run_folder_with_its_checkpoints_is_owner_only(trained_run: dict[str, Any]) -> None:
+    # Issue 17: splits, problems.jsonl, checkpoints (the model can repeat its training
+    # reports), the merged model and the GGUF files, made under a umask of 002.
+    from test_training_private import not_owner_only
+
+    root = trained_run["run"].root
+    assert list(root.glob("train/**/checkpoint-*")), "the run should have kept checkpoints"
+    assert list(root.glob("export/*.gguf"))
+    assert not_owner_only(root) == []
