@@ -31,13 +31,16 @@ case "$mode" in
     ;;
   test)
     export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
-    # The study report's render test uses Debian's headless Chromium; where we may install
-    # it (root with apt, RADVAL_NO_APT unset) we do, otherwise that one test skips.
-    if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+    # The study report's render test uses Debian's headless Chromium, the offline proof
+    # strace; where we may install them (root with apt, RADVAL_NO_APT unset) we do,
+    # otherwise those tests skip.
+    missing=""
+    for tool in chromium strace; do command -v "$tool" >/dev/null || missing+=" $tool"; done
+    if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null \
         && [ -z "${RADVAL_NO_APT:-}" ]; then
-      echo "== installing chromium for the report render test (RADVAL_NO_APT=1 skips this)"
-      (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
-        || echo "   chromium could not be installed; the report render test will skip"
+      echo "== installing$missing for the report render and offline tests (RADVAL_NO_APT=1 skips this)"
+      (apt-get update -qq && apt-get install -y -qq $missing >/dev/null) \
+        || echo "   $missing could not be installed; the tests that need them will skip"
     fi
     # llama.cpp's converter of the installed llama-cpp-python (its sdist, from pip's cache
     # after the first time): the training tests export GGUFs with it.
