@@ -128,3 +128,36 @@ def test_verify_deb_leaves_no_process_behind(tmp_path: Path) -> None:
     for pid in left:
         os.kill(pid, 9)
     assert not left, "verify-deb.sh left the app's processes running"
+
+
+def test_purge_says_where_users_data_stays_and_its_wipe_command_wipes_only_radval(
+        tmp_path: Path) -> None:
+    # After `apt purge` each user's history (with findings) stayed, with no word to IT.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    done = subprocess.run(["sh", str(REPO / "packaging" / "linux" / "postrm"), "purge"],
+                          capture_output=True, text=True, timeout=30,
+                          env={"PATH": f"{bin_dir}:/usr/bin:/bin"})
+    assert done.returncode == 0
+    assert "~/.local/share/radval (history with findings" in done.stdout
+    wipe = next(line.strip() for line in done.stdout.splitlines()
+                if line.strip().startswith("getent passwd"))
+    homes = [tmp_path / "home" / name for name in ("ana", "li wei")]
+    kept = []
+    for home in homes:
+        for folder in (".local/share/radval", ".local/state/radval", ".config/radval",
+                       ".cache/radval"):
+            (home / folder).mkdir(parents=True)
+            (home / folder / "radval.db").write_text("findings")
+        (home / ".local/share/other-app").mkdir(parents=True)
+        kept.append(home / ".local/share/other-app")
+    # getent stood in for by the two accounts: the command must never touch a real home here.
+    fake = bin_dir / "getent"
+    fake.write_text("#!/bin/sh\n" + "".join(f"echo '{h.name}:x:1000:1000::{h}:/bin/sh'\n"
+                                           for h in homes))
+    fake.chmod(0o755)
+    subprocess.run(["sh", "-c", wipe], check=True, timeout=30,
+                   env={"PATH": f"{bin_dir}:/usr/bin:/bin"})
+    for home in homes:
+        assert not list(home.glob("**/radval")), home
+    assert all(path.is_dir() for path in kept)
