@@ -51,8 +51,10 @@ OPTIONS: dict[str, Option] = {
                            "system file only; empty = no downloads and no network"),
     "hub.cache": Option(str, "", "a pre-seeded Hugging Face cache folder IT copies to each "
                         "workstation; its GGUF files are listed and used offline"),
-    "hub.files": Option(tuple, (), "files IT offers for download: owner/repo/file.gguf"),
-    "hub.revision": Option(str, "main", "branch, tag or commit of the mirror's repos"),
+    "hub.files": Option(tuple, (), "files IT offers for download: owner/repo/file.gguf; "
+                        "read from IT's system file only; empty = any file of IT's mirror"),
+    "hub.revision": Option(str, "main", "branch, tag or commit of the mirror's repos, read "
+                           "from IT's system file only"),
     "sampling.temperature": Option(float, Sampling.temperature, "0 = greedy, same draft each time"),
     "sampling.top_k": Option(int, Sampling.top_k, "paper §3.4"),
     "sampling.top_p": Option(float, Sampling.top_p, "paper §3.4"),
@@ -74,6 +76,10 @@ OPTIONS: dict[str, Option] = {
     "history.enabled": Option(bool, True, "keep every draft in the local history"),
     "history.retention_days": Option(int, 90, "drafts older than this are deleted; 0 = forever"),
 }
+
+
+# Keys Settings.hub() takes from IT's file only: each decides what the workstation fetches.
+IT_ONLY = ("hub.endpoint", "hub.files", "hub.revision")
 
 
 @dataclass(frozen=True)
@@ -120,13 +126,16 @@ class Settings:
         )
 
     def hub(self) -> HubSettings:
-        """IT's mirror: an endpoint in the user's own file is ignored (it would let anyone
-        point the workstation at any server); the cache folder may come from either."""
+        """IT's mirror: what it serves, which files and which revision come from IT's file
+        only (the user's would let anyone point the workstation at any server, file or
+        unreviewed branch); the cache folder may come from either."""
+        def it(key: str) -> Any:
+            return self[key] if key in self.locked else OPTIONS[key].default
+
         cache = self["hub.cache"]
-        endpoint = self["hub.endpoint"] if "hub.endpoint" in self.locked else ""
-        return HubSettings(endpoint=endpoint,
+        return HubSettings(endpoint=it("hub.endpoint"),
                            cache=Path(cache).expanduser() if cache else None,
-                           files=self["hub.files"], revision=self["hub.revision"] or "main")
+                           files=it("hub.files"), revision=it("hub.revision") or "main")
 
     def sampling(self) -> Sampling:
         return Sampling(
@@ -232,7 +241,13 @@ def load_settings(system_file: Path | None = None, user_file: Path | None = None
     sources = dict.fromkeys(OPTIONS, DEFAULT_SOURCE)
     locked: set[str] = set()
     system_values, system_error = _read_system(system_file, warnings)
-    for path, is_system, read in ((user_file, False, _read(user_file, warnings)),
+    user_values = _read(user_file, warnings)
+    ignored = [key for key in IT_ONLY if key in user_values]
+    if ignored:
+        names = " and ".join(f"'{key}'" for key in ignored)
+        warnings.append(f"{user_file}: {names} {'are' if len(ignored) > 1 else 'is'} read "
+                        "from IT's settings file only; ignored here.")
+    for path, is_system, read in ((user_file, False, user_values),
                                   (system_file, True, system_values)):
         for key, value in read.items():
             ok, value = _coerce(key, value, path, warnings)

@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import re
-import sys
-import time
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from jinja2 import Template as Template_
 from jinja2 import TemplateError
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from radval_desktop import paths
+from radval_desktop.chat_template import (
+    MAX_VALUE_SIZE,
+    MEMORY_GROWTH_LIMIT,
+    RENDER_BUILD_LIMIT,
+    ChatTemplateSandbox,
+    RenderTooBig,
+    RenderTooLong,
+    TemplateTooLarge,
+    render_bounded,
+)
 from radval_desktop.errors import ModelFileError, RadvalError
 
 LANGUAGES = ("en", "zh")
@@ -269,30 +275,7 @@ def render_plain(prompt: Prompt) -> str:
     return f"{prompt.system}\n\n{shown}{prompt.user}\n{label}{sep}"
 
 
-# A chat template's arithmetic may not build more than this (characters, list items, bits):
-# Qwen's and Llama's templates stay far below; "{{ 'a' * 10**10 }}" in a GGUF would
-# allocate 10 GB before the first token and "{{ 2 ** (10**9) }}" compute for hours.
-_MAX_TEMPLATE_SIZE = 1_000_000
-
-
-class _ChatTemplateSandbox(ImmutableSandboxedEnvironment):
-    """Jinja's immutable sandbox, refusing repetition and powers too big for a prompt."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "*":
-            for seq, times in ((left, right), (right, left)):
-                if (isinstance(seq, str | list | tuple) and isinstance(times, int)
-                        and len(seq) * times > _MAX_TEMPLATE_SIZE):
-                    raise SecurityError("repetition too large for a prompt")
-        elif (isinstance(left, int) and isinstance(right, int)
-              and abs(left).bit_length() * abs(right) > _MAX_TEMPLATE_SIZE):
-            raise SecurityError("power too large for a prompt")
-        return super().call_binop(context, operator, left, right)
-
-
-_jinja = _ChatTemplateSandbox(trim_blocks=True, lstrip_blocks=True)
+_jinja = ChatTemplateSandbox(trim_blocks=True, lstrip_blocks=True)
 
 
 @lru_cache(maxsize=8)
@@ -310,32 +293,6 @@ def _raise_exception(message: str) -> None:
 RENDER_BUDGET_SECONDS = 2.0
 
 
-class _RenderTooLong(Exception):
-    pass
-
-
-def _render_within_budget(template: Template_, seconds: float, **context: Any) -> str:
-    """Render, stopping the template if it runs past ``seconds``.
-
-    Jinja has no iteration budget, and a thread cannot be killed: a line tracer, set only
-    for this render, checks the clock on each line the compiled template (and Jinja) runs
-    and raises into it. It costs a few milliseconds on a normal render.
-    """
-    deadline = time.monotonic() + seconds
-    previous = sys.gettrace()
-
-    def tracer(frame: FrameType, event: str, arg: Any) -> Callable[..., Any] | None:
-        if time.monotonic() > deadline:
-            raise _RenderTooLong
-        return tracer
-
-    sys.settrace(tracer)
-    try:
-        return template.render(**context)
-    finally:
-        sys.settrace(previous)
-
-
 def render_prompt(
     prompt: Prompt,
     chat_template: str | None,
@@ -346,12 +303,12 @@ def render_prompt(
     """Render with the model's own chat template when it has one, else the plain layout.
 
     The template runs in Jinja's immutable sandbox: a GGUF is data from outside and its
-    template must not reach Python objects.
+    template must not reach Python objects, nor build more than a prompt (chat_template.py).
     """
     if not chat_template:
         return RenderedPrompt(render_plain(prompt), False, "the model has no chat template")
     try:
-        text = _render_within_budget(
+        text = render_bounded(
             _compiled(chat_template), RENDER_BUDGET_SECONDS,
             messages=prompt.messages(),
             add_generation_prompt=True,
@@ -360,15 +317,22 @@ def render_prompt(
             raise_exception=_raise_exception,
             **(extra or {}),
         )
-    except _RenderTooLong as err:
+    except RenderTooLong as err:
         raise ModelFileError(
             f"The model's chat template was still running after {RENDER_BUDGET_SECONDS:g} s "
             "(a template loops for ever) and was refused; ask IT for a trustworthy model file."
         ) from err
+    except (TemplateTooLarge, RenderTooBig) as err:
+        raise ModelFileError(
+            "The model's chat template builds a text far larger than a prompt (a value over "
+            f"{MAX_VALUE_SIZE:,} characters, or {RENDER_BUILD_LIMIT:,} in all, or "
+            f"{MEMORY_GROWTH_LIMIT // 2**20} MB of memory) and was refused; ask IT for a "
+            "trustworthy model file."
+        ) from err
     except SecurityError as err:
         raise ModelFileError(
-            "The model's chat template tries to leave its sandbox (or to build a text far "
-            "larger than a prompt) and was refused; ask IT for a trustworthy model file."
+            "The model's chat template tries to leave its sandbox and was refused; ask IT for "
+            "a trustworthy model file."
         ) from err
     except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError,
             RecursionError, MemoryError) as err:

@@ -43,12 +43,27 @@ class HubSettings:
 
     endpoint: str = ""  # e.g. https://hf-mirror.hospital.local; "" = no downloads at all
     cache: Path | None = None  # a Hugging Face cache folder IT copied to this workstation
-    files: tuple[str, ...] = ()  # "owner/repo/file.gguf" entries IT offers for download
+    # "owner/repo/file.gguf" entries IT offers; when IT lists any, nothing else is fetched.
+    files: tuple[str, ...] = ()
     revision: str = "main"
 
     @property
     def downloads_enabled(self) -> bool:
         return bool(self.endpoint.strip())
+
+    def check_offered(self, repo_id: str, filename: str) -> None:
+        """Refuse a file IT's list (hub.files) leaves out; without a list IT's mirror decides."""
+        if not self.files:
+            return
+        wanted = _normalized(f"{repo_id}/{filename}")
+        if wanted not in {_normalized(spec) for spec in self.files}:
+            raise ConfigError(f"IT offers only {', '.join(s.strip() for s in self.files)} "
+                              f"from the hospital's mirror, not {repo_id}/{filename}; ask IT "
+                              "to add it to hub.files.")
+
+
+def _normalized(spec: str) -> str:
+    return "/".join(p for p in spec.strip().split("/") if p)
 
 
 def _hub(online: bool) -> ModuleType:
@@ -165,14 +180,17 @@ def download_model(hub_settings: HubSettings, repo_id: str, filename: str, folde
                    cancel: threading.Event | None = None) -> Path:
     """Fetch ``repo_id``/``filename`` from IT's mirror into ``folder`` and return its path.
 
-    The bytes go to a hidden partial file named after the file's etag, so an interrupted
-    download (network, Stop, shutdown) resumes from where it stopped. The finished file is
-    checked against the mirror's sha256 (the etag of an LFS file), IT's allowlist and the
-    GGUF header before it is moved into the folder; a refused file is deleted.
+    Only a file IT offers (hub.files, when IT lists any) is fetched. The bytes go to a hidden
+    partial file named after the file's etag, so an interrupted download (network, Stop,
+    shutdown) resumes from where it stopped. The finished file is checked against the
+    mirror's sha256 (the etag of an LFS file), IT's allowlist and the GGUF header before it
+    is moved into the folder; a refused file is deleted. A file with no sha256 from the
+    mirror is checked against the allowlist alone, and not fetched when there is none.
     """
     if not hub_settings.downloads_enabled:
         raise ConfigError("Downloads are off: IT has not configured the hospital's model "
                           "mirror (hub.endpoint), so RadVal never uses the network.")
+    hub_settings.check_offered(repo_id, filename)
     endpoint = hub_settings.endpoint.strip().rstrip("/")
     target = folder / Path(filename).name
     what = f"{repo_id}/{filename}"
@@ -187,6 +205,13 @@ def download_model(hub_settings: HubSettings, repo_id: str, filename: str, folde
         raise ModelFileError(_sentence(err, endpoint, what)) from err
     if not meta.etag:
         raise ModelFileError(f"The mirror gave no checksum (etag) for {what}; ask IT.")
+    if not _SHA256.fullmatch(meta.etag.lower()) and not allowed:
+        # A non-LFS file's etag is a git hash, not the file's sha256: only IT's listed
+        # digest could then tell a damaged or substituted file, and there is none.
+        raise ModelFileError(
+            f"The mirror gives no sha256 for {what} and IT's allowlist is empty, so the "
+            "download cannot be checked and was not started; ask IT to add the file's sha256 "
+            "to model.allowed_sha256.")
     staging = folder / STAGING_DIR
     staging.mkdir(parents=True, exist_ok=True)
     partial = staging / f"{target.name}.{re.sub(r'[^0-9A-Za-z]', '', meta.etag)[:32]}.part"

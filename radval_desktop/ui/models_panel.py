@@ -300,8 +300,10 @@ class ModelsPanel(QWidget):
     def _on_download_clicked(self) -> None:
         hub = self.settings.hub()
         offered = list(hub.files)
+        # IT's list, when it has one, is the only choice (the core refuses any other file).
         spec, ok = QInputDialog.getItem(self, "Download from the hospital's mirror",
-                                        "File (owner/repo/file.gguf):", offered or [""], 0, True)
+                                        "File (owner/repo/file.gguf):", offered or [""], 0,
+                                        not offered)
         if not ok or not spec.strip():
             return
         with report_errors(self):

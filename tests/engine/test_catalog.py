@@ -207,7 +207,8 @@ def test_settings_give_folders_and_the_mirror_only_from_it(radval_home: Path) ->
         '[hub]\nendpoint = "http://anywhere.example"\ncache = "/srv/hf-cache"\n',
         encoding="utf-8")
     settings = load_settings()
-    assert settings.warnings == ()
+    assert settings.warnings == (f"{config / 'config.toml'}: 'hub.endpoint' is read from IT's "
+                                 "settings file only; ignored here.",)
     catalog = settings.catalog()
     assert catalog.folders == (Path("/srv/models"), Path("~/models").expanduser())
     assert catalog.hub_cache == Path("/srv/hf-cache")

@@ -207,3 +207,76 @@ def test_cli_downloads_from_the_mirror_it_configured(
     assert out.out.strip() == f"downloaded and approved: {path}"
     assert "100%" in out.err  # the progress line
     assert path.read_bytes() == model_bytes
+
+
+# --- IT's limits on the mirror (issue 17) ----------------------------------------------------
+
+
+def test_a_file_it_did_not_offer_is_refused_before_any_request(
+        mirror: Mirror, model_bytes: bytes, tmp_path: Path) -> None:
+    # The mirror has the file and the allowlist would pass it: IT's list alone refuses it.
+    offered = HubSettings(endpoint=mirror.url, files=("hospital/radval-7b/radval-7b.gguf",))
+    with pytest.raises(ConfigError, match="IT offers only hospital/radval-7b/radval-7b.gguf"):
+        download_model(offered, REPO, FILE, tmp_path / "models", (_digest(model_bytes),))
+    assert mirror.requests == []
+    assert not (tmp_path / "models").exists()
+    # The same file, listed (with a leading slash and spaces, as a hand-written list may be).
+    listed = HubSettings(endpoint=mirror.url, files=(f" /{REPO}/{FILE} ",))
+    path = download_model(listed, REPO, FILE, tmp_path / "models", (_digest(model_bytes),))
+    assert path.read_bytes() == model_bytes
+
+
+_GIT_SHA1 = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"  # what the Hub's etag is for a non-LFS file
+
+
+def test_a_checksum_that_is_not_a_sha256_and_no_allowlist_is_refused_before_downloading(
+        mirror: Mirror, tmp_path: Path) -> None:
+    mirror.etags[f"{REPO}/{FILE}"] = _GIT_SHA1
+    with pytest.raises(ModelFileError, match="cannot be checked") as refused:
+        download_model(HubSettings(endpoint=mirror.url), REPO, FILE, tmp_path / "m", ())
+    assert "model.allowed_sha256" in str(refused.value)  # what IT can do about it
+    assert [r[0] for r in mirror.requests] == ["HEAD"]  # no byte of the file was fetched
+    assert not (tmp_path / "m" / FILE).exists()
+
+
+def test_a_checksum_that_is_not_a_sha256_is_replaced_by_its_listed_digest(
+        mirror: Mirror, model_bytes: bytes, tmp_path: Path) -> None:
+    mirror.etags[f"{REPO}/{FILE}"] = _GIT_SHA1
+    path = download_model(HubSettings(endpoint=mirror.url), REPO, FILE, tmp_path / "m",
+                          (_digest(model_bytes),))
+    assert path.read_bytes() == model_bytes
+    # Bytes that are not the listed file (damaged, or another file) are refused and deleted.
+    damaged = model_bytes[:-1] + bytes([model_bytes[-1] ^ 1])
+    with serve({f"{REPO}/{FILE}": damaged}) as other:
+        other.etags[f"{REPO}/{FILE}"] = _GIT_SHA1
+        with pytest.raises(ModelFileError, match="not on IT's list of approved models"):
+            download_model(HubSettings(endpoint=other.url), REPO, FILE, tmp_path / "n",
+                           (_digest(model_bytes),))
+    assert not (tmp_path / "n" / FILE).exists()
+    assert not list((tmp_path / "n" / STAGING_DIR).iterdir())
+
+
+def test_the_users_own_file_list_and_revision_change_nothing(
+        mirror: Mirror, model_bytes: bytes, radval_home: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from radval_desktop.cli import main
+    from radval_desktop.config import load_settings
+
+    radval_home.mkdir(parents=True, exist_ok=True)
+    (radval_home / "system-config.toml").write_text(
+        f'[hub]\nendpoint = "{mirror.url}"\nfiles = ["{REPO}/{FILE}"]\n', encoding="utf-8")
+    (radval_home / "config").mkdir()
+    (radval_home / "config" / "config.toml").write_text(
+        '[hub]\nfiles = ["someone/else/model.gguf"]\nrevision = "unreviewed-branch"\n',
+        encoding="utf-8")
+    settings = load_settings()
+    assert settings.hub().files == (f"{REPO}/{FILE}",)
+    assert settings.hub().revision == "main"
+    assert [w for w in settings.warnings if "hub." in w] == [
+        f"{radval_home / 'config' / 'config.toml'}: 'hub.files' and 'hub.revision' are read "
+        "from IT's settings file only; ignored here."]
+    assert main(["models", "download", "someone/else/model.gguf"]) == 1
+    assert "IT offers only" in capsys.readouterr().err
+    assert mirror.requests == []
+    assert main(["models", "download", f"{REPO}/{FILE}"]) == 0
+    assert {r[1] for r in mirror.requests} == {f"/{REPO}/resolve/main/{FILE}"}

@@ -148,8 +148,8 @@ def test_prompt_carries_the_findings_last_and_renders_both_ways(
 def test_any_chat_template_renders_falls_back_or_is_refused(chat_template: str) -> None:
     prompt = build_prompt(Case("Small right pleural effusion.", "chest", "CT", "en"))
     rendered, refusal = outcome(render_prompt, prompt, chat_template, refused=ModelFileError)
-    if refusal:
-        assert "sandbox" in refusal
+    if refusal:  # reaching out of the sandbox, or building far more than a prompt
+        assert "leave its sandbox" in refusal or "larger than a prompt" in refusal
         return
     assert isinstance(rendered.text, str)
     if not rendered.used_chat_template:
