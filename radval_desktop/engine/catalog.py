@@ -113,7 +113,7 @@ class Catalog:
         """This catalog with one file's digest filled in (and its allowlist verdict)."""
         def update(entries: tuple[ModelEntry, ...]) -> tuple[ModelEntry, ...]:
             return tuple(replace(e, sha256=digest, allowed=is_approved(digest, self.allowlist),
-                                 card=read_card(e.path, digest))
+                                 card=read_card(e.path, digest, self.allowlist))
                          if e.path == path else e for e in entries)
 
         return replace(self, models=update(self.models), adapters=update(self.adapters))
@@ -226,7 +226,7 @@ def describe_file(path: Path, source: str, settings: CatalogSettings, memory: Me
         quantization=info.quantization, file_size=info.file_size,
         context_length=info.context_length, fit=fit, sha256=digest,
         allowed=is_approved(digest, settings.allowed_sha256), base_model=base,
-        card=read_card(path, digest),
+        card=read_card(path, digest, settings.allowed_sha256),
     )
 
 
