@@ -12,7 +12,7 @@ from typing import Protocol
 
 from radval_desktop.engine.guards import find_loop, judge, strip_echo
 from radval_desktop.engine.llama_engine import LlamaEngine
-from radval_desktop.engine.model_card import ModelCard, read_card
+from radval_desktop.engine.model_card import ModelCard, loaded_card
 from radval_desktop.engine.sampling import Sampling, retry_sampling
 from radval_desktop.errors import InputError
 from radval_desktop.findings import clean_findings, detect_language
@@ -216,7 +216,7 @@ def prepare_draft(engine: LlamaEngine, request: DraftRequest,
     template_id, templates = request.template_id, None
     # A fine-tuned model is prompted as it was trained: its card's template (and the
     # template file training used), unless the user or IT chose a template.
-    card = read_card(engine.path, engine.info.sha256)
+    card = loaded_card(engine).card  # None when IT has not approved it (issue 17)
     if not template_id and card is not None:
         template_id, templates = card.template_id, card.templates()
     examples, source = find_examples(request, case, corpus, card)

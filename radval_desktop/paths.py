@@ -105,6 +105,11 @@ def known_program_data() -> Path:
     raise OSError("The ProgramData known folder exists only on Windows.")
 
 
+# IT's file on Linux: the only one an installed app reads (tests/faults moves it in a child
+# that runs as the installed app does, to prove the user cannot replace it).
+LINUX_SYSTEM_CONFIG = Path("/etc/radval/config.toml")
+
+
 def system_config_file() -> Path:
     """IT's system-wide file; its values cannot be overridden by the user.
 
@@ -119,7 +124,7 @@ def system_config_file() -> Path:
         return Path(value)
     if WINDOWS:
         return known_program_data() / "RadVal" / "config.toml"
-    return Path("/etc/radval/config.toml")
+    return LINUX_SYSTEM_CONFIG
 
 
 def resources_dir() -> Path:

@@ -206,7 +206,11 @@ def build_prompt(
     labels = ts.labels[lang]
     system_name = ts.body_systems[lang][normalize_body_system(case.body_system)]
     modality_name = ts.modalities[lang][normalize_modality(case.modality)]
-    instruction = template.instruction[lang].format(body_system=system_name, modality=modality_name)
+    # Plain replacement of the two known fields, never str.format: a template can come from a
+    # model card, and "{modality:>8000000000}" made format allocate 8 GB, "{x}" raised in
+    # every draft (issue 17). Any other brace is kept as written.
+    instruction = (template.instruction[lang].replace("{body_system}", system_name)
+                   .replace("{modality}", modality_name))
     sep = "：" if lang == "zh" else ": "
 
     header = (f"{instruction}\n\n{labels['body_system']}{sep}{system_name}\n"

@@ -13,8 +13,8 @@ from radval_desktop.config import Settings, load_settings, resolve_model_path
 from radval_desktop.drafting import MAX_RETRIES, DraftRequest, draft
 from radval_desktop.engine.allowlist import ALLOWLIST_KEY, is_allowed
 from radval_desktop.engine.backends import llama_build
-from radval_desktop.engine.checksums import cached_sha256
 from radval_desktop.engine.llama_engine import LlamaEngine
+from radval_desktop.engine.sealed_file import SealedFile
 from radval_desktop.errors import RadvalError
 
 # One short chest CT (SPEC §2's kind of input): Chinese, so the tokenizer, the template and
@@ -145,7 +145,7 @@ def _check_files(report: SelfTestReport) -> None:
 
 
 def _check_model(report: SelfTestReport, settings: Settings, model: str | None
-                 ) -> LlamaEngine | None:
+                 ) -> tuple[LlamaEngine, SealedFile] | None:
     try:
         path, source = resolve_model_path(settings, model)
     except RadvalError as err:
@@ -154,8 +154,15 @@ def _check_model(report: SelfTestReport, settings: Settings, model: str | None
     if not path.is_file():
         report.add("model", False, f"{path} ({source}) does not exist")
         return None
-    report.add("model", True, f"{path} ({source}, {path.stat().st_size / 1e6:,.0f} MB)")
-    digest = cached_sha256(path)
+    try:
+        # The digest of the bytes the load will use, hashed once for both: never the cache,
+        # which is the user's own file (issue 17).
+        model_file = SealedFile(path, "model file")
+    except RadvalError as err:
+        report.add("model", False, str(err))
+        return None
+    report.add("model", True, f"{path} ({source}, {model_file.size / 1e6:,.0f} MB)")
+    digest = model_file.sha256
     pin = settings["model.sha256"]
     if pin:
         report.add("sha256", digest == pin.lower(), f"{digest} (IT's pin {pin[:12]}…)")
@@ -168,7 +175,7 @@ def _check_model(report: SelfTestReport, settings: Settings, model: str | None
         True: f"on IT's list of approved models ({count} approved)",
         False: f"NOT on IT's list of approved models ({count} approved): it is refused",
     }[allowed])
-    return LlamaEngine(path, settings.engine())
+    return LlamaEngine(path, settings.engine()), model_file
 
 
 def run_self_test(settings: Settings | None = None, model: str | None = None
@@ -185,19 +192,21 @@ def run_self_test(settings: Settings | None = None, model: str | None = None
         report.add("cpu", None, _one_line(build.system_info))
     except (RadvalError, OSError) as err:
         report.add("llama.cpp", False, str(err))
-    engine = _check_model(report, settings, model)
-    if engine is not None:
-        _check_load_and_draft(report, engine, settings)
+    checked = _check_model(report, settings, model)
+    if checked is not None:
+        engine, model_file = checked
+        with model_file:
+            _check_load_and_draft(report, engine, settings, model_file)
     _check_database(report, settings)
     _check_files(report)
     report.seconds = time.perf_counter() - start
     return report
 
 
-def _check_load_and_draft(report: SelfTestReport, engine: LlamaEngine, settings: Settings
-                          ) -> None:
+def _check_load_and_draft(report: SelfTestReport, engine: LlamaEngine, settings: Settings,
+                          model_file: SealedFile) -> None:
     try:
-        info = engine.load()
+        info = engine.load(model_file)
     except RadvalError as err:
         report.add("load", False, str(err))
         return

@@ -227,18 +227,19 @@ def _cmd_model_info(args: argparse.Namespace) -> int:
     ]
     if info.adapter:  # issue 11: an institution's LoRA adapter on top of the model
         rows.append(("adapter", f"{info.adapter.path} (sha256 {info.adapter.sha256[:12]}…)"))
-    rows += _card_rows(info.path, info.sha256)
+    rows += _card_rows(engine)
     for key, value in rows:
         print(f"{key:>14}: {value}")
     engine.close()
     return 0
 
 
-def _card_rows(model: Path, sha256: str) -> list[tuple[str, str]]:
+def _card_rows(engine: LlamaEngine) -> list[tuple[str, str]]:
     # Issue 7: a fine-tuned model's card (training's export writes it beside the GGUF).
-    from radval_desktop.engine.model_card import card_path, find_card
+    from radval_desktop.engine.model_card import card_path, loaded_card
 
-    lookup = find_card(model, sha256)
+    model = engine.path
+    lookup = loaded_card(engine)
     if lookup.card is not None:
         return lookup.card.facts()
     if lookup.problem:

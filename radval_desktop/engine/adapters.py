@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from radval_desktop.engine.allowlist import allowed_by
-from radval_desktop.engine.checksums import cached_sha256
+from radval_desktop.engine.allowlist import approves_addition
 from radval_desktop.engine.gguf_file import GGUFInfo, read_gguf
+from radval_desktop.engine.sealed_file import SealedFile
 from radval_desktop.errors import ModelFileError, ModelLoadError
 
 
@@ -34,9 +34,15 @@ def is_adapter(info: GGUFInfo) -> bool:
     return str(info.get("general.type", "")) == "adapter" or "adapter.type" in info.metadata
 
 
-def inspect_adapter(path: Path, base: GGUFInfo, allowed: Sequence[str] = ()
+def inspect_adapter(path: Path, base: GGUFInfo, allowed: Sequence[str] = (),
+                    sealed: SealedFile | None = None, pinned: bool = False
                     ) -> tuple[GGUFInfo, str]:
-    """Refuse, with a sentence, an adapter llama.cpp cannot apply to ``base``."""
+    """Refuse, with a sentence, an adapter llama.cpp cannot apply to ``base`` or IT has not
+    approved. ``sealed``: the adapter's bytes as llama.cpp will read them (opened here when
+    not given); ``pinned``: IT pinned the model (model.sha256)."""
+    if sealed is None:
+        with SealedFile(path, "adapter") as opened:
+            return inspect_adapter(path, base, allowed, opened, pinned)
     info = read_gguf(path)
     if not is_adapter(info):
         raise ModelFileError(f"{path.name} is a model, not a LoRA adapter; choose it as the "
@@ -48,33 +54,35 @@ def inspect_adapter(path: Path, base: GGUFInfo, allowed: Sequence[str] = ()
         raise ModelFileError(
             f"The adapter {path.name} was made for a {info.architecture} model, but the model "
             f"{base.name} is {base.architecture}; choose the adapter trained on this model.")
-    digest = cached_sha256(path)
-    # IT's allowlist covers adapters too: an adapter changes what the model writes as much
-    # as a different model does.
-    if allowed_by(digest, allowed) is False:
+    digest = sealed.sha256  # the bytes llama.cpp reads, never a remembered digest (issue 17)
+    # IT's allowlist and pin cover adapters too: an adapter changes what the model writes as
+    # much as a different model does.
+    if not approves_addition(digest, allowed, pinned):
         raise ModelFileError(
             f"The adapter {path.name} is not on IT's list of approved files (sha256 "
             f"{digest[:12]}…); ask IT to approve it, or draft without it.")
     return info, digest
 
 
-def attach_adapter(llm: Any, path: Path, scale: float = 1.0) -> float:
-    """Apply the adapter to a loaded ``llama_cpp.Llama``; the seconds it took.
+def attach_adapter(llm: Any, path: Path, scale: float = 1.0, name: str = "") -> float:
+    """Apply the adapter to a loaded ``llama_cpp.Llama``; the seconds it took. ``name``: the
+    file's name for sentences (``path`` may be a /proc/self/fd link, see sealed_file.py).
 
     llama.cpp frees the adapter with its model (``llama_adapter_lora_free``'s note), so the
     engine's close() needs nothing more.
     """
     import llama_cpp
 
+    name = name or path.name
     start = time.perf_counter()
     adapter = llama_cpp.llama_adapter_lora_init(llm._model.model, str(path).encode("utf-8"))
     if not adapter:
         raise ModelLoadError(
-            f"llama.cpp could not apply the adapter {path.name}: its tensors do not match this "
+            f"llama.cpp could not apply the adapter {name}: its tensors do not match this "
             "model (it was trained on another base model) or the file is damaged.")
     adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(adapter)
     scales = (ctypes.c_float * 1)(scale)
     if llama_cpp.llama_set_adapters_lora(llm._ctx.ctx, adapters, 1, scales) != 0:
-        raise ModelLoadError(f"llama.cpp could not apply the adapter {path.name}.")
+        raise ModelLoadError(f"llama.cpp could not apply the adapter {name}.")
     llm._radval_adapter = adapter  # keep the handle alive as long as the model
     return time.perf_counter() - start

@@ -50,3 +50,15 @@ def check_allowed(name: str, sha256: str, allowed: Iterable[str]) -> None:
             f"The model file {name} is not on IT's list of approved models (sha256 "
             f"{sha256[:12]}…); ask IT to approve it, or choose an approved model."
         )
+
+
+def approves_addition(sha256: str, allowed: Iterable[str], pinned: bool) -> bool:
+    """Whether IT approves an adapter or model card with this sha256 on top of the model.
+
+    Both change what the model writes as much as another model does, so IT's controls hold
+    for them too: under an allowlist the file must be on it; under a pin alone (one exact
+    model, ``model.sha256``) it must be listed as well, else the pinned model could be given
+    any adapter or prompt. With neither, IT approves nothing, and everything loads.
+    """
+    verdict = allowed_by(sha256, allowed)
+    return verdict if verdict is not None else not pinned

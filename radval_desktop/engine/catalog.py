@@ -10,8 +10,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from radval_desktop.engine.allowlist import allowed_by
-from radval_desktop.engine.checksums import cached_sha256, known_sha256
+from radval_desktop.engine.allowlist import allowed_by, normalize
+from radval_desktop.engine.checksums import (
+    cached_sha256,
+    known_sha256,
+    remember_sha256,
+    sha256_file,
+)
 from radval_desktop.engine.gguf_file import read_gguf
 from radval_desktop.engine.memory import Fit, Memory, detect_memory, estimate_memory, human_bytes
 from radval_desktop.engine.model_card import ModelCard, read_card
@@ -108,7 +113,7 @@ class Catalog:
         """This catalog with one file's digest filled in (and its allowlist verdict)."""
         def update(entries: tuple[ModelEntry, ...]) -> tuple[ModelEntry, ...]:
             return tuple(replace(e, sha256=digest, allowed=is_approved(digest, self.allowlist),
-                                 card=read_card(e.path, digest))
+                                 card=read_card(e.path, digest, self.allowlist))
                          if e.path == path else e for e in entries)
 
         return replace(self, models=update(self.models), adapters=update(self.adapters))
@@ -221,7 +226,7 @@ def describe_file(path: Path, source: str, settings: CatalogSettings, memory: Me
         quantization=info.quantization, file_size=info.file_size,
         context_length=info.context_length, fit=fit, sha256=digest,
         allowed=is_approved(digest, settings.allowed_sha256), base_model=base,
-        card=read_card(path, digest),
+        card=read_card(path, digest, settings.allowed_sha256),
     )
 
 
@@ -288,10 +293,16 @@ def hash_missing(catalog: Catalog, cancel: threading.Event | None = None
 
 
 def with_digest(entry: ModelEntry, allowlist: Sequence[str]) -> ModelEntry:
-    """The entry with its sha256 (hashed now if not cached) and allowlist verdict."""
-    if entry.sha256 is not None:
+    """The entry with its sha256 and allowlist verdict. Under an allowlist the verdict is a
+    decision, so the file is hashed now: the remembered digest is the user's own file and
+    only for display (issue 17); without one, a remembered digest is enough to show."""
+    if normalize(allowlist):
+        digest = sha256_file(entry.path)
+        remember_sha256(entry.path, digest)
+    elif entry.sha256 is not None:
         return entry
-    digest = cached_sha256(entry.path)
+    else:
+        digest = cached_sha256(entry.path)
     return replace(entry, sha256=digest, allowed=is_approved(digest, allowlist))
 
 

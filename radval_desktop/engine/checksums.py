@@ -1,4 +1,9 @@
-"""sha256 of model files, computed once and remembered by size and modification time."""
+"""sha256 of model files, computed once and remembered by size and modification time.
+
+The remembered digests are for display (the Models list, `radval models`): the cache is the
+user's own file, so no allow/refuse decision reads it (issue 17); the engine hashes the
+bytes it loads (engine/sealed_file.py).
+"""
 
 from __future__ import annotations
 
@@ -67,10 +72,19 @@ def cached_sha256(path: Path, cancel: threading.Event | None = None) -> str:
     return digest
 
 
-def remember_sha256(path: Path, digest: str) -> None:
-    """Record a digest computed elsewhere (a verified download) so it is not hashed again."""
+def remember_sha256(path: Path, digest: str, expected: os.stat_result | None = None) -> None:
+    """Record a digest computed elsewhere (a verified download, a load) so it is not hashed
+    again. ``expected``: the stat of the file that was hashed; nothing is recorded unless the
+    path still names that file, unchanged (a file swapped meanwhile must not be shown with
+    the digest of the one it replaced)."""
     path = path.resolve()
-    stat = path.stat()
+    try:
+        stat = path.stat()
+    except OSError:
+        return
+    if expected is not None and (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns) != (
+            expected.st_dev, expected.st_ino, expected.st_size, expected.st_mtime_ns):
+        return
     _store(str(path), [stat.st_size, stat.st_mtime_ns], digest)
 
 

@@ -6,6 +6,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,10 @@ from typing import Any
 from radval_desktop.engine.adapters import AdapterInfo, attach_adapter, inspect_adapter
 from radval_desktop.engine.allowlist import check_allowed
 from radval_desktop.engine.backends import llama_build, load_backends
-from radval_desktop.engine.checksums import cached_sha256
 from radval_desktop.engine.device import DeviceChoice, choose_device
 from radval_desktop.engine.gguf_file import GGUFInfo, read_gguf
 from radval_desktop.engine.sampling import Sampling
+from radval_desktop.engine.sealed_file import SealedFile
 from radval_desktop.engine.threads import IdleCores
 from radval_desktop.errors import ModelFileError, ModelLoadError
 
@@ -95,10 +96,17 @@ class LlamaEngine:
         self.last_stats = StreamStats()
         self._idle: IdleCores | None = None
 
-    def inspect(self) -> tuple[GGUFInfo, str]:
-        """Check the file before llama.cpp sees it (llama.cpp aborts on some bad files)."""
-        gguf = read_gguf(self.path)
-        digest = cached_sha256(self.path)
+    def inspect(self, model: SealedFile | None = None) -> tuple[GGUFInfo, str]:
+        """Check the file before llama.cpp sees it (llama.cpp aborts on some bad files).
+
+        IT's pin and allowlist judge the bytes llama.cpp will load (``model``, hashed from
+        the one descriptor it is loaded from), never a remembered digest (issue 17).
+        """
+        read_gguf(self.path)  # a bad file is refused in words before it is hashed
+        if model is None:
+            with SealedFile(self.path, "model file") as sealed:
+                return self.inspect(sealed)
+        digest = model.sha256
         expected = self.settings.expected_sha256
         if expected and digest != expected.lower():
             raise ModelFileError(
@@ -106,16 +114,31 @@ class LlamaEngine:
                 f"{digest[:12]}…, the configured one is {expected[:12]}…."
             )
         check_allowed(self.path.name, digest, self.settings.allowed_sha256)
-        return gguf, digest
+        try:  # the facts (chat template, context, layers) of the very bytes checked
+            return replace(read_gguf(model.load_path), path=self.path), digest
+        except ModelFileError as err:
+            raise ModelFileError(f"The model file {self.path.name} changed while it was being "
+                                 "checked; it was not loaded. Try again.") from err
 
-    def load(self) -> ModelInfo:
+    def load(self, model: SealedFile | None = None) -> ModelInfo:
+        """``model``: the file already opened and hashed by the caller (the self-test shows
+        its digest first), which then closes it; else it is opened here."""
         from llama_cpp import Llama
 
-        gguf, digest = self.inspect()
-        adapter_path = Path(self.settings.adapter_path) if self.settings.adapter_path else None
-        adapter_digest = ""
-        if adapter_path is not None:
-            _, adapter_digest = inspect_adapter(adapter_path, gguf, self.settings.allowed_sha256)
+        with ExitStack() as files:  # closed once llama.cpp holds the bytes it was given
+            if model is None:
+                model = files.enter_context(SealedFile(self.path, "model file"))
+            gguf, digest = self.inspect(model)
+            adapter = None
+            if self.settings.adapter_path:
+                adapter = files.enter_context(SealedFile(Path(self.settings.adapter_path),
+                                                         "adapter"))
+                inspect_adapter(adapter.path, gguf, self.settings.allowed_sha256, adapter,
+                                pinned=bool(self.settings.expected_sha256))
+            return self._load(Llama, model, gguf, digest, adapter)
+
+    def _load(self, llama: Any, model: SealedFile, gguf: GGUFInfo, digest: str,
+              adapter_file: SealedFile | None) -> ModelInfo:
         load_backends()
         device = choose_device(self.settings.n_gpu_layers, gguf.block_count)
         device = replace(device, build=llama_build().label())
@@ -125,8 +148,8 @@ class LlamaEngine:
         threads = self.settings.n_threads or _default_threads()
         start = time.perf_counter()
         try:
-            self._llm = Llama(
-                model_path=str(self.path),
+            self._llm = llama(
+                model_path=str(model.load_path),
                 n_ctx=n_ctx,
                 n_gpu_layers=device.n_gpu_layers,
                 n_threads=threads,
@@ -140,14 +163,17 @@ class LlamaEngine:
                 "newer llama.cpp or be damaged."
             ) from err
         adapter = None
-        if adapter_path is not None:
-            try:
-                seconds = attach_adapter(self._llm, adapter_path, self.settings.adapter_scale)
-            except ModelLoadError:
-                self.close()
-                raise
-            adapter = AdapterInfo(adapter_path, adapter_path.stem, adapter_digest,
-                                  self.settings.adapter_scale, seconds)
+        try:
+            model.verify_after_load()
+            if adapter_file is not None:
+                seconds = attach_adapter(self._llm, adapter_file.load_path,
+                                         self.settings.adapter_scale, adapter_file.path.name)
+                adapter_file.verify_after_load()
+                adapter = AdapterInfo(adapter_file.path, adapter_file.path.stem,
+                                      adapter_file.sha256, self.settings.adapter_scale, seconds)
+        except (ModelFileError, ModelLoadError):
+            self.close()
+            raise
         self._owner = threading.get_ident()
         self._idle = IdleCores() if not self.settings.n_threads else None
         self.info = ModelInfo(

@@ -9,22 +9,30 @@ damaged or describes another file is ignored with a warning; the model still dra
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from radval_desktop.engine.allowlist import approves_addition
 from radval_desktop.errors import RadvalError
 from radval_desktop.prompts import TemplateSet, load_templates
+
+if TYPE_CHECKING:
+    from radval_desktop.engine.llama_engine import LlamaEngine
 
 log = logging.getLogger(__name__)
 
 CARD_SUFFIX = ".card.json"
 CARD_FORMAT = "radval-model-card"
 CARD_FORMAT_VERSION = 1
+# A card is a few hundred kB at most (the template file is its largest part).
+_MAX_CARD_BYTES = 16 * 10**6
 
 
 def card_path(model_path: Path) -> Path:
@@ -101,10 +109,10 @@ class CardLookup:
     problem: str  # why a card that exists is not used; "" when it is, or there is none
 
 
-def _parse(path: Path, sha256: str | None) -> CardLookup:
+def _parse(path: Path, data: bytes, sha256: str | None) -> CardLookup:
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raw = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
         return CardLookup(None, f"the model card {path.name} cannot be read ({err})")
     if not isinstance(raw, dict) or raw.get("format") != CARD_FORMAT:
         return CardLookup(None, f"{path.name} is not a RadVal model card")
@@ -140,23 +148,52 @@ def _parse(path: Path, sha256: str | None) -> CardLookup:
 
 
 @lru_cache(maxsize=8)
-def _cached(path: str, mtime_ns: int, size: int, sha256: str | None) -> CardLookup:
-    lookup = _parse(Path(path), sha256)
+def _cached(path: str, data: bytes, sha256: str | None, problem: str) -> CardLookup:
+    lookup = CardLookup(None, problem) if problem else _parse(Path(path), data, sha256)
     if lookup.problem:
         log.warning("%s; drafting uses the configured template", lookup.problem)
     return lookup
 
 
-def find_card(model_path: Path, sha256: str | None = None) -> CardLookup:
-    """The card beside ``model_path`` checked against the model's sha256 (when given)."""
+def find_card(model_path: Path, sha256: str | None = None, allowed: Sequence[str] = (),
+              pinned: bool = False) -> CardLookup:
+    """The card beside ``model_path`` checked against the model's sha256 (when given) and
+    IT's approval: ``allowed`` is IT's allowlist, ``pinned`` whether IT pinned the model.
+
+    A card chooses the prompt the model is given, so where IT controls the model a card
+    needs IT's approval too, by its sha256 in the allowlist (allowlist.approves_addition):
+    ignoring every card under IT's controls would prompt IT's own fine-tuned models
+    unlike their training. The card is read once, and the bytes hashed are the bytes used.
+    """
     path = card_path(Path(model_path))
     try:
-        stat = path.stat()
-    except OSError:
+        with path.open("rb") as handle:
+            data = handle.read(_MAX_CARD_BYTES + 1)
+    except FileNotFoundError:
         return CardLookup(None, "")
-    return _cached(str(path), stat.st_mtime_ns, stat.st_size, sha256)
+    except OSError as err:
+        return _cached(str(path), b"", sha256,
+                       f"the model card {path.name} cannot be read ({err.strerror})")
+    digest = hashlib.sha256(data).hexdigest()
+    problem = ""
+    if len(data) > _MAX_CARD_BYTES:
+        problem = f"the model card {path.name} is larger than {_MAX_CARD_BYTES // 10**6} MB"
+    elif not approves_addition(digest, allowed, pinned):
+        problem = (f"the model card {path.name} is not on IT's list of approved files "
+                   f"(sha256 {digest[:12]}…); ask IT to approve it")
+    return _cached(str(path), b"" if problem else data, sha256, problem)
 
 
-def read_card(model_path: Path, sha256: str | None = None) -> ModelCard | None:
-    """The usable card, or None (no card, or one that is damaged or for another file)."""
-    return find_card(model_path, sha256).card
+def read_card(model_path: Path, sha256: str | None = None, allowed: Sequence[str] = (),
+              pinned: bool = False) -> ModelCard | None:
+    """The usable card, or None (no card, one that is damaged or for another file, or one
+    IT has not approved)."""
+    return find_card(model_path, sha256, allowed, pinned).card
+
+
+def loaded_card(engine: LlamaEngine) -> CardLookup:
+    """The card of the model ``engine`` loaded, judged by that engine's IT settings."""
+    assert engine.info is not None
+    settings = engine.settings
+    return find_card(engine.path, engine.info.sha256, settings.allowed_sha256,
+                     bool(settings.expected_sha256))

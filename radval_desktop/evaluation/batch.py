@@ -13,7 +13,7 @@ from sqlite_utils import Database
 from radval_desktop.case_files import Row
 from radval_desktop.drafting import DraftRequest, ExampleSource, draft
 from radval_desktop.engine.llama_engine import EngineSettings, LlamaEngine
-from radval_desktop.engine.model_card import read_card
+from radval_desktop.engine.model_card import loaded_card
 from radval_desktop.engine.sampling import Sampling
 from radval_desktop.errors import InputError
 from radval_desktop.evaluation.tables import Output
@@ -97,7 +97,7 @@ def run_model(
     info = engine.load()
     # A fine-tuned model is evaluated with the prompt it was trained on (its card), as the
     # app drafts with it, unless a template was asked for.
-    card = None if template_id else read_card(model_path, info.sha256)
+    card = None if template_id else loaded_card(engine).card
     templates = card.templates() if card else bundled_templates()
     template = templates.template(card.template_id if card else template_id)
     save_model(db, ModelRecord(info.sha256, info.name, model_path.name, info.architecture,

@@ -138,3 +138,18 @@ def test_a_refused_draft_is_not_called_ready_to_draft() -> None:
     assert "ready to draft" not in lines[-1]
     assert lines[-1].startswith("PASS, with a warning: RadVal runs on this workstation")
     assert "draft" in lines[-1]
+
+
+def test_a_forged_digest_cache_does_not_put_a_model_on_the_allowlist(
+        tmp_path: Path, radval_home: Path) -> None:
+    # issue 17: the cache is the user's own file; the self-test reports the bytes' digest.
+    from radval_desktop.engine.checksums import remember_sha256, sha256_file
+
+    model = write_gguf(tmp_path / "other.gguf", {"general.architecture": "llama"},
+                       [("token_embd.weight", [8, 4])])
+    remember_sha256(model, "a" * 64)
+    _system(radval_home, f'[model]\npath = "{model}"\nallowed_sha256 = ["{"a" * 64}"]\n')
+    checks = _by_name(run_self_test())
+    assert checks["sha256"][1] == sha256_file(model)
+    assert checks["allowlist"][0] is False
+    assert "is not on IT's list of approved models" in checks["load"][1]
