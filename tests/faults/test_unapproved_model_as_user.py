@@ -24,6 +24,7 @@ import tempfile
 from pathlib import Path
 
 from gguf_builder import write_lora_adapter
+from unprivileged import as_user
 
 from radval_desktop.engine.checksums import sha256_file
 from radval_desktop.engine.default_model import DEFAULT
@@ -161,16 +162,6 @@ def _card(model: Path) -> None:
     model.with_name(model.stem + ".card.json").write_text(json.dumps(card), encoding="utf-8")
 
 
-def _as_user(command: list[str]) -> list[str]:
-    if os.geteuid() != 0:
-        return command
-    nobody = pwd.getpwnam("nobody")
-    if shutil.which("setpriv"):
-        return ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}",
-                "--clear-groups", *command]
-    return ["runuser", "-u", "nobody", "--", *command]
-
-
 def test_an_ordinary_user_cannot_load_an_unapproved_model_or_adapter(
         default_model_path: Path) -> None:
     # Under /tmp, not pytest's 0700 folder, so that `nobody` can reach it.
@@ -202,7 +193,7 @@ def test_an_ordinary_user_cannot_load_an_unapproved_model_or_adapter(
             for path in [folder, models, *models.iterdir()]:
                 os.chown(path, nobody.pw_uid, nobody.pw_gid)
         proc = subprocess.run(
-            _as_user([sys.executable, "-c", _CHILD, str(folder), str(it_file),
+            as_user([sys.executable, "-c", _CHILD, str(folder), str(it_file),
                       sha256_file(other), DEFAULT.sha256]),
             cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
             input="Patchy consolidation in the right lower lobe.")
