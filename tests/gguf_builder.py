@@ -71,3 +71,46 @@ def write_lora_adapter(path: Path, architecture: str = "qwen2", embd: int = 896,
         "general.architecture": architecture, "general.type": "adapter", "adapter.type": "lora",
         "adapter.lora.alpha": float(2 * rank), "general.name": f"{path.stem} (hand-made)"}
     return write_gguf(path, metadata, tensors, data=data)
+
+
+# --- raw headers, for hostile files the writer above would never make ---------------------
+
+KIND = {"u8": 0, "i8": 1, "u16": 2, "i16": 3, "u32": 4, "i32": 5, "f32": 6, "bool": 7,
+        "string": 8, "array": 9, "u64": 10, "i64": 11, "f64": 12}
+_FORMATS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?",
+            10: "<Q", 11: "<q", 12: "<d"}
+
+
+def raw_value(kind: str, value: object) -> bytes:
+    """The bytes of one metadata value (its type id not included)."""
+    code = KIND[kind]
+    if code == 8:
+        return _string(str(value))
+    if code == 9:
+        item_kind, items = value  # type: ignore[misc]
+        body = b"".join(raw_value(item_kind, item) for item in items)
+        return struct.pack("<IQ", KIND[item_kind], len(items)) + body
+    return struct.pack(_FORMATS[code], value)
+
+
+def raw_kv(key: str, kind: str, value: object) -> bytes:
+    return _string(key) + struct.pack("<I", KIND[kind]) + raw_value(kind, value)
+
+
+def raw_tensor(name: str, dims: list[int], ggml_type: int = 0, offset: int = 0) -> bytes:
+    return (_string(name) + struct.pack("<I", len(dims))
+            + b"".join(struct.pack("<Q", d) for d in dims) + struct.pack("<IQ", ggml_type, offset))
+
+
+def raw_gguf(path: Path, kvs: list[bytes], tensors: list[bytes] = (),  # type: ignore[assignment]
+             kv_count: int | None = None, tensor_count: int | None = None,
+             tail: bytes = b"") -> Path:
+    """A GGUF v3 header from raw entries, counts as given (or true), padded to 32 bytes, then
+    ``tail`` (tensor data)."""
+    out = bytearray(b"GGUF" + struct.pack("<I", 3))
+    out += struct.pack("<QQ", len(tensors) if tensor_count is None else tensor_count,
+                       len(kvs) if kv_count is None else kv_count)
+    out += b"".join(kvs) + b"".join(tensors)
+    out += bytes(-len(out) % 32) + tail
+    path.write_bytes(bytes(out))
+    return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -30,6 +31,8 @@ MAX_DEPTH = 3
 SOURCE_DEFAULT = "embedded default"
 SOURCE_FOLDER = "models folder"
 SOURCE_SETTINGS = "settings"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -272,6 +275,11 @@ def scan_models(settings: CatalogSettings, memory: Memory | None = None,
             entry = describe_file(path, source, settings, memory)
         except ModelFileError as err:
             refused.append(RefusedFile(path, str(err)))
+            continue
+        except Exception:  # a bug on one hostile file must not hide every other model
+            log.exception("Reading the model file %s failed", path)
+            refused.append(RefusedFile(path, f"RadVal could not read the file {path.name} "
+                                             "(an error in RadVal; the details are in the log)."))
             continue
         (adapters if entry.kind == "adapter" else models).append(entry)
     return Catalog(tuple(models), tuple(adapters), tuple(refused),

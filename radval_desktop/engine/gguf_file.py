@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mmap
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,18 @@ class GGUFInfo:
         return int(value) if value is not None else None
 
 
+class _Damaged(Exception):
+    """A header llama.cpp would refuse (or crash on); the message completes "it is damaged: "."""
+
+
+# Each key takes at least 13 bytes (key length, type, a u8 value) and each tensor entry 24
+# (name length, n_dims, type, offset): a count larger than the bytes left cannot be real,
+# and is refused before a loop of 2**62 turns.
+_MIN_KV_BYTES, _MIN_TENSOR_BYTES, _MIN_STRING_BYTES = 13, 24, 8
+GGML_MAX_DIMS = 4  # ggml.h: llama.cpp refuses a tensor with more dimensions
+_INT64_MAX = 2**63 - 1  # ggml counts elements in int64_t
+
+
 class _Reader:
     def __init__(self, buf: mmap.mmap | bytes, size: int) -> None:
         self.buf, self.size, self.pos = buf, size, 0
@@ -96,6 +109,14 @@ class _Reader:
     def unpack(self, fmt: str) -> Any:
         return struct.unpack(fmt, self.take(struct.calcsize(fmt)))[0]
 
+    def count(self, min_bytes: int) -> int:
+        """A u64 count of items that each take at least ``min_bytes``, checked against the
+        bytes left (a truncated or forged count ends here, not after billions of turns)."""
+        count: int = self.unpack("<Q")
+        if count * min_bytes > self.size - self.pos:
+            raise EOFError
+        return count
+
     def skip_strings(self, count: int) -> None:
         pos, size, unpack_from = self.pos, self.size, struct.unpack_from
         for _ in range(count):
@@ -109,22 +130,30 @@ class _Reader:
     def string(self) -> str:
         return self.take(self.unpack("<Q")).decode("utf-8", errors="replace")
 
-    def value(self, kind: int) -> Any:
+    def value(self, kind: int, key: str) -> Any:
         if kind in _SCALARS:
             return self.unpack(_SCALARS[kind])
         if kind == _STRING:
             return self.string()
-        if kind == _ARRAY:
-            item_kind, count = self.unpack("<I"), self.unpack("<Q")
-            if item_kind in _SCALARS and count > _KEEP_ARRAY_MAX:
-                self.take(struct.calcsize(_SCALARS[item_kind]) * count)
-                return _LongArray(count)
-            if item_kind == _STRING and count > _KEEP_ARRAY_MAX:
+        if kind != _ARRAY:
+            raise _Damaged(f"its key {key} has the unknown value type {kind}")
+        item_kind = self.unpack("<I")
+        if item_kind == _ARRAY:  # gguf.cpp refuses nested arrays; following them recursed
+            raise _Damaged(f"its key {key} holds an array of arrays, which llama.cpp refuses")
+        if item_kind != _STRING and item_kind not in _SCALARS:
+            raise _Damaged(f"its key {key} holds an array of the unknown value type {item_kind}")
+        if item_kind == _STRING:
+            count = self.count(_MIN_STRING_BYTES)
+            if count > _KEEP_ARRAY_MAX:
                 self.skip_strings(count)  # a vocabulary: decoding 150k tokens took 0.5 s
                 return _LongArray(count)
-            items = [self.value(item_kind) for _ in range(count)]
-            return items if count <= _KEEP_ARRAY_MAX else _LongArray(count)
-        raise ValueError(f"unknown metadata value type {kind}")
+            return [self.string() for _ in range(count)]
+        item_format = _SCALARS[item_kind]
+        count = self.count(struct.calcsize(item_format))
+        if count > _KEEP_ARRAY_MAX:
+            self.take(struct.calcsize(item_format) * count)
+            return _LongArray(count)
+        return [self.unpack(item_format) for _ in range(count)]
 
 
 @dataclass(frozen=True)
@@ -147,7 +176,9 @@ def read_gguf(path: Path | str) -> GGUFInfo:
             path.open("rb") as handle,
             mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view,
         ):
-            return _parse(path, _Reader(view, size))
+            # The mapping's length, not stat's: a file cut while being read must not be read
+            # past its end (struct.error).
+            return _parse(path, _Reader(view, len(view)))
     except OSError as err:
         raise ModelFileError(f"The model file {path} cannot be read: {err.strerror}.") from err
 
@@ -162,24 +193,16 @@ def _parse(path: Path, r: _Reader) -> GGUFInfo:
         version = r.unpack("<I")
         if version not in (2, 3):
             raise ModelFileError(f"The GGUF file {path.name} has version {version}; 2 or 3 needed.")
-        tensor_count, kv_count = r.unpack("<Q"), r.unpack("<Q")
-        metadata: dict[str, Any] = {}
-        for _ in range(kv_count):
-            key = r.string()
-            metadata[key] = r.value(r.unpack("<I"))
-        alignment = int(metadata.get("general.alignment", _DEFAULT_ALIGNMENT)) or _DEFAULT_ALIGNMENT
-        data_end, parameters = 0, 0
-        for _ in range(tensor_count):
-            r.string()
-            dims = [r.unpack("<Q") for _ in range(r.unpack("<I"))]
-            kind, offset = r.unpack("<I"), r.unpack("<Q")
-            elements = 1
-            for dim in dims:
-                elements *= dim
-            parameters += elements
-            block, block_bytes = _QUANT_SIZES.get(kind, (1, 0))
-            data_end = max(data_end, offset + elements // block * block_bytes)
-    except (EOFError, ValueError, UnicodeDecodeError) as err:
+        tensor_count, kv_count = r.count(_MIN_TENSOR_BYTES), r.count(_MIN_KV_BYTES)
+        metadata = _read_metadata(r, kv_count)
+        alignment = metadata.get("general.alignment", _DEFAULT_ALIGNMENT)
+        data_end, parameters = _read_tensors(r, tensor_count, alignment)
+    except _Damaged as err:
+        raise ModelFileError(
+            f"The model file {path.name} is damaged: {err}. Copy the file again, or ask "
+            "whoever made it for a good copy."
+        ) from None
+    except (EOFError, UnicodeDecodeError) as err:
         raise ModelFileError(
             f"The model file {path.name} is damaged or truncated (its header cannot be read)."
         ) from err
@@ -190,3 +213,78 @@ def _parse(path: Path, r: _Reader) -> GGUFInfo:
             f"need {data_start + data_end:,}. Copy the file again."
         )
     return GGUFInfo(path, version, tensor_count, r.size, metadata, parameters)
+
+
+def _read_metadata(r: _Reader, kv_count: int) -> dict[str, Any]:
+    metadata: dict[str, Any] = {}
+    for _ in range(kv_count):
+        key = r.string()
+        if key in metadata:
+            raise _Damaged(f"its key {key} is written twice")
+        metadata[key] = r.value(r.unpack("<I"), key)
+    _check_types(metadata)
+    return metadata
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_types(metadata: dict[str, Any]) -> None:
+    """The keys RadVal reads must hold what llama.cpp writes there: a forged type would
+    otherwise surface later as a TypeError in the Models view or a wrong memory estimate."""
+    arch = metadata.get("general.architecture", "unknown")
+    expected: dict[str, tuple[str, Callable[[Any], bool]]] = {
+        "general.architecture": ("text", lambda v: isinstance(v, str)),
+        "general.name": ("text", lambda v: isinstance(v, str)),
+        "general.type": ("text", lambda v: isinstance(v, str)),
+        "tokenizer.chat_template": ("text", lambda v: isinstance(v, str)),
+        "general.file_type": ("a whole number", _is_whole),
+        # gguf.cpp asserts a u32 here (an abort, not an error) and refuses a non-power of two.
+        "general.alignment": ("a power of two", lambda v: _is_whole(v) and v > 0
+                              and v & (v - 1) == 0),
+    }
+    if isinstance(arch, str):
+        for suffix in ("context_length", "block_count"):
+            expected[f"{arch}.{suffix}"] = ("a whole number", lambda v: _is_whole(v) and v >= 0)
+    for key, (wanted, fits) in expected.items():
+        if key in metadata and not fits(metadata[key]):
+            raise _Damaged(f"its key {key} holds {_describe(metadata[key])} where {wanted} "
+                           "belongs")
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, list | _LongArray):
+        return "a list"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, bool):
+        return "a yes/no value"
+    return f"the number {value}" if _is_whole(value) else f"the number {value!r}"
+
+
+def _read_tensors(r: _Reader, tensor_count: int, alignment: int) -> tuple[int, int]:
+    """The end of the tensor data (relative to its start) and the number of parameters."""
+    data_end, parameters, names = 0, 0, set()
+    for _ in range(tensor_count):
+        name = r.string()
+        if name in names:
+            raise _Damaged(f"its tensor {name[:80]} is listed twice")
+        names.add(name)
+        n_dims = r.unpack("<I")
+        if n_dims > GGML_MAX_DIMS:  # 80,000 dims of 2**64 took 15 s of big-integer products
+            raise _Damaged(f"its tensor {name[:80]} has {n_dims:,} dimensions; llama.cpp "
+                           f"allows at most {GGML_MAX_DIMS}")
+        elements = 1
+        for _ in range(n_dims):
+            elements *= r.unpack("<Q")
+        if elements > _INT64_MAX:
+            raise _Damaged(f"its tensor {name[:80]} has too many elements for llama.cpp")
+        kind, offset = r.unpack("<I"), r.unpack("<Q")
+        if offset % alignment:
+            raise _Damaged(f"its tensor {name[:80]} starts at offset {offset:,}, which is not "
+                           f"a multiple of the file's alignment ({alignment})")
+        parameters += elements
+        block, block_bytes = _QUANT_SIZES.get(kind, (1, 0))
+        data_end = max(data_end, offset + elements // block * block_bytes)
+    return data_end, parameters

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -100,10 +101,14 @@ def detect_memory(n_gpu_layers: int,
 
 
 def _meta_int(info: GGUFInfo, key: str, default: int = 0) -> int:
+    """A size from the header, or ``default`` when it holds no usable size: a file may put
+    anything here (text, infinity, a negative number), and an estimate must not crash."""
     value = info.get(f"{info.architecture}.{key}")
-    if isinstance(value, list):  # per-layer values (OpenELM): the largest bounds the cache
-        value = max(value, default=default)
-    return int(value) if isinstance(value, int | float) else default
+    values = value if isinstance(value, list) else [value]
+    # Per-layer values (OpenELM): the largest bounds the cache.
+    sizes = [int(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)
+             and math.isfinite(v) and v >= 0]
+    return max(sizes, default=default)
 
 
 def estimate_memory(info: GGUFInfo, n_ctx: int) -> int:

@@ -116,7 +116,10 @@ def _parse(path: Path, data: bytes, sha256: str | None) -> CardLookup:
         return CardLookup(None, f"the model card {path.name} cannot be read ({err})")
     if not isinstance(raw, dict) or raw.get("format") != CARD_FORMAT:
         return CardLookup(None, f"{path.name} is not a RadVal model card")
-    if int(raw.get("format_version", 0)) > CARD_FORMAT_VERSION:
+    version = raw.get("format_version", 0)
+    if not isinstance(version, int):
+        return CardLookup(None, f"the model card {path.name} has no valid format_version")
+    if version > CARD_FORMAT_VERSION:
         return CardLookup(None, f"the model card {path.name} is from a newer RadVal")
     try:
         model, prompt = raw["model"], raw["prompt"]
@@ -135,7 +138,8 @@ def _parse(path: Path, data: bytes, sha256: str | None) -> CardLookup:
             evaluation=dict(raw.get("evaluation", {})),
             templates_toml=str(prompt.get("templates_toml", "")),
         )
-    except (KeyError, TypeError, AttributeError) as err:
+    except (KeyError, TypeError, AttributeError, ValueError) as err:
+        # dict("x") is a ValueError: a hand-edited card must not break the Models scan.
         return CardLookup(None, f"the model card {path.name} lacks {err}")
     if sha256 and card.model_sha256 != sha256.lower():
         return CardLookup(None, f"the model card {path.name} describes another file "

@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import struct
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
-from gguf_builder import write_gguf
+from gguf_builder import KIND, raw_gguf, raw_kv, raw_tensor, raw_value, write_gguf
 
 from radval_desktop.cli import main
 from radval_desktop.config import load_settings
@@ -81,6 +84,72 @@ def test_folder_lists_the_model_and_refuses_truncated_and_non_gguf_files(
     assert "refused" in table
     assert "cut.gguf" in table
     assert "Qwen2.5" in table
+
+
+def test_each_hostile_file_is_refused_with_its_reason_and_the_rest_still_listed(
+        tmp_path: Path) -> None:
+    # Before issue 17 (item 9) any one of these broke the whole scan with a RecursionError,
+    # TypeError, ValueError or OverflowError, so the Models view listed nothing.
+    write_gguf(tmp_path / "a-good.gguf", TINY, [("a", [8])])
+    nested = struct.pack("<IQ", KIND["array"], 1) * 5_000 + struct.pack("<IQ", KIND["u32"], 0)
+    raw_gguf(tmp_path / "nested.gguf", [raw_kv("general.architecture", "string", "llama"),
+                                        raw_value("string", "deep") + struct.pack("<I", 9)
+                                        + nested])
+    raw_gguf(tmp_path / "dims.gguf", [], [raw_tensor("a", [2**64 - 1] * 80_000)])
+    raw_gguf(tmp_path / "typed.gguf", [raw_kv("general.architecture", "string", "llama"),
+                                       raw_kv("general.file_type", "array", ("u32", [1]))])
+    # Types the reader accepts but the memory estimate choked on: an infinite width.
+    raw_gguf(tmp_path / "inf.gguf", [raw_kv("general.architecture", "string", "llama"),
+                                     raw_kv("llama.embedding_length", "f64", float("inf")),
+                                     raw_kv("llama.attention.head_count", "array",
+                                            ("string", ["x", "y"]))])
+    # A good model whose model card beside it is forged: the model is still listed.
+    write_gguf(tmp_path / "z-carded.gguf", {**TINY, "general.name": "carded"}, [("a", [8])])
+    (tmp_path / "z-carded.card.json").write_text(json.dumps(
+        {"format": "radval-model-card", "format_version": [], "data": "x"}))
+
+    start = time.perf_counter()
+    catalog = scan_models(_settings(tmp_path, include_default=False), memory=RAM_16GB)
+    assert time.perf_counter() - start < 5.0  # 80,000 dims alone took 15 s
+
+    assert [m.path.name for m in catalog.models] == ["a-good.gguf", "inf.gguf", "z-carded.gguf"]
+    inf = catalog.models[1]
+    assert inf.fit is not None
+    assert inf.fit.needed == inf.file_size  # no width: no KV cache, not a crash
+    assert catalog.models[2].card is None
+    reasons = {r.path.name: r.reason for r in catalog.refused}
+    assert set(reasons) == {"nested.gguf", "dims.gguf", "typed.gguf"}
+    assert "array of arrays" in reasons["nested.gguf"]
+    assert "80,000 dimensions" in reasons["dims.gguf"]
+    assert "general.file_type holds a list" in reasons["typed.gguf"]
+    table = format_table(catalog)
+    assert all(f"{name}: " in table for name in reasons)
+
+
+def test_a_bug_on_one_file_lists_it_as_refused_and_keeps_the_others(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # No real file reaches this any more (the test above): a bug is injected for one file to
+    # prove the scan's last resort, which keeps a future parser bug from emptying the list.
+    import radval_desktop.engine.catalog as catalog_module
+
+    write_gguf(tmp_path / "a.gguf", TINY, [("a", [8])])
+    write_gguf(tmp_path / "b.gguf", TINY, [("a", [9])])
+    real = catalog_module.estimate_memory
+
+    def buggy(info: Any, n_ctx: int) -> int:
+        if info.path.name == "a.gguf":
+            raise ZeroDivisionError("injected")
+        return real(info, n_ctx)
+
+    monkeypatch.setattr(catalog_module, "estimate_memory", buggy)
+    catalog = scan_models(_settings(tmp_path, include_default=False), memory=RAM_16GB)
+    assert [m.path.name for m in catalog.models] == ["b.gguf"]
+    [refused] = catalog.refused
+    assert refused.path.name == "a.gguf"
+    assert refused.reason == ("RadVal could not read the file a.gguf (an error in RadVal; the "
+                              "details are in the log).")
+    assert "ZeroDivisionError: injected" in caplog.text
 
 
 def test_memory_estimate_is_weights_plus_kv_cache_plus_compute(tmp_path: Path) -> None:
