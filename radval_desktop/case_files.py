@@ -131,6 +131,14 @@ def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, dict[str, Any]]]
         yield reader.line_num, dict(record)
 
 
+# Excel's own limits (and LibreOffice's since 7.4): a sheet past them was not made by either.
+XLSX_MAX_ROWS = 1_048_576
+XLSX_MAX_COLUMNS = 16_384  # XFD
+# Cells openpyxl may hand over in all: 100,000 reports of 20 columns are 2 million. A row is
+# as wide as its last cell, so a few thousand rows each with one cell in XFD are 10**8.
+XLSX_MAX_CELLS = 20_000_000
+
+
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     import openpyxl
 
@@ -140,9 +148,29 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise InputError(f"{path.name} is not a readable Excel workbook ({err}).") from err
     try:
         sheet = book.worksheets[0]
+        # <dimension> is the writer's claim, not the data: read-only openpyxl trusted it, so a
+        # stale one ("A1:B2") dropped every later row silently and a bogus one
+        # ("A1:XFD3000000") padded millions of rows to 16,384 cells (~10**12 steps).
+        sheet.reset_dimensions()
         rows = sheet.iter_rows(values_only=True)
-        header = [str(c).strip() if c is not None else "" for c in next(rows, ())]
+        first = next(rows, ())
+        header = [str(c).strip() if c is not None else "" for c in first]
+        cells_seen = len(first)
+        # openpyxl hands over the gap before a far row one empty row at a time: the row
+        # limit is what bounds that loop (about a second), not the file's size.
         for number, cells in enumerate(rows, 2):
+            cells_seen += len(cells)
+            if number > XLSX_MAX_ROWS or len(cells) > XLSX_MAX_COLUMNS:
+                raise InputError(
+                    f"{path.name} has a cell past Excel's last row ({XLSX_MAX_ROWS:,}) or "
+                    f"column ({XLSX_MAX_COLUMNS:,}): the workbook is damaged or was not saved "
+                    "by a spreadsheet program. Open it in Excel or LibreOffice and save it "
+                    "again.")
+            if cells_seen > XLSX_MAX_CELLS:
+                raise InputError(
+                    f"{path.name} is too large to read: its rows up to {number:,} already "
+                    f"span more than {XLSX_MAX_CELLS:,} cells. Save only the report columns "
+                    "(or split the file) and import it again.")
             if all(c is None or str(c).strip() == "" for c in cells):
                 continue
             yield number, {h: c for h, c in zip(header, cells, strict=False) if h}

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,91 @@ def test_defaults_fill_missing_fields(tmp_path: Path) -> None:
     result = read_cases(path, required=("findings", "impression", "institution"),
                         defaults={"institution": "Hospital 1"})
     assert result.rows[0]["institution"] == "Hospital 1"
+
+
+# --- workbooks whose row numbers or <dimension> lie (issue 17, item 12a) --------------------
+
+XLSX_BUDGET_S = 5.0  # one of these looped about 10**12 times before; a refusal takes < 1 s
+
+
+def _forged_xlsx(path: Path, rows: list[tuple[int, str, str]], dimension: str) -> Path:
+    """A real workbook (openpyxl) whose sheet XML is rewritten: the given row numbers for its
+    data rows and the given <dimension ref>, as a broken exporter or a crafted file has them."""
+    import re
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["findings", "impression"])
+    for _, findings, impression in rows:
+        sheet.append([findings, impression])
+    plain = path.with_name("plain-" + path.name)
+    book.save(plain)
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                # From the last row up, so that row 2 -> 1000 does not meet row 3's refs.
+                for written, (number, _, _) in reversed(list(enumerate(rows, 2))):
+                    text = re.sub(rf'r="([A-Z]*){written}"', rf'r="\g<1>{number}"', text)
+                text = re.sub(r'<dimension ref="[^"]*"', f'<dimension ref="{dimension}"', text)
+                data = text.encode()
+            dst.writestr(item, data)
+    return path
+
+
+def test_xlsx_with_a_bogus_dimension_reads_its_rows_at_once(tmp_path: Path) -> None:
+    # "A1:XFD3000000" made openpyxl hand over 3 million rows of 16,384 cells each.
+    path = _forged_xlsx(tmp_path / "dim.xlsx", [(2, "Lungs clear.", "Normal."),
+                                                (3_000_000, "Small nodule.", "Follow up.")],
+                        "A1:XFD3000000")
+    start = time.perf_counter()
+    with pytest.raises(InputError, match=r"past Excel's last row \(1,048,576\)") as caught:
+        read_cases(path)
+    assert time.perf_counter() - start < XLSX_BUDGET_S
+    assert "dim.xlsx" in str(caught.value)
+
+
+def test_xlsx_with_a_row_a_billion_down_is_refused_with_a_sentence(tmp_path: Path) -> None:
+    for dimension in ("A1:B1000000000", "A1:XFD1000000000"):
+        path = _forged_xlsx(tmp_path / "gap.xlsx", [(2, "Lungs clear.", "Normal."),
+                                                    (1_000_000_000, "Mass.", "Biopsy.")],
+                            dimension)
+        start = time.perf_counter()
+        with pytest.raises(InputError, match=r"past Excel's last row.*save it again\."):
+            read_cases(path)
+        assert time.perf_counter() - start < XLSX_BUDGET_S
+
+
+def test_xlsx_rows_past_a_stale_dimension_are_read_not_dropped(tmp_path: Path) -> None:
+    # An exporter that writes "A1:B2" and then 3 rows, one after a gap: openpyxl's read-only
+    # mode trusted the dimension and silently dropped the last two.
+    path = _forged_xlsx(tmp_path / "stale.xlsx", [(2, "Lungs clear.", "Normal."),
+                                                  (3, "Effusion.", "Pleural effusion."),
+                                                  (1_000, "Mass.", "Biopsy.")], "A1:B2")
+    result = read_cases(path)
+    assert [(row.line, row["impression"]) for row in result.rows] == [
+        (2, "Normal."), (3, "Pleural effusion."), (1_000, "Biopsy.")]
+    assert result.problems == []
+
+
+def test_xlsx_rows_widened_to_the_last_column_are_refused_past_a_cell_budget(
+        tmp_path: Path) -> None:
+    # 1,300 rows with a cell in XFD: small XML, 21 million cells once openpyxl widens each
+    # row to its last cell.
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(["findings", "impression"])
+    for number in range(1_300):
+        sheet.append(["Lungs clear.", f"Normal {number}."] + [None] * 16_381 + ["x"])
+    path = tmp_path / "wide.xlsx"
+    book.save(path)
+    start = time.perf_counter()
+    with pytest.raises(InputError, match=r"wide\.xlsx is too large to read.*20,000,000 cells"):
+        read_cases(path)
+    assert time.perf_counter() - start < XLSX_BUDGET_S * 4  # openpyxl parses 1,300 rows first
