@@ -87,7 +87,7 @@ class DraftPanel(QWidget):
         self._stop = QPushButton("Stop (Esc)", objectName="draft.stop")
         self._regenerate = QPushButton("Regenerate", objectName="draft.regenerate")
         self._copy = QPushButton("Copy to clipboard", objectName="draft.copy")
-        self._message = QLabel(objectName="draft.message")
+        self._message = QLabel(objectName="draft.message", textFormat=Qt.TextFormat.PlainText)
         self._message.setWordWrap(True)
         self._message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._impression = QPlainTextEdit(objectName="draft.impression")

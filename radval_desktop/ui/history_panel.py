@@ -39,7 +39,7 @@ class HistoryPanel(QWidget):
         self._search.setClearButtonEnabled(True)
         self._list = QListWidget(objectName="history.list")
         self._open = QPushButton("Open in Draft view", objectName="history.open")
-        self._message = QLabel(objectName="history.message")
+        self._message = QLabel(objectName="history.message", textFormat=Qt.TextFormat.PlainText)
         self._message.setWordWrap(True)
         top = QHBoxLayout()
         top.addWidget(self._search, 1)

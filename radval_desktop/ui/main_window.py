@@ -32,6 +32,7 @@ from radval_desktop.ui.draft_panel import DraftPanel
 from radval_desktop.ui.errors import report_errors
 from radval_desktop.ui.history_panel import HistoryPanel
 from radval_desktop.ui.models_panel import ModelsPanel
+from radval_desktop.ui.plain_text import plain_tooltip
 from radval_desktop.ui.results_panel import ResultsPanel
 from radval_desktop.ui.scoring_panel import ScoringPanel
 from radval_desktop.ui.settings_dialog import SettingsDialog
@@ -120,7 +121,7 @@ class MainWindow(QMainWindow):
         self.status_labels: dict[str, QLabel] = {}
         bar = self.statusBar()
         for name in ("model", "device", "state", "speed", "time"):
-            label = QLabel(objectName=f"status.{name}")
+            label = QLabel(objectName=f"status.{name}", textFormat=Qt.TextFormat.PlainText)
             self.status_labels[name] = label
             # Model and device take what room is left; state and figures are never squeezed.
             if name in ("model", "device"):
@@ -161,7 +162,7 @@ class MainWindow(QMainWindow):
         for name, text in texts.items():
             self.status_labels[name].setText(text)
             # A narrow window cuts the model and device text off: the whole of it on hover.
-            self.status_labels[name].setToolTip(text)
+            self.status_labels[name].setToolTip(plain_tooltip(text))
 
     def status_text(self, name: str) -> str:
         return self.status_labels[name].text()
@@ -269,7 +270,7 @@ class MainWindow(QMainWindow):
 
     def _build_corpus_import(self) -> None:
         self.importer = CorpusImportService()
-        label = QLabel(objectName="status.corpus")
+        label = QLabel(objectName="status.corpus", textFormat=Qt.TextFormat.PlainText)
         self.status_labels["corpus"] = label
         self.statusBar().addPermanentWidget(label)
         self.importer.import_finished.connect(self._on_importer_import_finished)

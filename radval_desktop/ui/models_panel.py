@@ -35,6 +35,7 @@ from radval_desktop.engine.catalog import (
 )
 from radval_desktop.engine.hub_mirror import split_spec
 from radval_desktop.ui.errors import report_errors
+from radval_desktop.ui.plain_text import plain_tooltip
 from radval_desktop.workers.model_scan import ModelScanService
 
 _NOT_APPROVED = QColor("#b00020")
@@ -60,7 +61,7 @@ def _details(entry: ModelEntry) -> str:
     digest = f"sha256 {entry.sha256 or 'being computed…'} ({entry.allowlist_text()})"
     if entry.kind == "adapter":
         base = f" (converted against {escape(entry.base_model)})" if entry.base_model else ""
-        return (f"{head}<br>LoRA adapter for {entry.architecture} models{base}: select its "
+        return (f"{head}<br>LoRA adapter for {escape(entry.architecture)} models{base}: select its "
                 f"base model above and choose it under Adapter.<br>{digest}")
     context = f"trained context {entry.context_length:,} tokens; " if entry.context_length else ""
     fit = entry.fit.describe() if entry.fit else ""
@@ -88,7 +89,8 @@ class ModelsPanel(QWidget):
         self.set_settings(settings)
 
     def _build(self) -> None:
-        self._folders = QLabel(objectName="models.folders", wordWrap=True)
+        self._folders = QLabel(objectName="models.folders", wordWrap=True,
+                              textFormat=Qt.TextFormat.PlainText)
         self._rescan = QPushButton("Rescan", objectName="models.rescan")
         self._table = QTableWidget(0, len(COLUMNS), objectName="models.table")
         self._table.setHorizontalHeaderLabels(list(COLUMNS))
@@ -99,7 +101,9 @@ class ModelsPanel(QWidget):
         header = self._table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
-        self._details = QLabel(objectName="models.details", wordWrap=True)
+        # Rich text (bold, line breaks): every value from a file goes through escape().
+        self._details = QLabel(objectName="models.details", wordWrap=True,
+                               textFormat=Qt.TextFormat.RichText)
         self._details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._adapter = QComboBox(objectName="models.adapter")
         self._adapter.setToolTip("A LoRA adapter applied on top of the model: one per "
@@ -108,7 +112,8 @@ class ModelsPanel(QWidget):
         self._download = QPushButton("Download from mirror…", objectName="models.download")
         self._progress = QProgressBar(objectName="models.progress", textVisible=True)
         self._progress.hide()
-        self._message = QLabel(objectName="models.message", wordWrap=True)
+        self._message = QLabel(objectName="models.message", wordWrap=True,
+                              textFormat=Qt.TextFormat.PlainText)
         self._refused = QListWidget(objectName="models.refused")
 
         top = QHBoxLayout()
@@ -210,7 +215,7 @@ class ModelsPanel(QWidget):
                 if column == 0 and active:
                     text = _ACTIVE_MARK + text
                 item = QTableWidgetItem(text)
-                item.setToolTip(str(entry.path) if column == 0 else text)
+                item.setToolTip(plain_tooltip(str(entry.path) if column == 0 else text))
                 if active:
                     font = QFont(item.font())
                     font.setBold(True)

@@ -51,7 +51,8 @@ class ResultsPanel(QWidget):
         self.grid = QTableWidget(objectName="results.table")
         self.grid.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.message = QLabel(objectName="results.message", wordWrap=True)
+        self.message = QLabel(objectName="results.message", wordWrap=True,
+                              textFormat=Qt.TextFormat.PlainText)
         self.chart_choice = QComboBox(objectName="results.chartChoice")
         self.chart_choice.currentIndexChanged.connect(self._on_chart_changed)
         self.chart = QLabel(objectName="results.chart", alignment=Qt.AlignmentFlag.AlignCenter)

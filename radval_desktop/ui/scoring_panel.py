@@ -123,7 +123,8 @@ class ScoringPanel(QWidget):
         self.unanswered_button = QPushButton("Next &unanswered", objectName="scoring.unanswered")
         self.keys = QLabel(KEYS_HELP, objectName="scoring.keys", wordWrap=True)
         self.keys.setStyleSheet("color: #555;")
-        self.error = QLabel(objectName="scoring.error", wordWrap=True)
+        self.error = QLabel(objectName="scoring.error", wordWrap=True,
+                            textFormat=Qt.TextFormat.PlainText)
         self.error.setStyleSheet("color: #b00020;")
         nav = QHBoxLayout()
         for widget in (self.previous_button, self.next_button, self.unanswered_button):

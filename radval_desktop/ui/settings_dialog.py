@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -71,7 +71,7 @@ class SettingsDialog(QDialog):
             row.addWidget(editor, 1)
             row.addWidget(origin)
             form.addRow(key, row)
-        self._message = QLabel(objectName="settings.message")
+        self._message = QLabel(objectName="settings.message", textFormat=Qt.TextFormat.PlainText)
         self._message.setWordWrap(True)
         self._message.setStyleSheet("color: #b00020;")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
