@@ -9,7 +9,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from radval_desktop.evaluation.html_report import Report
-from radval_desktop.evaluation.radar import draw_radar, font_families
+from radval_desktop.evaluation.radar import draw_radar, font_families, literal
 from radval_desktop.evaluation.tables import Table
 
 A4_LANDSCAPE = (11.69, 8.27)  # inches
@@ -24,17 +24,18 @@ def _text(value: object) -> str:
 
 def _table_pages(table: Table, heading: str) -> Iterator[Figure]:
     families = list(font_families())
-    rows = [[_text(v) for v in row] for row in table.rows] or [["none"] * len(table.columns)]
+    rows = ([[literal(_text(v)) for v in row] for row in table.rows]
+            or [["none"] * len(table.columns)])
     chunks = [rows[i:i + ROWS_PER_PAGE] for i in range(0, len(rows), ROWS_PER_PAGE)]
     for page, chunk in enumerate(chunks, start=1):
         fig = Figure(figsize=A4_LANDSCAPE)
         more = f" ({page}/{len(chunks)})" if len(chunks) > 1 else ""
-        fig.text(0.04, 0.95, f"{heading}: {table.title}{more}", fontsize=12,
+        fig.text(0.04, 0.95, literal(f"{heading}: {table.title}{more}"), fontsize=12,
                  family=families)
         ax = fig.add_axes((0.04, 0.05, 0.92, 0.86))
         ax.axis("off")
-        drawn = ax.table(cellText=chunk, colLabels=list(table.columns), loc="upper center",
-                         cellLoc="left")
+        drawn = ax.table(cellText=chunk, colLabels=[literal(c) for c in table.columns],
+                         loc="upper center", cellLoc="left")
         drawn.auto_set_font_size(False)
         drawn.set_fontsize(7.5)
         drawn.auto_set_column_width(list(range(len(table.columns))))
@@ -46,8 +47,8 @@ def _table_pages(table: Table, heading: str) -> Iterator[Figure]:
 def _title_page(report: Report) -> Figure:
     families = list(font_families())
     fig = Figure(figsize=A4_LANDSCAPE)
-    fig.text(0.5, 0.6, report.title, ha="center", fontsize=20, family=families)
-    fig.text(0.5, 0.52, report.subtitle, ha="center", fontsize=11, family=families,
+    fig.text(0.5, 0.6, literal(report.title), ha="center", fontsize=20, family=families)
+    fig.text(0.5, 0.52, literal(report.subtitle), ha="center", fontsize=11, family=families,
              color="#555555", wrap=True)
     return fig
 

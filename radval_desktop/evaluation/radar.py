@@ -43,6 +43,14 @@ def font_families() -> tuple[str, ...]:
     return ("DejaVu Sans", font_manager.FontProperties(fname=str(path)).get_name())
 
 
+def literal(text: str) -> str:
+    """``text`` for matplotlib as written. Names and titles come from users and model files:
+    two "$" in one are set as a formula, and an unbalanced one ("$\\alpha_{1$") stopped the
+    whole report. An escaped "$" is shown as "$"; parse_math=False would not do: text
+    wrapping measures words as mathtext regardless (matplotlib 3.11)."""
+    return text.replace("$", r"\$")
+
+
 @dataclass(frozen=True)
 class RadarData:
     title: str
@@ -80,11 +88,11 @@ def draw_radar(fig: Figure | SubFigure, data: RadarData) -> None:
     ax.set_theta_offset(math.pi / 2)
     ax.set_theta_direction(-1)
     ax.set_thetalim(0, 2 * math.pi)
-    for index, (model, values) in enumerate(data.series):
+    lines = []
+    for index, (_, values) in enumerate(data.series):
         points = [0.0 if v is None else v for v in values]
         colour = COLOURS[index % len(COLOURS)]
-        ax.plot([*angles, angles[0]], [*points, points[0]], color=colour, linewidth=2,
-                label=model)
+        lines += ax.plot([*angles, angles[0]], [*points, points[0]], color=colour, linewidth=2)
         ax.fill([*angles, angles[0]], [*points, points[0]], color=colour, alpha=0.08)
     ax.set_ylim(*SCORE_RANGE)
     ax.set_yticks([20, 40, 60, 80, 100])  # the questionnaire's band edges
@@ -92,11 +100,14 @@ def draw_radar(fig: Figure | SubFigure, data: RadarData) -> None:
                        family=families)
     ax.set_rlabel_position(180 / n)  # between the first two axes
     ax.set_xticks(angles)
-    ax.set_xticklabels(list(data.axes), fontsize=9, family=families)
+    ax.set_xticklabels([literal(a) for a in data.axes], fontsize=9, family=families)
     ax.tick_params(axis="x", pad=14)
-    ax.set_title(data.title, fontsize=11, family=families, pad=18)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=min(len(data.series), 3),
-              frameon=False, prop={"family": families, "size": 9})
+    ax.set_title(literal(data.title), fontsize=11, family=families, pad=18)
+    # Handles and labels given, not collected: a label matplotlib finds on its own is dropped
+    # when it starts with "_", so a model named "_base" would be missing from the legend.
+    ax.legend(lines, [literal(model) for model, _ in data.series], loc="upper center",
+              bbox_to_anchor=(0.5, -0.08), ncol=min(len(data.series), 3), frameon=False,
+              prop={"family": families, "size": 9})
 
 
 def render(data: RadarData, fmt: str) -> bytes:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
+from html import escape as html_escape
 from pathlib import Path
 
 import pytest
+from matplotlib.text import Text
 from reader_study_data import build_scored_study
 
 from radval_desktop.cli import main
-from radval_desktop.evaluation.radar import RadarData, font_families, render
+from radval_desktop.evaluation.radar import RadarData, font_families, radar_figure, render
 from radval_desktop.store.evaluation_runs import (
     ModelRecord,
     NewCandidate,
@@ -79,6 +82,54 @@ def test_chart_text_uses_the_bundled_cjk_font() -> None:
                      (("model-a", (80.0, 70, 60, 50, 40, 30, None)),))
     png = render(data, "png")
     assert png.startswith(b"\x89PNG")
+
+
+# Names as users and model files may write them: an unbalanced formula, a pair of "$" and a
+# leading "_" (which matplotlib's legend drops on its own). Issue 17, item 12c.
+DOLLAR_MODEL = r"$\alpha_{1$ model"
+PRICED_INSTITUTION = r"Ward $\x$ A ($5 a scan$)"
+HIDDEN_MODEL = "_base"
+
+
+def _shown(text: Text) -> str:
+    """What matplotlib draws for a Text: its string after mathtext preprocessing, which must
+    say it is not a formula."""
+    shown, is_math = text._preprocess_math(text.get_text())
+    assert is_math is False, text.get_text()
+    return str(shown)
+
+
+def test_chart_shows_dollar_and_underscore_names_as_written() -> None:
+    data = RadarData(PRICED_INSTITUTION, ("Relevance\n相关性",) * 7,
+                     ((DOLLAR_MODEL, (80.0, 70, 60, 50, 40, 30, None)),
+                      (HIDDEN_MODEL, (50.0, 50, 50, 50, 50, 50, 50))))
+    figure = radar_figure(data)
+    assert render(data, "png").startswith(b"\x89PNG")  # a formula error raised here
+    [axes] = figure.axes
+    assert _shown(axes.title) == PRICED_INSTITUTION
+    legend = axes.get_legend()
+    assert [_shown(t) for t in legend.get_texts()] == [DOLLAR_MODEL, HIDDEN_MODEL]
+
+
+def test_report_with_dollar_signs_in_model_and_institution_names_is_written(
+        tmp_path: Path) -> None:
+    db = _study_with_batch_outputs(tmp_path / "study.db")
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE candidates SET model_name = ? WHERE model_name = 'model-a'",
+                     (DOLLAR_MODEL,))
+        conn.execute("UPDATE candidates SET model_name = ? WHERE model_name = 'model-b'",
+                     (HIDDEN_MODEL,))
+        conn.execute("UPDATE cases SET institution = ? WHERE institution = '1'",
+                     (PRICED_INSTITUTION,))
+    conn.close()
+    out = tmp_path / "report"
+    assert main(["report", "--study", str(db), "--out", str(out),
+                 "--institution-1", PRICED_INSTITUTION]) == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    for name in (DOLLAR_MODEL, HIDDEN_MODEL, PRICED_INSTITUTION):
+        assert html_escape(name, quote=False) in html, name
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
+    assert len(list((out / "charts").iterdir())) == 8
 
 
 @pytest.mark.skipif(not CHROMIUM.is_file(),
