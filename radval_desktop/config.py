@@ -262,6 +262,14 @@ def load_settings(system_file: Path | None = None, user_file: Path | None = None
     return Settings(values, sources, frozenset(locked), tuple(warnings), system_error)
 
 
+# TOML basic strings allow no control character but tab: each is written as an escape.
+_TOML_ESCAPES = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f",
+                 "\r": "\\r"}
+_TOML_ESCAPES.update({chr(c): f"\\u{c:04X}" for c in (*range(0x20), 0x7F)
+                      if chr(c) not in _TOML_ESCAPES})
+_TOML_TRANSLATION = str.maketrans(_TOML_ESCAPES)
+
+
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -269,8 +277,28 @@ def _toml_value(value: Any) -> str:
         return repr(value)
     if isinstance(value, tuple | list):
         return "[" + ", ".join(_toml_value(item) for item in value) + "]"
-    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
+    return '"' + str(value).translate(_TOML_TRANSLATION) + '"'
+
+
+def _not_text(value: Any) -> bool:
+    """A value with a lone surrogate (a paste from some programs, a file name in a foreign
+    encoding) has no UTF-8 form: no TOML file can hold it."""
+    items = value if isinstance(value, tuple | list) else (value,)
+    try:
+        for item in items:
+            str(item).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _as_read(value: Any) -> Any:
+    """A value as tomllib gives it back: arrays are lists."""
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _same(a: Any, b: Any) -> bool:
+    return a == b or (isinstance(a, float) and isinstance(b, float) and a != a and b != b)
 
 
 def save_user_settings(settings: Settings, changes: dict[str, Any], user_file: Path | None = None
@@ -284,6 +312,9 @@ def save_user_settings(settings: Settings, changes: dict[str, Any], user_file: P
             )
         if key not in OPTIONS:
             raise ConfigError(f"There is no setting '{key}'.")
+        if _not_text(changes[key]):
+            raise ConfigError(f"The value for '{key}' holds a character that is not text (a "
+                              "lone surrogate), so it was not saved; type it again.")
     current = {k: v for k, v in _read(user_file, []).items() if k in OPTIONS}
     current.update(changes)
     sections: dict[str, list[str]] = {}
@@ -291,6 +322,12 @@ def save_user_settings(settings: Settings, changes: dict[str, Any], user_file: P
         section, name = key.split(".", 1)
         sections.setdefault(section, []).append(f"{name} = {_toml_value(value)}")
     text = "\n\n".join(f"[{s}]\n" + "\n".join(lines) for s, lines in sections.items()) + "\n"
+    # Read back before it replaces the file: a value TOML cannot hold must be refused here,
+    # not found at the next start with every setting ignored.
+    written = _flatten(user_file, tomllib.loads(text), [])
+    if any(not _same(written.get(key), _as_read(value)) for key, value in changes.items()):
+        raise ConfigError(f"The settings could not be written so that they read back the same; "
+                          f"{user_file} was not changed.")
     tmp = user_file.with_suffix(".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.chmod(tmp, 0o600)

@@ -4,9 +4,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from radval_desktop.config import load_settings, resolve_model_path, save_user_settings
 from radval_desktop.errors import ConfigError
@@ -160,3 +163,63 @@ def test_it_file_the_user_cannot_read_locks_the_model() -> None:
         assert "no model is loaded" in proc.stdout
     finally:
         shutil.rmtree(folder)
+
+
+# --- any text a user saves reads back, or is refused with the file kept (issue 17, 12d) ----
+
+HOSTILE_VALUE = ("a\x00b\x1b[31mred\x1b[0m\nline two\r\ttab\x7fdel\x08\x0c\u2028\u0085"
+                 "\\back\"quote'''triple\"\"\"😀 胸部 [model] = 1\n#")
+
+
+def test_control_characters_in_a_value_round_trip_and_the_file_stays_toml(
+        tmp_path: Path) -> None:
+    user = tmp_path / "user.toml"
+    settings = load_settings(tmp_path / "none.toml", user)
+    changes = {"model.path": HOSTILE_VALUE, "drafting.template": "\x00",
+               "models.folders": (HOSTILE_VALUE, "\x1f\x7f")}
+    saved = save_user_settings(settings, changes, user)
+    assert saved.warnings == ()
+    assert {key: saved[key] for key in changes} == changes
+    assert tomllib.loads(user.read_text(encoding="utf-8"))["model"]["path"] == HOSTILE_VALUE
+    again = load_settings(tmp_path / "none.toml", user)  # as the next start reads it
+    assert {key: again[key] for key in changes} == changes
+
+
+def test_a_value_that_is_not_text_is_refused_and_the_file_kept(tmp_path: Path) -> None:
+    user = tmp_path / "user.toml"
+    settings = save_user_settings(load_settings(tmp_path / "none.toml", user),
+                                  {"sampling.temperature": 0.3}, user)
+    before = user.read_bytes()
+    with pytest.raises(ConfigError, match=r"model\.path.*not saved") as caught:
+        save_user_settings(settings, {"model.path": "C:/a\ud800b.gguf"}, user)
+    assert str(caught.value).endswith(".")
+    assert user.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["user.toml"]  # no temporary left
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.text(st.characters(codec=None, categories=None), max_size=40))
+def test_any_string_round_trips_or_is_refused(value: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        user = Path(folder) / "user.toml"
+        settings = save_user_settings(load_settings(Path(folder) / "none.toml", user),
+                                      {"model.adapter": "kept"}, user)
+        before = user.read_bytes()
+        try:
+            saved = save_user_settings(settings, {"model.path": value}, user)
+        except ConfigError:
+            assert any(0xD800 <= ord(c) <= 0xDFFF for c in value)  # only a lone surrogate
+            assert user.read_bytes() == before
+            return
+        assert saved["model.path"] == value
+        assert saved["model.adapter"] == "kept"
+        assert saved.warnings == ()
+
+
+def test_nan_and_infinite_numbers_are_saved_as_toml_reads_them(tmp_path: Path) -> None:
+    user = tmp_path / "user.toml"
+    changes = {"sampling.temperature": float("nan"), "sampling.top_p": float("inf")}
+    saved = save_user_settings(load_settings(tmp_path / "none.toml", user), changes, user)
+    assert saved["sampling.temperature"] != saved["sampling.temperature"]  # NaN
+    assert saved["sampling.top_p"] == float("inf")
+    assert saved.warnings == ()
