@@ -174,17 +174,24 @@ def normalize_body_system(body_system: str) -> str:
     return key
 
 
-# Chat markup of the model families we run (ChatML/Qwen, Llama 3, Llama 2, Gemma). The
-# rendered prompt is tokenized with special tokens parsed, so this text pasted in findings
-# or imported in an example would act as a control token: "<|im_start|>system ..." inside
-# the findings would open a new system turn (issue 17). No report needs it: it is removed.
-_MARKUP = re.compile(r"<\|[^<>|\n]{0,64}\|>|</?s>|<(?:start|end)_of_turn>|<(?:bos|eos|pad|unk)>"
-                     r"|\[/?INST\]|<</?SYS>>", re.IGNORECASE)
+# Chat markup of the model families we run (ChatML/Qwen, Llama 3, Llama 2, Gemma, Mistral,
+# DeepSeek's full-width bars, Qwen's user-defined <tool_call> and <think>). The rendered
+# prompt is tokenized with special tokens parsed, so this text pasted in findings or
+# imported in an example would act as a control token: "<|im_start|>system ..." inside the
+# findings would open a new system turn (issue 17). No report needs it: it is removed.
+_MARKUP = re.compile(
+    r"<\|[^<>|\n]{0,64}\|>|<｜[^<>｜\n]{0,64}｜>|</?s>|<(?:start|end)_of_(?:turn|image)>"
+    r"|<(?:bos|eos|pad|unk)>|</?(?:tool_call|tool_response|think)>|<</?SYS>>"
+    r"|\[/?(?:INST|TOOL_CALLS|AVAILABLE_TOOLS|TOOL_RESULTS|TOOL_CONTENT|SYSTEM_PROMPT|THINK"
+    r"|IMG|IMG_BREAK|IMG_END)\]", re.IGNORECASE)
 
 
 def plain_text(text: str) -> str:
     """``text`` without chat markup, stripped: what a prompt may quote of the user's text."""
-    return _MARKUP.sub("", text).strip()
+    # Removing can join the pieces around it into new markup ("<|im_<|x|>start|>"). A second
+    # pass puts a space where markup is left: the space is inside whatever a third pass
+    # would find, and no special token holds a space. Two passes: linear, unlike a loop.
+    return _MARKUP.sub(" ", _MARKUP.sub("", text)).strip()
 
 
 def build_prompt(
