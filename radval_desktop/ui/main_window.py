@@ -32,10 +32,10 @@ from radval_desktop.ui.draft_panel import DraftPanel
 from radval_desktop.ui.errors import report_errors
 from radval_desktop.ui.history_panel import HistoryPanel
 from radval_desktop.ui.models_panel import ModelsPanel
-from radval_desktop.ui.plain_text import plain_tooltip
 from radval_desktop.ui.results_panel import ResultsPanel
 from radval_desktop.ui.scoring_panel import ScoringPanel
 from radval_desktop.ui.settings_dialog import SettingsDialog
+from radval_desktop.ui.tooltips import plain_tooltip
 from radval_desktop.workers.corpus_import import CorpusImportService
 from radval_desktop.workers.inference import InferenceService
 from radval_desktop.workers.model_scan import ModelScanService

@@ -35,7 +35,7 @@ from radval_desktop.engine.catalog import (
 )
 from radval_desktop.engine.hub_mirror import split_spec
 from radval_desktop.ui.errors import report_errors
-from radval_desktop.ui.plain_text import plain_tooltip
+from radval_desktop.ui.tooltips import plain_tooltip
 from radval_desktop.workers.model_scan import ModelScanService
 
 _NOT_APPROVED = QColor("#b00020")

@@ -1,4 +1,4 @@
-"""Text from files and users goes to Qt as the characters it is, never as rich text."""
+"""Tooltips from files and users show the characters they hold, never Qt rich text."""
 
 from __future__ import annotations
 
