@@ -18,12 +18,20 @@ from training.errors import TrainingError
 from training.export import OUTTYPES, model_name
 from training.modeling import base_dir
 from training.recipe import Recipe
-from training.run_folder import RunFolder
+from training.run_folder import RunFolder, owner_only
 
 
 def export_adapter(recipe: Recipe, run: RunFolder, adapter: Path | None = None,
                    outfile: Path | None = None) -> dict[str, Any]:
     """Convert ``adapter`` (default: the run's trained one) against the recipe's base."""
+    # Owner-only when called from Python too, not only through `python -m training`: the
+    # adapter was trained on patients' reports (issue 17).
+    with owner_only():
+        return _export_adapter(recipe, run, adapter, outfile)
+
+
+def _export_adapter(recipe: Recipe, run: RunFolder, adapter: Path | None,
+                    outfile: Path | None) -> dict[str, Any]:
     started = time.time()
     adapter = adapter or run.adapter
     if not (adapter / "adapter_config.json").is_file():
