@@ -1,12 +1,11 @@
-"""A RadVal process for the kill and two-instance tests: drafts or scores the way the app does.
+"""A RadVal process for the kill and two-instance tests: saves or scores the way the app does.
 
-    python instance_worker.py draft MODEL CASES.json MAX_TOKENS   real model, history rows
-    python instance_worker.py rows COUNT TAG GO_FILE [SECONDS]     history rows, no model
-    python instance_worker.py score RATERS TAG GO_FILE [SECONDS]   reader-study answers
-    python instance_worker.py open GO_FILE                         open (and migrate) only
+    python instance_worker.py rows COUNT TAG GO_FILE [SECONDS]          history rows, no model
+    python instance_worker.py score RATERS TAG GO_FILE [SECONDS [STOP]] reader-study answers
 
-COUNT drafts (RATERS raters) at least, and more until SECONDS have passed, so that two
-workers overlap however fast the machine is. Each saved draft or answer is reported on
+COUNT drafts (RATERS raters) at least, and more until SECONDS have passed or the file STOP
+exists, so that two processes overlap however fast the machine is. (Drafting with the model
+is done by the real window: window_child.py.) Each saved draft or answer is reported on
 stdout (one JSON line) only after the call that saved it has returned, so the test knows
 what was committed before a SIGKILL. The history and the study live in the app's database
 (RADVAL_HOME), as two windows would share it.
@@ -29,34 +28,6 @@ def _wait_for(go: Path) -> None:
     _say(event="ready")
     while not go.exists():
         time.sleep(0.005)
-
-
-def draft(model: Path, cases_file: Path, max_tokens: int) -> None:
-    """The drafting window's path: DraftPanel -> InferenceService -> MainWindow, minus Qt."""
-    from dataclasses import replace
-
-    from radval_desktop.config import load_settings
-    from radval_desktop.drafting import DraftRequest
-    from radval_desktop.drafting import draft as run_draft
-    from radval_desktop.engine.llama_engine import LlamaEngine
-    from radval_desktop.store.history import History
-    from radval_desktop.ui.main_window import new_draft  # what the window saves, exactly
-
-    settings = load_settings()
-    history = History.from_settings(settings.values)  # MainWindow.__init__
-    history.purge_expired()
-    engine = LlamaEngine(model, settings.engine())
-    engine.load()
-    _say(event="loaded")
-    sampling = replace(settings.sampling(), max_tokens=max_tokens)
-    for case in json.loads(cases_file.read_text(encoding="utf-8")):
-        request = DraftRequest(case["findings"], case["system"], case["modality"])
-        result = run_draft(engine, request, sampling)  # InferenceService._generate
-        # MainWindow._on_draft_panel_draft_completed:
-        uuid = history.save_draft(new_draft(request, result, engine.info.name))
-        _say(event="saved", uuid=uuid, findings=case["findings"], text=result.text)
-    engine.close()
-    history.close()
 
 
 def rows(count: int, tag: str, go: Path, seconds: float = 0.0) -> None:
@@ -89,7 +60,8 @@ def rows(count: int, tag: str, go: Path, seconds: float = 0.0) -> None:
     _say(event="done", first=first, last=time.time())
 
 
-def score(raters: int, tag: str, go: Path, seconds: float = 0.0) -> None:
+def score(raters: int, tag: str, go: Path, seconds: float = 0.0,
+          stop: Path | None = None) -> None:
     """The Scoring tab: each rater scores every metric of every candidate, one at a time."""
     from radval_desktop.store.database import database_path
     from radval_desktop.store.reader_study import list_studies, open_study, save_rater
@@ -101,7 +73,7 @@ def score(raters: int, tag: str, go: Path, seconds: float = 0.0) -> None:
     first = time.time()
     [study] = list_studies(db)
     r = 0
-    while r < raters or time.time() < first + seconds:
+    while r < raters or time.time() < first + seconds or stop is not None and not stop.exists():
         session = ScoringSession(db, study, save_rater(db, f"Dr {tag} {r}", "senior"), path)
         while not session.finished():
             session.set_score((r * 7 + session.metric_index * 11 + session.index) % 101)
@@ -113,21 +85,11 @@ def score(raters: int, tag: str, go: Path, seconds: float = 0.0) -> None:
     _say(event="done", first=first, last=time.time())
 
 
-def open_only(go: Path) -> None:
-    from radval_desktop.store.database import open_database
-
-    _wait_for(go)
-    db = open_database()
-    _say(event="opened", drafts=db["drafts"].count)
-    db.close()
-
-
 if __name__ == "__main__":
     mode, args = sys.argv[1], sys.argv[2:]
-    if mode == "draft":
-        draft(Path(args[0]), Path(args[1]), int(args[2]))
-    elif mode in ("rows", "score"):
-        seconds = float(args[3]) if len(args) > 3 else 0.0
-        (rows if mode == "rows" else score)(int(args[0]), args[1], Path(args[2]), seconds)
+    seconds = float(args[3]) if len(args) > 3 else 0.0
+    if mode == "rows":
+        rows(int(args[0]), args[1], Path(args[2]), seconds)
     else:
-        open_only(Path(args[0]))
+        score(int(args[0]), args[1], Path(args[2]), seconds,
+              Path(args[4]) if len(args) > 4 else None)

@@ -3,9 +3,10 @@
 The window saves a draft's history row when the draft has finished (MainWindow.
 _on_draft_panel_draft_completed -> History.save_draft, one INSERT committed before it
 returns); a draft still streaming when the process dies has no row, by design: nothing
-was shown as final. So a kill can land while the model loads, while it streams, between
-drafts or inside the INSERT, and the history must come back with every committed draft,
-no half row, no duplicate, and open without being taken for a damaged file.
+was shown as final. So the real window (window_child.py, offscreen, the default model) is
+killed while the model loads, while it reads the prompt or streams, inside the save, or
+between drafts, and the history must come back with every committed draft, no half row, no
+duplicate, and open without being taken for a damaged file.
 """
 
 from __future__ import annotations
@@ -14,28 +15,40 @@ import json
 import random
 import signal
 import sqlite3
+import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
-from worker_processes import Worker
+from worker_processes import WINDOW, Worker
 
+from radval_desktop.findings import clean_findings
 from radval_desktop.store.database import database_path
 from radval_desktop.store.history import History
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")]
 
-KILLS = 5  # of the real drafting process, at random moments
-MAX_TOKENS = 24  # a short impression keeps each draft near a second; quality is tested elsewhere
-# Sixteen cases, Chinese and English: more than five interrupted runs can use up.
+# Kills of the real window, by the moment they are aimed at (52 in all); each is counted
+# by where the window really was, from the lines it printed before it died.
+AIMS = {"loading": 12, "prompt": 8, "streaming": 10, "saving": 12, "between": 10}
+AT_LEAST = 6  # kills that must land in each of those five moments
+MAX_TOKENS = 16  # a short impression keeps each draft near a second; quality is tested elsewhere
+PAUSE = 0.2  # s between a saved draft and the next Ctrl+Return, as a radiologist pastes
+# window_child's probe: each SQL statement of the save starts 20 ms late, so that a kill
+# aimed from the "finished" line falls before the COMMIT or after it about as often.
+SLOW_SQL_MS = 20.0
+# Four Chinese and English cases x 7: more than the kills can use up (at most one saved per
+# kill aimed at saving or between), so that the last run still has some to draft.
 _CASES = [("双肺纹理清晰，右肺上叶见磨玻璃影。", "chest", "CT"),
           ("Small right pleural effusion. No pneumothorax.", "chest", "CT"),
           ("肝右叶见类圆形低密度影，边界清。", "abdomen", "CT"),
           ("Acute infarct in the left basal ganglia on DWI.", "head", "MRI")]
 CASES = [{"findings": f"{f} ({n})", "system": s, "modality": m}
-         for n in range(4) for f, s, m in _CASES]
+         for n in range(7) for f, s, m in _CASES]
 ROW_KILLS = 20  # of a process saving history rows as fast as it can
 ROW_COUNT = 100_000  # more than it can write before the kill
 
@@ -73,50 +86,142 @@ def _restart_and_check(path: Path, reported: dict[str, str]) -> list[sqlite3.Row
     return rows
 
 
-def test_sigkill_while_drafting_keeps_each_finished_draft_once(
+def _write_config(home: Path) -> None:
+    # One llama.cpp thread: two on two shared cores thrash (tests/ui/conftest.py).
+    path = home / "config" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"[model]\nn_threads = 1\n\n[sampling]\nmax_tokens = {MAX_TOKENS}\n",
+                    encoding="utf-8")
+
+
+class _Timeline:
+    """How long the window's steps take on this machine, from the windows seen so far, so
+    that kills are aimed inside them however fast or loaded the machine is."""
+
+    FIRST_GUESS = {"load": 2.0, "prompt": 1.0, "stream": 0.3, "save": 0.02}
+
+    def __init__(self) -> None:
+        self.spans: dict[str, list[float]] = {name: [] for name in self.FIRST_GUESS}
+
+    def add(self, started: float, lines: list[dict[str, Any]]) -> None:
+        at = {(line["event"], line.get("n")): line["t"] for line in lines}
+        if ("loaded", None) in at:
+            self.spans["load"].append(at["loaded", None] - started)
+        for n in {line["n"] for line in lines if "n" in line}:
+            begun = max(at.get(("drafting", n), 0.0), at.get(("loaded", None), 0.0))
+            for name, (a, b) in {"prompt": ("drafting", "streaming"),
+                                 "stream": ("streaming", "finished"),
+                                 "save": ("finished", "saved")}.items():
+                first = begun if a == "drafting" else at.get((a, n))
+                if first and (b, n) in at:
+                    self.spans[name].append(at[b, n] - first)
+
+    def typical(self, name: str) -> float:
+        seen = self.spans[name]
+        return statistics.median(seen) if seen else self.FIRST_GUESS[name]
+
+
+# The line each aim waits for, and the step whose length bounds the random delay after it.
+_AIMED = {"loading": (None, "load"), "prompt": ("loaded", "prompt"),
+          "streaming": ("streaming", "stream"), "saving": ("finished", "save"),
+          "between": ("saved", None)}
+_REACHED = {"drafting": "prompt", "streaming": "streaming", "finished": "saving",
+            "saved": "between"}
+
+
+def _landed(lines: list[dict[str, Any]]) -> str:
+    """Where the window was when it died: the last step it reported."""
+    events = [line["event"] for line in lines]
+    if "loaded" not in events:
+        return "loading"
+    steps = [event for event in events if event in _REACHED]
+    return _REACHED[steps[-1]]
+
+
+def _kill_window(worker: Worker, aim: str, timeline: _Timeline, started: float,
+                 rng: random.Random, late: bool) -> None:
+    line, step = _AIMED[aim]
+    if line is not None:
+        worker.wait_for(line, timeout=300)
+    span = PAUSE if step is None else timeline.typical(step)
+    after = started if line is None else time.monotonic()
+    # The save's COMMIT comes about 5/8 into it (5 of its 8 statements, each made 20 ms
+    # slow): half the kills aimed at it go early, half late, so that both sides are hit.
+    low, high = ((0.65, 0.95) if late else (0.0, 0.55)) if aim == "saving" else (0.0, 0.9)
+    deadline = after + rng.uniform(low * span, high * span)
+    while time.monotonic() < deadline and worker.proc.poll() is None:
+        time.sleep(0.0005)
+    assert worker.proc.poll() is None, f"the window ended before its kill: {worker.stderr()}"
+    worker.proc.send_signal(signal.SIGKILL)
+
+
+def test_sigkill_of_the_window_keeps_each_finished_draft_once(
         default_model_path: Path, radval_home: Path, tmp_path: Path) -> None:
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
+    began = time.monotonic()
+    _write_config(radval_home)
+    assert all(clean_findings(c["findings"]) == c["findings"] for c in CASES)
     path = database_path()
     cases_file = tmp_path / "cases.json"
-    reported: dict[str, str] = {}  # uuid -> findings, for drafts a worker said it saved
-    kills, done = 0, 0
-    while kills < KILLS:
-        remaining = [c for c in CASES if c["findings"] not in
-                     {row["findings"] for row in (_history_rows(path) if path.exists() else [])}]
-        assert len(remaining) > 2, f"the cases ran out before {KILLS} kills (seed {seed})"
+    aims = [aim for aim, count in AIMS.items() for _ in range(count)]
+    rng.shuffle(aims)
+    timeline = _Timeline()
+    reported: dict[str, str] = {}  # uuid -> findings, for drafts the window said it saved
+    unreported: set[str] = set()  # findings of rows committed but never reported
+    landed: Counter[str] = Counter()
+    saves: Counter[bool] = Counter()  # kills inside the save: after its COMMIT or before
+    for kill, aim in enumerate(aims):
+        saved_now = {row["findings"] for row in _history_rows(path)} if path.exists() else set()
+        remaining = [c for c in CASES if c["findings"] not in saved_now]
+        assert len(remaining) >= 2, f"the cases ran out after {kill} kills (seed {seed})"
         cases_file.write_text(json.dumps(remaining, ensure_ascii=False), encoding="utf-8")
-        worker = Worker("draft", str(default_model_path), str(cases_file), str(MAX_TOKENS))
-        worker.wait_for("loaded", timeout=180)
-        # After 0, 1 or 2 finished drafts, then anywhere in the next one: prompt, stream,
-        # guards, the INSERT, or between two drafts.
-        for _ in range(kills % 3):
-            worker.wait_for("saved", timeout=180)
-        deadline = time.monotonic() + rng.uniform(0.0, 2.5)
-        while time.monotonic() < deadline and worker.proc.poll() is None:
-            time.sleep(0.01)
-        assert worker.proc.poll() is None, f"the worker ended before its kill (seed {seed})"
-        worker.proc.send_signal(signal.SIGKILL)
-        worker.finish(timeout=60)
-        assert worker.proc.returncode == -signal.SIGKILL
-        kills += 1
-        reported.update({line["uuid"]: line["findings"] for line in worker.saved()})
-        done = len(_restart_and_check(path, reported))
-        # At most the one draft whose INSERT committed just before the kill is unreported.
-        assert done - len(reported) <= kills, f"seed {seed}"
-    # The last run is not killed: it drafts what is left, and the history is complete.
+        started = time.monotonic()
+        worker = Worker("draft", str(cases_file), "--pause", str(PAUSE),
+                        "--slow-sql", str(SLOW_SQL_MS), script=WINDOW)
+        spawned = time.time()
+        _kill_window(worker, aim, timeline, started, rng,
+                     late=aims[:kill].count(aim) % 2 == 1)
+        lines = worker.finish(timeout=60)
+        assert worker.proc.returncode == -signal.SIGKILL, (seed, worker.stderr()[-3000:])
+        timeline.add(spawned, lines)
+        where = _landed(lines)
+        landed[where] += 1
+        for line in lines:
+            if line["event"] == "window":  # it opened the killed history as it was
+                assert line["recovered"] is None, (seed, line)
+        saved = [line for line in lines if line["event"] == "saved"]
+        reported.update({line["uuid"]: line["findings"] for line in saved})
+        rows = _restart_and_check(path, reported)
+        # Only the draft in flight can have been committed without being reported, and only
+        # once it had finished: not while loading, reading the prompt or streaming.
+        new = {row["findings"] for row in rows if row["uuid"] not in reported} - unreported
+        in_flight = remaining[len(saved)]["findings"]
+        assert new <= ({in_flight} if where == "saving" else set()), (seed, kill, where, new)
+        if where == "saving":
+            saves[bool(new)] += 1
+        unreported |= new
+    # The last window is not killed: it drafts what is left, and the history is complete.
     remaining = [c for c in CASES if c["findings"] not in {r["findings"] for r in
                                                            _history_rows(path)}]
     cases_file.write_text(json.dumps(remaining, ensure_ascii=False), encoding="utf-8")
-    worker = Worker("draft", str(default_model_path), str(cases_file), str(MAX_TOKENS))
-    worker.finish(timeout=300)
+    worker = Worker("draft", str(cases_file), script=WINDOW)
+    lines = worker.finish(timeout=600)
     assert worker.proc.returncode == 0, worker.stderr()[-3000:]
-    reported.update({line["uuid"]: line["findings"] for line in worker.saved()})
+    assert "Traceback" not in worker.stderr()
+    saved = [line for line in lines if line["event"] == "saved"]
+    assert len(saved) == len(remaining) >= 2
+    reported.update({line["uuid"]: line["findings"] for line in saved})
     rows = _restart_and_check(path, reported)
     assert sorted(row["findings"] for row in rows) == sorted(c["findings"] for c in CASES)
-    assert done < len(CASES)  # the kills really interrupted the work
-    print(f"{KILLS} kills (seed {seed}): {done} drafts saved before the last kill, "
-          f"{len(reported)} reported, {len(rows)} rows checked")
+    assert len(aims) >= 50
+    assert all(landed[aim] >= AT_LEAST for aim in AIMS), (seed, landed)
+    assert saves[False] >= 1, (seed, saves)  # killed inside the transaction
+    assert saves[True] >= 1, (seed, saves)  # killed after its COMMIT, before the report
+    print(f"{len(aims)} kills of the window (seed {seed}) landed {dict(landed)}; of those "
+          f"inside the save {saves[False]} were before its COMMIT, {saves[True]} after (the "
+          f"row kept, unreported); the last window drafted "
+          f"{len(remaining)}; {len(rows)} rows checked in {time.monotonic() - began:.0f} s")
 
 
 def test_sigkill_while_saving_history_rows_loses_no_committed_row(radval_home: Path,

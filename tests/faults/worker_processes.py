@@ -1,4 +1,4 @@
-"""Start instance_worker.py as a real process and read what it reports, line by line."""
+"""Start a RadVal process (instance_worker.py, window_child.py) and read its lines as they come."""
 
 from __future__ import annotations
 
@@ -13,16 +13,17 @@ from typing import Any
 
 FAULTS = Path(__file__).resolve().parent
 WORKER = FAULTS / "instance_worker.py"
+WINDOW = FAULTS / "window_child.py"  # the real MainWindow, offscreen
 
 
 class Worker:
     """One RadVal process; its JSON lines are collected by a thread so that reading never
     blocks the test (a process killed mid-line leaves half a line, which is dropped)."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, script: Path = WORKER) -> None:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             [str(FAULTS), str(FAULTS.parent), str(FAULTS.parents[1])]))
-        self.proc = subprocess.Popen([sys.executable, str(WORKER), *args],
+        self.proc = subprocess.Popen([sys.executable, str(script), *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, env=env)
         self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
