@@ -95,7 +95,11 @@ def _store(key: str, stamp: list[int], digest: str) -> None:
     # One temporary file per thread: the model scan and the inference thread may both write.
     tmp = cache_path.with_name(f".{cache_path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        tmp.write_text(json.dumps(cache, indent=1), encoding="utf-8")
+        # Owner-only like every file of RadVal's: it names the user's model files.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(cache, indent=1))
+        os.chmod(tmp, 0o600)  # a leftover temporary file of another mode keeps its mode
         os.replace(tmp, cache_path)
     except OSError:
         tmp.unlink(missing_ok=True)  # a read-only data dir only costs a re-hash next time

@@ -94,6 +94,16 @@ def test_the_platform_folders_radval_creates_are_owner_only(
             assert _mode(part) == 0o700, part
 
 
+def test_the_model_digest_cache_is_owner_only(radval_home: Path, tmp_path: Path) -> None:
+    # It names the user's model files; README promises owner-only files (issue 17).
+    from radval_desktop.engine.checksums import cached_sha256
+
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF" + bytes(60))
+    cached_sha256(model)
+    assert _mode(paths.data_dir() / "sha256-cache.json") == 0o600
+
+
 def test_log_file_stays_owner_only_after_rotation(app_log: Path) -> None:
     assert _mode(app_log) == 0o600
     assert _mode(app_log.parent) == 0o700
