@@ -51,13 +51,19 @@ def test_frozen_self_test_passes_without_python(verified: subprocess.CompletedPr
                                                 ) -> None:
     out = verified.stdout
     assert verified.returncode == 0, out + verified.stderr
-    assert "PASS: RadVal is ready to draft on this workstation" in out
+    # The fixed draft runs through the guards: drafted, or the model ran and its drafts were
+    # refused (a WARN, and a verdict that says so, never "ready to draft").
+    drafted = re.search(r"ok +draft +\d+\.\d+ s, \d+ tokens", out)
+    refused = re.search(r"WARN draft +the model ran, but its drafts were refused: .*\d+ tokens",
+                        out)
+    assert drafted or refused, out
+    assert ("PASS: RadVal is ready to draft on this workstation" in out if drafted else
+            "PASS, with a warning: RadVal runs on this workstation, but see draft" in out)
     assert re.search(r"version +RadVal \d+\.\d+\.\d+, installed app .*/opt/radval-desktop", out)
     assert re.search(r"ok +llama\.cpp +0\.3\.36, (portable CPU build: the \w+ variant|CUDA)", out)
     assert re.search(r"ok +model +.*/_internal/models/qwen2\.5-coder-0\.5b-instruct-q4_k_m\.gguf "
                      r"\(embedded default model", out)
     assert "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32" in out
-    assert re.search(r"ok +draft +\d+\.\d+ s, \d+ tokens", out)
     assert re.search(r"ok +database +.* writable", out)
     assert re.search(r"ok +fonts +.*/_internal/resources/fonts/wqy-microhei\.ttc present", out)
     assert re.search(r"ok +Qt +display plugin .*libqxcb\.so", out)
