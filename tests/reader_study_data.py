@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from radval_desktop.store.reader_study import Study, open_study, save_study
@@ -81,3 +82,17 @@ def build_scored_study(path: Path) -> Study:
                 save_answer(db, study.uuid, rater.uuid, candidate, answer)
     db.close()
     return study
+
+
+# The tables `scores merge` combines: a dump of them compares two study files row by row.
+MERGED_TABLES = ("cases", "candidates", "raters", "studies", "study_candidates",
+                 "assignments", "answers", "cursors")
+
+
+def dump_tables(path: Path) -> dict[str, list[tuple]]:
+    conn = sqlite3.connect(path)
+    try:
+        return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
+                for t in MERGED_TABLES}
+    finally:
+        conn.close()

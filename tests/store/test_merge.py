@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from reader_study_data import build_study
+from reader_study_data import build_study, dump_tables
 
 from radval_desktop import cli
 from radval_desktop.store.merge import merge_databases
@@ -16,8 +16,6 @@ from radval_desktop.store.reader_study import list_studies, open_study, save_rat
 from radval_desktop.study.session import ScoringSession
 
 RATERS = (("Dr Li", "junior"), ("Dr Wang", "intermediate"), ("Dr Zhang", "senior"))
-TABLES = ("cases", "candidates", "raters", "studies", "study_candidates", "assignments",
-          "answers", "cursors")
 
 
 def _score(path: Path, name: str, level: str, scores: list[int | None]) -> None:
@@ -32,15 +30,6 @@ def _score(path: Path, name: str, level: str, scores: list[int | None]) -> None:
             session.set_score(score)
         session.next_metric()
     db.close()
-
-
-def _dump(path: Path) -> dict[str, list[tuple]]:
-    conn = sqlite3.connect(path)
-    try:
-        return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
-                for t in TABLES}
-    finally:
-        conn.close()
 
 
 @pytest.fixture
@@ -62,14 +51,14 @@ def test_merging_three_raters_twice_gives_the_same_database(tmp_path: Path,
     first, second = tmp_path / "merged1.db", tmp_path / "merged2.db"
     report = merge_databases(scorer_files, first)
     merge_databases(scorer_files, second)
-    assert _dump(first) == _dump(second)
-    dump = _dump(first)
+    assert dump_tables(first) == dump_tables(second)
+    dump = dump_tables(first)
     assert len(dump["answers"]) == 15
     assert len(dump["raters"]) == 3
     assert len(dump["candidates"]) == 6  # the shared cases are not duplicated
     assert report.conflicts == []
     again = merge_databases(scorer_files, first)  # into the same output: nothing changes
-    assert _dump(first) == dump
+    assert dump_tables(first) == dump
     assert again.added["answers"] == 0
 
 
@@ -79,7 +68,7 @@ def test_the_same_answer_in_two_files_counts_once(tmp_path: Path,
     shutil.copy(scorer_files[0], copy)
     out = tmp_path / "merged.db"
     report = merge_databases([scorer_files[0], copy], out)
-    assert _dump(out)["answers"] == _dump(scorer_files[0])["answers"]
+    assert dump_tables(out)["answers"] == dump_tables(scorer_files[0])["answers"]
     assert report.conflicts == []
 
 

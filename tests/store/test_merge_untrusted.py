@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from reader_study_data import build_scored_study
+from reader_study_data import build_scored_study, dump_tables
 
 from radval_desktop import cli
 from radval_desktop.store import reader_study
@@ -25,17 +25,6 @@ from radval_desktop.store.reader_study import Answer, list_studies, open_study, 
 from radval_desktop.study.questionnaire import METRIC_KEYS
 
 ANSWERS = 3 * 6 * 7  # build_scored_study: 3 raters x 6 candidates x 7 metrics
-TABLES = ("cases", "candidates", "raters", "studies", "study_candidates", "assignments",
-          "answers", "cursors")
-
-
-def _dump(path: Path) -> dict[str, list[tuple]]:
-    conn = sqlite3.connect(path)
-    try:
-        return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
-                for t in TABLES}
-    finally:
-        conn.close()
 
 
 @pytest.fixture
@@ -151,10 +140,10 @@ def test_merging_the_same_files_again_adds_and_changes_nothing(tmp_path: Path,
           [aid, METRIC_KEYS[0]])
     out = tmp_path / "merged.db"
     merge_databases([forged, lead], out)
-    first = _dump(out)
+    first = dump_tables(out)
     for sources in ([forged, lead], [forged], [lead, forged]):
         again = merge_databases(sources, out)
-        assert _dump(out) == first
+        assert dump_tables(out) == first
         assert sum(again.added.values()) == 0, again.added
         assert again.conflicts == []
 
