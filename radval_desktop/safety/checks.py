@@ -40,6 +40,8 @@ _SIDE_REACH = {"zh": 4, "en": 24}
 # A clause longer than this is not report prose (the longest sentences of a CT report run to
 # ~300 characters); longer runs are checked in pieces of this size.
 _MAX_CLAUSE = 600
+# The place whose organs one statement of the impression is checked against together.
+_ONE_CAVITY = "cardiopulmonary"
 
 
 @dataclass(frozen=True)
@@ -466,47 +468,138 @@ def check_called_abnormal(findings: str, impression: str, in_findings: list[Ment
     """The impression states something abnormal where the findings say all is normal: of
     the whole study ("Cardiopulmonary disease." over "Heart size normal. Lungs are clear.":
     the default model dropped the "No acute" of its examples, issue 15), or of one place
-    ("胸廓炎症" over "胸廓对称，…双肺下叶见磨玻璃影"; "Cardiomegaly." over "Heart size normal.").
-
-    Nothing abnormal: no finding of the term list that is not negated, chronic ones included,
-    and every clause says something normal or negated (a finding outside the list is
-    unknown: on OpenI, requiring one normal clause only flagged 3.6% of real impressions).
-    Something abnormal: a finding of the list not negated, or one of the nouns a normal claim
-    negates ("disease", 病变) not negated, unless the findings use that noun themselves
-    ("degenerative disc disease")."""
+    ("胸廓炎症" over "胸廓对称，…双肺下叶见磨玻璃影"; "Cardiomegaly." over "Heart size normal."),
+    or of the places it names.
+    """
     if any(not m.negated for m in in_findings):
-        return _place_called_abnormal(findings, impression, in_findings, in_impression, lex,
-                                      terms)
-    # Every clause must read as normal or negated: an abnormality the term list lacks
-    # ("heart size is enlarged", "hyperexpanded lungs") leaves a clause that does not.
-    normal = []
-    for clause in _clauses(findings):
-        if not _WORD.search(findings, clause[0], clause[1]):
-            continue
-        if not _reads_normal(findings, clause, lex):
-            if lex.study.search(findings, clause[0], clause[1]):
-                continue  # "frontal and lateral views were obtained": says nothing either way
-            return []
-        normal.append(Span(clause[0], clause[1]))
-    if not normal:
-        return []
-    said = [m.span for m in in_impression if not m.negated]
+        flags = _place_called_abnormal(findings, impression, in_findings, in_impression, lex,
+                                       terms)
+    else:
+        flags = _region_called_abnormal(findings, impression, in_findings, in_impression,
+                                        lex, terms, scoped=False)
+    # "Cardiopulmonary disease." over a normal heart and lungs and a changed spine: the
+    # spine's clause is not normal, but it is not where the impression says disease is.
+    return flags or _region_called_abnormal(findings, impression, in_findings, in_impression,
+                                            lex, terms, scoped=True)
+
+
+def _clause_places(text: str, clause: tuple[int, int], lex: Lexicon,
+                   terms: Terms) -> set[str]:
+    """The places a clause is about: its organs where it names one ("thoracic spine",
+    胸椎: the spine, not the chest), else its wide places (心肺, "chest")."""
+    places = {place for _start, _end, place in place_words(text, clause, lex, terms)}
+    narrow = {place for place in places if len(terms.places[place].covers) == 1}
+    return narrow or places
+
+
+def _region_called_abnormal(findings: str, impression: str, in_findings: list[Mention],
+                            in_impression: list[Mention], lex: Lexicon, terms: Terms,
+                            scoped: bool) -> list[Flag]:
+    """An abnormality stated where the findings describe nothing abnormal: anywhere in the
+    study, or (``scoped``) in the places the impression's clause names, the findings' other
+    places set aside.
+
+    Nothing abnormal there: no finding of the term list that is not negated, chronic ones
+    included, and every clause there says something normal or negated (a finding outside the
+    list is unknown: on OpenI, requiring one normal clause only flagged 3.6% of real
+    impressions); a clause that names no place counts as there. Something abnormal: a finding
+    of the list not negated, or one of the nouns a normal claim negates ("disease", 病变) not
+    negated, unless the findings use that noun themselves ("degenerative disc disease")."""
+    said_clauses = _clauses(impression)
+    # What is said, with the places it is said of: a finding's own place, a noun's clause's.
+    said: list[tuple[Span, set[str]]] = []
+    for m in in_impression:
+        if not m.negated:
+            clause = _clause_of(said_clauses, m.span)
+            place = place_of(m.span.start, m.span.end,
+                             place_words(impression, clause, lex, terms), m.concept, terms)
+            said.append((m.span, {place} if place else set()))
     own_words = {normalise(m.group(1)) for m in lex.normal_nouns.finditer(findings)}
-    for clause in _clauses(impression):
+    for clause in said_clauses:
         for match in lex.normal_nouns.finditer(impression, clause[0], clause[1]):
             if (normalise(match.group(1)) not in own_words
                     and not _negated(impression, match.start(), match.end(), clause, lex)):
-                said.append(Span(match.start(), match.end()))
-    if not said:
-        return []
-    said.sort(key=lambda span: span.start)
-    key = normalise(impression[said[0].start:said[0].end])
-    # The whole clause, as the radiologist reads it: "双肺炎性病变", not its "肺炎".
-    start, end = clause_around(impression, said[0])
-    words = impression[start:end].strip()
-    return [Flag(CALLED_ABNORMAL, f"{CALLED_ABNORMAL}:{key}",
-                 f"The impression says {words!r}; the findings describe nothing abnormal.",
-                 tuple(sorted(normal, key=lambda span: span.start)[:2]), tuple(said))]
+                said.append((Span(match.start(), match.end()),
+                             _clause_places(impression, clause, lex, terms)))
+    said.sort(key=lambda item: item[0].start)
+    clauses = _clauses(findings)
+    for span, named in said:
+        scope: frozenset[str] | None = None
+        if scoped:
+            if not named:
+                continue
+            scope = _scope(named, terms)
+        normal = _normal_there(findings, clauses, in_findings, scope, lex, terms)
+        if not normal:
+            continue
+        # The findings must call the place itself normal: "Cardiomegaly." over "Lungs are
+        # clear." says what they do not say at all (unsupported, not contradicted).
+        if scope is not None and not any(
+                _clause_places(findings, (clause.start, clause.end), lex, terms)
+                & frozenset().union(*(terms.places[place].covers for place in named))
+                for clause in normal):
+            continue
+        key = normalise(impression[span.start:span.end])
+        # The whole clause, as the radiologist reads it: "双肺炎性病变", not its "肺炎".
+        start, end = clause_around(impression, span)
+        words = impression[start:end].strip()
+        where = " there" if scoped else ""
+        return [Flag(CALLED_ABNORMAL, f"{CALLED_ABNORMAL}:{key}",
+                     f"The impression says {words!r}; the findings describe nothing "
+                     f"abnormal{where}.", tuple(normal[:2]),
+                     tuple(said_span for said_span, _named in said))]
+    return []
+
+
+def _scope(named: set[str], terms: Terms) -> frozenset[str]:
+    """The places an impression's statement about ``named`` is checked in. The heart, lungs,
+    pleura and mediastinum are read together (heart failure shows in the lungs, a
+    "pleural-based process" at a lung base): only a change outside them (the spine, the soft
+    tissues, the abdomen) is set aside."""
+    scope = frozenset().union(*(terms.places[place].covers for place in named))
+    cavity = terms.places.get(_ONE_CAVITY)
+    if cavity is not None and scope & cavity.covers:
+        scope |= cavity.covers
+    return scope
+
+
+def _normal_there(findings: str, clauses: list[tuple[int, int]], in_findings: list[Mention],
+                  scope: frozenset[str] | None, lex: Lexicon, terms: Terms) -> list[Span]:
+    """The findings' clauses that read normal in ``scope`` (None: the whole study), or
+    nothing when anything there does not."""
+    for m in in_findings:
+        if m.negated:
+            continue
+        if scope is None:
+            return []
+        clause = _clause_of(clauses, m.span)
+        place = place_of(m.span.start, m.span.end, place_words(findings, clause, lex, terms),
+                         m.concept, terms)
+        if place is None or place in scope:
+            return []
+    normal = []
+    for clause in clauses:
+        if not _WORD.search(findings, clause[0], clause[1]):
+            continue
+        if scope is not None:
+            places = _clause_places(findings, clause, lex, terms)
+            if places and not places & scope:
+                continue
+        # An abnormality the term list lacks ("heart size is enlarged", "hyperexpanded
+        # lungs") leaves a clause that reads neither normal nor negated.
+        # Set apart from the rest of the study, a place must read plainly normal: "mildly
+        # hyperexpanded but clear" is not.
+        if not _reads_normal(findings, clause, lex) or (
+                scope is not None and lex.minor.search(findings, clause[0], clause[1])):
+            # "Frontal and lateral views of the chest": says nothing either way. But "the lungs
+            # are underinflated ... than on the exam" names an organ: it says something.
+            if lex.study.search(findings, clause[0], clause[1]) and not any(
+                    len(terms.places[place].covers) == 1
+                    for place in _clause_places(findings, clause, lex, terms)):
+                continue
+            return []
+        normal.append(Span(clause[0], clause[1]))
+    return normal
 
 
 def _place_called_abnormal(findings: str, impression: str, in_findings: list[Mention],

@@ -81,3 +81,33 @@ def test_an_abnormality_in_a_place_the_findings_call_normal_is_flagged() -> None
 ])
 def test_a_place_not_plainly_normal_is_not(findings: str) -> None:
     assert _over(findings, "Mild cardiomegaly. Interstitial pulmonary edema.", "en") == []
+
+
+@pytest.mark.parametrize("elsewhere", [
+    # The default model drafted "Cardiopulmonary disease." over real OpenI studies like these
+    # (bench/quality.py, no corpus): the only clause that is not normal is about the spine.
+    "Postsurgical changes of the cervical spine are present.",
+    "Osseous structures and soft tissues are unchanged.",
+])
+def test_an_abnormal_heart_and_lungs_over_normal_ones_is_flagged_whatever_the_spine(
+        elsewhere: str) -> None:
+    findings = ("Cardiomediastinal silhouette is normal. Pulmonary vasculature and XXXX are "
+                f"normal. No consolidation, pneumothorax or large pleural effusion. {elsewhere}")
+    assert _over(findings, "Cardiopulmonary disease.", "en") == [
+        "The impression says 'Cardiopulmonary disease'; the findings describe nothing "
+        "abnormal there."]
+    # The spine is the findings' own: an impression about it is not flagged, nor a normal one.
+    assert _over(findings, "No acute cardiopulmonary disease. Cervical spine fusion.",
+                 "en") == []
+    assert _over(findings, "Degenerative disease of the spine.", "en") == []
+    zh = "胸廓对称，纵隔居中，双肺纹理清晰，双侧胸腔未见积液。胸椎退行性变。"
+    assert _over(zh, "双肺炎性病变", "zh") == [
+        "The impression says '双肺炎性病变'; the findings describe nothing abnormal there."]
+    assert _over(zh, "胸椎退行性变", "zh") == []
+
+
+def test_a_place_with_its_own_unlisted_change_is_not_flagged() -> None:
+    findings = ("Heart size normal. There is a XXXX opacity in the left lung. Degenerative "
+                "changes of the spine.")
+    assert _over(findings, "Left lung disease.", "en") == []
+    assert _over(findings, "Cardiopulmonary disease.", "en") == []
