@@ -34,6 +34,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p_assign.add_argument("--study", required=True)
     p_assign.add_argument("--rater", required=True)
     p_assign.add_argument("--level", required=True, choices=("junior", "intermediate", "senior"))
+    p_assign.add_argument("--change-level", action="store_true", dest="change_level",
+                          help="change the level of a rater already in the file (refused "
+                          "otherwise: a level decides which group's mean the rater counts in)")
     scores = sub.add_parser("scores", help="export or merge reader-study answers").add_subparsers(
         dest="action", required=True)
     p_export = scores.add_parser("export", help="long-format CSV, one row per answer")
@@ -67,7 +70,8 @@ def cmd_study(args: argparse.Namespace) -> int:
         found = next((s for s in rs.list_studies(db) if s.name == args.study), None)
         if found is None:
             raise InputError(f"There is no study named '{args.study}' in {args.db}.")
-        added = rs.assign(db, found, rs.save_rater(db, args.rater, args.level))
+        added = rs.assign(db, found, rs.save_rater(db, args.rater, args.level,
+                                                      args.change_level))
         print(f"{args.rater}: {added} candidates assigned")
     return 0
 
