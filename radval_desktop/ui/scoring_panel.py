@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -22,7 +21,6 @@ from PySide6.QtWidgets import (
 )
 from sqlite_utils import Database
 
-from radval_desktop import paths
 from radval_desktop.store.reader_study import (
     LEVELS,
     Rater,
@@ -36,13 +34,12 @@ from radval_desktop.study.questionnaire import METRICS
 from radval_desktop.study.session import ScoringSession
 from radval_desktop.ui.errors import report_errors
 from radval_desktop.ui.metric_editor import MetricEditor
+from radval_desktop.ui.scoring_memory import recall, remember
 
 KEYS_HELP = ("Keys: type a score, Enter = save and next · Alt+S score · Alt+N NA · "
              "Alt+I impression (Shift+arrows select) · Alt+Q quote · Alt+E explanation · "
              "Alt+M metrics · PgDn/PgUp next/previous impression (what you typed is saved) · "
              "Alt+U or Ctrl+J next unanswered")
-# Issue 19: the rater's study file, study and name, so that a restart goes on from there.
-REMEMBERED = "scoring.ini"
 
 
 def _read_only_text(name: str) -> QPlainTextEdit:
@@ -218,34 +215,22 @@ class ScoringPanel(QWidget):
 
     # --- remembered between runs (issue 19) -----------------------------------------------
 
-    def _remembered(self) -> QSettings:
-        return QSettings(str(paths.config_dir() / REMEMBERED), QSettings.Format.IniFormat)
-
     def _remember(self) -> None:
-        if self.session is None or self.path is None:
-            return
-        state = self._remembered()
-        state.setValue("file", str(self.path.resolve()))
-        state.setValue("study", self.session.study.name)
-        state.setValue("rater", self.session.rater.name)
-        state.sync()
-        # Owner-only like window.ini: it names a patient-data file and a person.
-        with contextlib.suppress(OSError):
-            Path(state.fileName()).chmod(0o600)
+        if self.session is not None and self.path is not None:
+            remember(self.path, self.session.study.name, self.session.rater.name)
 
     def restore(self) -> None:
         """Open the study file used last and fill in the study and rater; nothing when that
         file is gone."""
-        state = self._remembered()
-        file = str(state.value("file", "") or "")
-        if not file or not Path(file).is_file():
+        last = recall()
+        if last is None:
             return
         with report_errors(self):
-            self.open_file(Path(file))
-            index = self.study.findText(str(state.value("study", "")))
+            self.open_file(last.file)
+            index = self.study.findText(last.study)
             if index >= 0:
                 self.study.setCurrentIndex(index)
-            name = str(state.value("rater", "") or "")
+            name = last.rater
             if name and self._known_rater(name) is not None:
                 self.rater.setEditText(name)
                 self.info.setText(self.tr("Welcome back, {name}: press Enter or Start scoring "
