@@ -207,6 +207,10 @@ class ScoringPanel(QWidget):
             self.rater.addItem(rater.name, rater)
         self.rater.setCurrentIndex(-1)
         self.rater.setEditText("")
+        if self.rater.count() == 1:  # a file the lead handed out to one rater
+            self.rater.setCurrentIndex(0)
+            self.info.setText(self.tr("This file is for {name}: press Enter or Start scoring."
+                                      ).format(name=self.rater.currentText()))
         if not self.study.count():
             self.show_error(f"{path} holds no study yet; the study lead creates one with "
                             "`radval study create`.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import stat
@@ -20,6 +21,7 @@ from radval_desktop.study.questionnaire import METRICS
 from radval_desktop.ui.scoring_panel import ScoringPanel
 
 ALT, CTRL = Qt.KeyboardModifier.AltModifier, Qt.KeyboardModifier.ControlModifier
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
 
 @pytest.fixture
@@ -269,3 +271,29 @@ def test_each_metric_shows_its_definition_and_its_own_quote_wording(
         hints.add(hint)
     assert len(hints) == len(METRICS)
     assert "incoherent part" in next(m.quote_part for m in METRICS if m.key == "coherence")
+
+
+def test_a_handed_out_file_opens_with_its_rater_ready(
+        qtbot: QtBot, tmp_path: Path, open_panel: Callable[..., ScoringPanel]) -> None:
+    from radval_desktop.store.reader_study import list_studies
+    from radval_desktop.study.lead import hand_out
+
+    path = tmp_path / "lead.db"
+    build_study(path)
+    db = open_study(path)
+    raters = [save_rater(db, "Dr Gao", "senior"), save_rater(db, "Dr Ma", "junior")]
+    study = list_studies(db)[0]
+    db.close()
+    mine = hand_out(path, study, raters, tmp_path / "out")[1]
+    panel = open_panel(mine)
+    assert panel.rater.currentText() == "Dr Ma"
+    assert (panel.level.currentText(), panel.level.isEnabled()) == ("junior", False)
+    qtbot.keyClick(panel.rater.lineEdit(), Qt.Key.Key_Return)
+    assert panel.session is not None
+    assert panel.session.rater.name == "Dr Ma"
+    if os.environ.get("RADVAL_SCREENSHOTS") == "1":  # the refusal, to look at
+        qtbot.keyClicks(panel.editor.score, "105")
+        qtbot.keyClick(panel.editor.score, Qt.Key.Key_Return)
+        qtbot.wait(200)
+        SCREENSHOTS.mkdir(exist_ok=True)
+        assert panel.grab().save(str(SCREENSHOTS / "scoring-refused.png"))
