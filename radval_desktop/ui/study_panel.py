@@ -71,42 +71,41 @@ class StudyPanel(QWidget):
     # --- building ---------------------------------------------------------------------
 
     def _build(self) -> None:
-        tr = self.tr
-        self.file_label = QLabel(tr("No study file open: create one, or open yours."),
+        self.file_label = QLabel(self.tr("No study file open: create one, or open yours."),
                                  objectName="study.file", textFormat=Qt.TextFormat.PlainText)
-        self.new_button = QPushButton(tr("&New study file…"), objectName="study.new")
-        self.open_button = QPushButton(tr("&Open study file…"), objectName="study.open")
-        self.import_button = QPushButton(tr("&Import candidates…"), objectName="study.import")
+        self.new_button = QPushButton(self.tr("&New study file…"), objectName="study.new")
+        self.open_button = QPushButton(self.tr("&Open study file…"), objectName="study.open")
+        self.import_button = QPushButton(self.tr("&Import candidates…"), objectName="study.import")
         self.default_institution = QLineEdit("1", objectName="study.default_institution")
-        self.default_institution.setToolTip(tr("The institution of rows that name none."))
+        self.default_institution.setToolTip(self.tr("The institution of rows that name none."))
         self.default_institution.setMaximumWidth(120)
         self.contents = QLabel(objectName="study.contents", wordWrap=True,
                                textFormat=Qt.TextFormat.PlainText)
-        self.name_edit = QLineEdit(objectName="study.name", placeholderText=tr("study name"))
+        self.name_edit = QLineEdit(objectName="study.name", placeholderText=self.tr("study name"))
         self.institution_1 = QComboBox(objectName="study.institution1")
-        self.institution_1.setPlaceholderText(tr("choose institution 1 (IHG)"))
+        self.institution_1.setPlaceholderText(self.tr("choose institution 1 (IHG)"))
         self.institution_1.setMinimumWidth(180)
-        self.show_reference = QCheckBox(tr("Show raters the reference impression"),
+        self.show_reference = QCheckBox(self.tr("Show raters the reference impression"),
                                         objectName="study.show_reference")
-        self.create_button = QPushButton(tr("&Create study"), objectName="study.create")
+        self.create_button = QPushButton(self.tr("&Create study"), objectName="study.create")
         self.study_choice = QComboBox(objectName="study.choice")
         self.study_choice.setMinimumWidth(160)
         self.rater_name = QLineEdit(objectName="study.rater_name",
-                                    placeholderText=tr("rater's name"))
+                                    placeholderText=self.tr("rater's name"))
         self.rater_level = QComboBox(objectName="study.rater_level")
         self.rater_level.addItems(list(LEVELS))
-        self.rater_level.setPlaceholderText(tr("level"))
+        self.rater_level.setPlaceholderText(self.tr("level"))
         self.rater_level.setCurrentIndex(-1)  # chosen by the lead, never assumed
-        self.add_rater_button = QPushButton(tr("&Add rater"), objectName="study.add_rater")
-        self.hand_out_button = QPushButton(tr("&Hand out one file per rater…"),
+        self.add_rater_button = QPushButton(self.tr("&Add rater"), objectName="study.add_rater")
+        self.hand_out_button = QPushButton(self.tr("&Hand out one file per rater…"),
                                            objectName="study.hand_out")
-        self.collect_button = QPushButton(tr("Co&llect and merge returned files…"),
+        self.collect_button = QPushButton(self.tr("Co&llect and merge returned files…"),
                                           objectName="study.collect")
         self.message = QLabel(objectName="study.message", wordWrap=True,
                               textFormat=Qt.TextFormat.PlainText)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.table = ProgressTable()
-        self.refresh_button = QPushButton(tr("&Refresh"), objectName="study.refresh")
+        self.refresh_button = QPushButton(self.tr("&Refresh"), objectName="study.refresh")
 
         top = QHBoxLayout()
         top.addWidget(self.file_label, 1)
@@ -115,13 +114,15 @@ class StudyPanel(QWidget):
         steps = QGridLayout()
         steps.setColumnStretch(1, 1)
         boxes = (
-            (tr("1. Candidates"), (self.import_button, QLabel(tr("rows naming no institution:")),
-                                   self.default_institution, self.contents)),
-            (tr("2. Study"), (self.name_edit, QLabel(tr("Institution 1:")), self.institution_1,
-                              self.show_reference, self.create_button, QLabel(tr("Study:")),
-                              self.study_choice)),
-            (tr("3. Raters"), (self.rater_name, self.rater_level, self.add_rater_button)),
-            (tr("4. Files"), (self.hand_out_button, self.collect_button)),
+            (self.tr("1. Candidates"),
+             (self.import_button, QLabel(self.tr("rows naming no institution:")),
+              self.default_institution, self.contents)),
+            (self.tr("2. Study"),
+             (self.name_edit, QLabel(self.tr("Institution 1:")), self.institution_1,
+              self.show_reference, self.create_button, QLabel(self.tr("Study:")),
+              self.study_choice)),
+            (self.tr("3. Raters"), (self.rater_name, self.rater_level, self.add_rater_button)),
+            (self.tr("4. Files"), (self.hand_out_button, self.collect_button)),
         )
         self.groups: list[QGroupBox] = []
         for row, (title, widgets) in enumerate(boxes):
@@ -133,7 +134,7 @@ class StudyPanel(QWidget):
             steps.addWidget(group, row, 0, 1, 2)
             self.groups.append(group)
         bottom = QHBoxLayout()
-        bottom.addWidget(QLabel(tr("Progress (answers in this file: merge returned files to "
+        bottom.addWidget(QLabel(self.tr("Progress (answers in this file: merge returned files to "
                                    "update it):")), 1)
         bottom.addWidget(self.refresh_button)
         layout = QVBoxLayout(self)
