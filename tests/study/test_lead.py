@@ -66,3 +66,26 @@ def test_hand_out_merge_and_progress(tmp_path: Path) -> None:
     assert progress["Dr Senior"].answered == 0
     assert progress["Dr Junior"].means["understandability"] == 60
     assert progress["Dr Junior"].means["overdiagnosis"] == 66
+
+
+def test_the_command_line_hands_out_and_shows_progress(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from radval_desktop.cli.main import main
+
+    path = tmp_path / "study.db"
+    build_study(path)
+    for name, level in RATERS[:2]:
+        assert main(["study", "assign", "--db", str(path), "--study", "pilot", "--rater", name,
+                     "--level", level]) == 0
+    capsys.readouterr()
+    assert main(["study", "handout", "--db", str(path), "--study", "pilot",
+                 "-o", str(tmp_path / "out")]) == 0
+    files = capsys.readouterr().out.split()
+    assert len([f for f in files if f.endswith(".db")]) == 2
+    score_handed_out(tmp_path / "out" / "pilot - Dr Middle.db", 10, 70)
+    merge_databases(sorted((tmp_path / "out").iterdir()), path)
+    assert main(["study", "progress", "--db", str(path), "--study", "pilot"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[:4] for line in lines] == [
+        ["Dr Junior", "junior", "0/42", "NA 0"], ["Dr Middle", "intermediate", "10/42", "NA 0"]]
+    assert "mean 72.4" in lines[1]  # 70 + the metric index, 0-6 then 0-2: 724 / 10
