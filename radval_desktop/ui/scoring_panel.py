@@ -114,6 +114,8 @@ class ScoringPanel(QWidget):
 
         self.metrics = QListWidget(objectName="scoring.metrics")
         self.metrics.setMaximumHeight(150)
+        # All seven rows stay in sight when the metric's definition makes the editor taller.
+        self.metrics.setMinimumHeight(7 * (self.metrics.fontMetrics().lineSpacing() + 2) + 6)
         metrics_label = QLabel("&Metrics 指标:")
         metrics_label.setBuddy(self.metrics)
         self.editor = MetricEditor()
@@ -139,6 +141,7 @@ class ScoringPanel(QWidget):
         self.info = QLabel(objectName="scoring.info", wordWrap=True,
                            textFormat=Qt.TextFormat.PlainText)
         self.info.setStyleSheet("color: #1a7f37; font-weight: bold;")
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         nav = QHBoxLayout()
         for widget in (self.previous_button, self.next_button, self.unanswered_button):
             nav.addWidget(widget)

@@ -233,6 +233,10 @@ def test_the_last_answer_says_the_study_is_finished_and_what_to_do_with_the_file
     assert "study lead" in message
     assert str(path) in message
     assert panel.info.isVisible()
+    if os.environ.get("RADVAL_SCREENSHOTS") == "1":
+        qtbot.wait(200)
+        SCREENSHOTS.mkdir(exist_ok=True)
+        assert panel.grab().save(str(SCREENSHOTS / "scoring-finished.png"))
 
 
 # --- item 12: the key help and the questionnaire's own words ----------------------------
