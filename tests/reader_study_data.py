@@ -96,3 +96,41 @@ def dump_tables(path: Path) -> dict[str, list[tuple]]:
                 for t in MERGED_TABLES}
     finally:
         conn.close()
+
+
+# Issue 19: a study lead's hand-out files, scored as their raters would, and the progress
+# figures counted straight from the tables to check the Study view's against.
+def score_handed_out(path: Path, count: int, score: int, na_every: int = 0) -> None:
+    """The only rater of a handed-out file answers their first ``count`` slots in their
+    own order: ``score`` plus the metric's index, or NA on every ``na_every``-th slot."""
+    from radval_desktop.store.reader_study import list_raters, list_studies
+    from radval_desktop.study.session import ScoringSession
+
+    db = open_study(path)
+    (rater,) = list_raters(db)
+    session = ScoringSession(db, list_studies(db)[0], rater, path)
+    for slot in range(count):
+        session.go(slot // 7, slot % 7)
+        if na_every and slot % na_every == 0:
+            session.set_na(True)
+        else:
+            session.set_score(score + slot % 7)
+    db.close()
+
+
+def progress_from_sql(path: Path) -> dict[str, tuple[int, int, int, str | None, float | None]]:
+    """Each rater's (answered, total, NA, last change, mean score), by name."""
+    conn = sqlite3.connect(path)
+    try:
+        out = {}
+        for uuid, name in conn.execute("SELECT uuid, name FROM raters"):
+            total = conn.execute("SELECT COUNT(*) * 7 FROM assignments WHERE rater_uuid = ?",
+                                 [uuid]).fetchone()[0]
+            answered, na, last, mean = conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(na), 0), MAX(changed_at), AVG(score) "
+                "FROM answers WHERE rater_uuid = ? AND (na = 1 OR score IS NOT NULL)",
+                [uuid]).fetchone()
+            out[name] = (answered, total, na, last, mean)
+        return out
+    finally:
+        conn.close()

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from radval_desktop.cli.options import column_mapping
 from radval_desktop.errors import InputError
+
+if TYPE_CHECKING:  # the store is imported when a command runs, not when the CLI parses
+    from radval_desktop.store.reader_study import Study
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -34,6 +38,17 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p_assign.add_argument("--study", required=True)
     p_assign.add_argument("--rater", required=True)
     p_assign.add_argument("--level", required=True, choices=("junior", "intermediate", "senior"))
+    p_assign.add_argument("--change-level", action="store_true", dest="change_level",
+                          help="change the level of a rater already in the file (refused "
+                          "otherwise: a level decides which group's mean the rater counts in)")
+    # Issue 19: what the Study tab does, for a lead on the command line.
+    p_handout = study.add_parser("handout", help="one study file per assigned rater")
+    p_handout.add_argument("--db", required=True)
+    p_handout.add_argument("--study", required=True)
+    p_handout.add_argument("-o", "--out", required=True, help="folder for the raters' files")
+    p_progress = study.add_parser("progress", help="per rater: answered / total, last answer")
+    p_progress.add_argument("--db", required=True)
+    p_progress.add_argument("--study", required=True)
     scores = sub.add_parser("scores", help="export or merge reader-study answers").add_subparsers(
         dest="action", required=True)
     p_export = scores.add_parser("export", help="long-format CSV, one row per answer")
@@ -67,8 +82,35 @@ def cmd_study(args: argparse.Namespace) -> int:
         found = next((s for s in rs.list_studies(db) if s.name == args.study), None)
         if found is None:
             raise InputError(f"There is no study named '{args.study}' in {args.db}.")
-        added = rs.assign(db, found, rs.save_rater(db, args.rater, args.level))
+        if args.action in ("handout", "progress"):
+            db.close()
+            return _lead(args, found)
+        added = rs.assign(db, found, rs.save_rater(db, args.rater, args.level,
+                                                      args.change_level))
         print(f"{args.rater}: {added} candidates assigned")
+    return 0
+
+
+def _lead(args: argparse.Namespace, study: Study) -> int:
+    from radval_desktop.store.reader_study import open_study
+    from radval_desktop.study.lead import hand_out, study_progress, study_raters
+
+    if args.action == "handout":
+        db = open_study(Path(args.db))
+        raters = study_raters(db, study)
+        db.close()
+        for path in hand_out(Path(args.db), study, raters, Path(args.out)):
+            print(path)
+        return 0
+    db = open_study(Path(args.db))
+    try:
+        rows = study_progress(db, study)
+    finally:
+        db.close()
+    for p in rows:
+        mean = "—" if p.mean is None else f"{p.mean:.1f}"
+        print(f"{p.name}\t{p.level}\t{p.answered}/{p.total}\tNA {p.na}\tmean {mean}\t"
+              f"last {p.last_activity or '—'}")
     return 0
 
 

@@ -139,18 +139,38 @@ class Rater:
     level: str
 
 
-def save_rater(db: Database, name: str, level: str) -> Rater:
+def find_rater(db: Database, name: str) -> Rater | None:
+    """The rater of that name (case and spacing aside), or None."""
+    with study_errors():
+        row = db.execute("SELECT uuid, name, level FROM raters WHERE uuid = ?",
+                         [rater_uuid(name)]).fetchone()
+    return Rater(*row) if row else None
+
+
+def save_rater(db: Database, name: str, level: str, change_level: bool = False) -> Rater:
+    """Add a rater, or return the one already there with the same level.
+
+    A level decides which group's mean the rater counts in, so it is set once by the study
+    lead: giving another level is refused unless ``change_level`` says the lead means it.
+    """
     name = " ".join(name.split())
     if not name:
         raise InputError("Give the rater's name.")
     if level not in LEVELS:
         raise InputError(f"The rater's level is one of {', '.join(LEVELS)}, not '{level}'.")
+    existing = find_rater(db, name)
+    if existing is not None and existing.level != level and not change_level:
+        raise InputError(
+            f"{existing.name} is already {existing.level} in this study file; the study "
+            "lead sets a rater's level once, because it decides which group's mean they "
+            f"count in. To change it on purpose: radval study assign --rater \"{existing.name}\" "
+            f"--level {level} --change-level (with --db and --study).")
     rid = rater_uuid(name)
     with study_errors(), db.conn:
         db.execute("INSERT INTO raters (uuid, name, level, created_at) VALUES (?, ?, ?, ?) "
                    "ON CONFLICT(uuid) DO UPDATE SET level = excluded.level",
                    [rid, name, level, now()])
-    return Rater(rid, name, level)
+    return Rater(rid, existing.name if existing else name, level)
 
 
 def list_raters(db: Database) -> list[Rater]:

@@ -35,6 +35,7 @@ from radval_desktop.ui.models_panel import ModelsPanel
 from radval_desktop.ui.results_panel import ResultsPanel
 from radval_desktop.ui.scoring_panel import ScoringPanel
 from radval_desktop.ui.settings_dialog import SettingsDialog
+from radval_desktop.ui.study_panel import StudyPanel
 from radval_desktop.ui.tooltips import plain_tooltip
 from radval_desktop.workers.corpus_import import CorpusImportService
 from radval_desktop.workers.inference import InferenceService
@@ -94,6 +95,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(objectName="main.tabs")
         self.tabs.addTab(self.draft_panel, "Draft")
         self.tabs.addTab(self.history_panel, "History")
+        self.study_panel = StudyPanel()  # issue 19: the study lead's set-up and progress
+        self.tabs.addTab(self.study_panel, "Study")
         self.scoring_panel = ScoringPanel()  # issue 5: the reader study
         self.tabs.addTab(self.scoring_panel, "Scoring")
         self.results_panel = ResultsPanel()  # issue 4: the paper's tables of a study
@@ -398,6 +401,7 @@ class MainWindow(QMainWindow):
         self.importer.shutdown()
         self.history.close()
         self.scoring_panel.close_study()
+        self.study_panel.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         state = self._window_state()

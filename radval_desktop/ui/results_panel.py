@@ -27,6 +27,7 @@ from radval_desktop.evaluation.batch import outputs_from_db
 from radval_desktop.evaluation.radar import RadarData, render
 from radval_desktop.evaluation.tables import Table, paper_tables
 from radval_desktop.store.database import open_database
+from radval_desktop.store.reader_study import list_studies
 from radval_desktop.study.results import expert_results
 from radval_desktop.ui.errors import report_errors
 
@@ -46,6 +47,9 @@ class ResultsPanel(QWidget):
         self.institution_edit = QLineEdit(objectName="results.institution1")
         self.institution_edit.setPlaceholderText("institution 1 (default: first in the data)")
         self.institution_edit.editingFinished.connect(self.refresh)
+        # Issue 19: a file may hold several studies; each is shown on its own.
+        self.study_choice = QComboBox(objectName="results.study")
+        self.study_choice.currentIndexChanged.connect(self._on_study_changed)
         self.table_choice = QComboBox(objectName="results.choice")
         self.table_choice.currentIndexChanged.connect(self._on_choice_changed)
         self.grid = QTableWidget(objectName="results.table")
@@ -74,6 +78,8 @@ class ResultsPanel(QWidget):
         top.addWidget(self.path_edit, 1)
         top.addWidget(browse)
         second = QHBoxLayout()
+        second.addWidget(QLabel(self.tr("Study:")))
+        second.addWidget(self.study_choice, 1)
         second.addWidget(QLabel("Institution 1:"))
         second.addWidget(self.institution_edit, 1)
         second.addWidget(QLabel("Table:"))
@@ -96,7 +102,26 @@ class ResultsPanel(QWidget):
 
     def open_study(self, path: Path) -> None:
         self.path_edit.setText(str(path))
+        self.study_choice.blockSignals(True)
+        self.study_choice.clear()  # filled from the new file by refresh()
+        self.study_choice.blockSignals(False)
         self.refresh()
+
+    @Slot(int)
+    def _on_study_changed(self, index: int) -> None:
+        if index >= 0:
+            self.refresh()
+
+    def _list_studies(self, names: list[str]) -> str | None:
+        """Fill the Study box from the file, keeping the choice; the study to show."""
+        chosen = self.study_choice.currentText()
+        self.study_choice.blockSignals(True)
+        self.study_choice.clear()
+        self.study_choice.addItems(names)
+        self.study_choice.setCurrentIndex(
+            names.index(chosen) if chosen in names else 0 if names else -1)
+        self.study_choice.blockSignals(False)
+        return self.study_choice.currentText() or None
 
     @Slot()
     def refresh(self) -> None:
@@ -110,7 +135,9 @@ class ResultsPanel(QWidget):
             try:
                 outputs = outputs_from_db(db)
                 first = self.institution_edit.text().strip() or None
-                expert = expert_results(db, institution_1=first)
+                names = ([s.name for s in list_studies(db)] if db["studies"].exists()
+                         else [])
+                expert = expert_results(db, self._list_studies(names), institution_1=first)
             finally:
                 db.close()
             if not outputs and expert is None:
@@ -133,6 +160,9 @@ class ResultsPanel(QWidget):
             self.chart.clear()
             scored = (f" Study '{expert.study}': {expert.counts.answers} scores, "
                       f"{expert.counts.na} NA." if expert else "")
+            if len(names) > 1:
+                scored += self.tr(" {count} studies in this file: pick one in the Study "
+                                  "box.").format(count=len(names))
             self.message.setText(f"{len(outputs)} outputs of "
                                  f"{len({o.model for o in outputs})} model(s).{scored}")
             self._show(self.tables[self.table_choice.currentIndex()])

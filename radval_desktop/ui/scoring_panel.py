@@ -23,6 +23,8 @@ from sqlite_utils import Database
 
 from radval_desktop.store.reader_study import (
     LEVELS,
+    Rater,
+    find_rater,
     list_raters,
     list_studies,
     open_study,
@@ -32,10 +34,12 @@ from radval_desktop.study.questionnaire import METRICS
 from radval_desktop.study.session import ScoringSession
 from radval_desktop.ui.errors import report_errors
 from radval_desktop.ui.metric_editor import MetricEditor
+from radval_desktop.ui.scoring_memory import recall, remember
 
-KEYS_HELP = ("Keys: type a score, Enter = save and next · Alt+N NA · Alt+I impression "
-             "(Shift+arrows select) · Alt+Q quote · Alt+E explanation · Alt+M metrics · "
-             "PgDn/PgUp next/previous impression · Ctrl+J next unanswered")
+KEYS_HELP = ("Keys: type a score, Enter = save and next · Alt+S score · Alt+N NA · "
+             "Alt+I impression (Shift+arrows select) · Alt+Q quote · Alt+E explanation · "
+             "Alt+M metrics · PgDn/PgUp next/previous impression (what you typed is saved) · "
+             "Alt+U or Ctrl+J next unanswered")
 
 
 def _read_only_text(name: str) -> QPlainTextEdit:
@@ -60,6 +64,8 @@ class ScoringPanel(QWidget):
         if path is not None:
             with report_errors(self):
                 self.open_file(path)
+        else:
+            self.restore()
 
     # --- building ---------------------------------------------------------------------
 
@@ -73,6 +79,10 @@ class ScoringPanel(QWidget):
         self.rater.setMinimumWidth(160)
         self.level = QComboBox(objectName="scoring.level")
         self.level.addItems(list(LEVELS))
+        # No level until one is chosen (issue 19: a new rater was saved with whatever level
+        # the box last showed); a rater the lead added shows the lead's, fixed.
+        self.level.setPlaceholderText(self.tr("your level 级别"))
+        self.level.setCurrentIndex(-1)
         self.start_button = QPushButton("S&tart scoring", objectName="scoring.start")
         rater_label = QLabel("&Rater 评分者:")
         rater_label.setBuddy(self.rater)
@@ -104,6 +114,8 @@ class ScoringPanel(QWidget):
 
         self.metrics = QListWidget(objectName="scoring.metrics")
         self.metrics.setMaximumHeight(150)
+        # All seven rows stay in sight when the metric's definition makes the editor taller.
+        self.metrics.setMinimumHeight(7 * (self.metrics.fontMetrics().lineSpacing() + 2) + 6)
         metrics_label = QLabel("&Metrics 指标:")
         metrics_label.setBuddy(self.metrics)
         self.editor = MetricEditor()
@@ -126,6 +138,10 @@ class ScoringPanel(QWidget):
         self.error = QLabel(objectName="scoring.error", wordWrap=True,
                             textFormat=Qt.TextFormat.PlainText)
         self.error.setStyleSheet("color: #b00020;")
+        self.info = QLabel(objectName="scoring.info", wordWrap=True,
+                           textFormat=Qt.TextFormat.PlainText)
+        self.info.setStyleSheet("color: #1a7f37; font-weight: bold;")
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         nav = QHBoxLayout()
         for widget in (self.previous_button, self.next_button, self.unanswered_button):
             nav.addWidget(widget)
@@ -143,18 +159,20 @@ class ScoringPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(setup)
         layout.addWidget(self.error)
+        layout.addWidget(self.info)
         layout.addWidget(self.body, 1)
 
     def _connect(self) -> None:
         self.open_button.clicked.connect(self._on_open_button_clicked)
         self.start_button.clicked.connect(self._on_start_button_clicked)
         self.rater.lineEdit().returnPressed.connect(self._on_start_button_clicked)
-        self.rater.currentIndexChanged.connect(self._on_rater_current_index_changed)
+        self.rater.editTextChanged.connect(self._on_rater_edit_text_changed)
         self.previous_button.clicked.connect(lambda: self._navigate("previous_item"))
         self.next_button.clicked.connect(lambda: self._navigate("next_item"))
         self.unanswered_button.clicked.connect(lambda: self._navigate("next_unanswered"))
         self.metrics.currentRowChanged.connect(self._on_metrics_current_row_changed)
         self.editor.score_given.connect(self._on_editor_score_given)
+        self.editor.score_refused.connect(self.show_error)
         self.editor.na_toggled.connect(self._on_editor_na_toggled)
         self.editor.quote_requested.connect(self._on_editor_quote_requested)
         self.editor.quote_removed.connect(self._on_editor_quote_removed)
@@ -180,6 +198,7 @@ class ScoringPanel(QWidget):
     def open_file(self, path: Path) -> None:
         """Open a study database and list its studies and raters; StoreError if it cannot."""
         self.close_study()
+        self.info.setText("")
         self.db = open_study(Path(path))
         self.path = Path(path)
         self.file_label.setText(str(path))
@@ -190,16 +209,44 @@ class ScoringPanel(QWidget):
         for rater in list_raters(self.db):
             self.rater.addItem(rater.name, rater)
         self.rater.setCurrentIndex(-1)
+        self.rater.setEditText("")
+        if self.rater.count() == 1:  # a file the lead handed out to one rater
+            self.rater.setCurrentIndex(0)
+            self.info.setText(self.tr("This file is for {name}: press Enter or Start scoring."
+                                      ).format(name=self.rater.currentText()))
         if not self.study.count():
             self.show_error(f"{path} holds no study yet; the study lead creates one with "
                             "`radval study create`.")
         else:
             self.show_error("")
 
+    # --- remembered between runs (issue 19) -----------------------------------------------
+
+    def _remember(self) -> None:
+        if self.session is not None and self.path is not None:
+            remember(self.path, self.session.study.name, self.session.rater.name)
+
+    def restore(self) -> None:
+        """Open the study file used last and fill in the study and rater; nothing when that
+        file is gone."""
+        last = recall()
+        if last is None:
+            return
+        with report_errors(self):
+            self.open_file(last.file)
+            index = self.study.findText(last.study)
+            if index >= 0:
+                self.study.setCurrentIndex(index)
+            name = last.rater
+            if name and self._known_rater(name) is not None:
+                self.rater.setEditText(name)
+                self.info.setText(self.tr("Welcome back, {name}: press Enter or Start scoring "
+                                          "to go on where you stopped.").format(name=name))
+
     def close_study(self) -> None:
         """Write what is pending and let go of the file; safe to call twice."""
         if self.session is not None:
-            self.editor.flush_explanation()
+            self._flush_typing()
             with report_errors(self):
                 self.session.flush()
         self.session = None
@@ -216,11 +263,24 @@ class ScoringPanel(QWidget):
             with report_errors(self):
                 self.open_file(Path(name))
 
-    @Slot(int)
-    def _on_rater_current_index_changed(self, index: int) -> None:
-        rater = self.rater.itemData(index)
+    def _known_rater(self, name: str) -> Rater | None:
+        if self.db is None or not name.strip():
+            return None
+        with report_errors(self):
+            return find_rater(self.db, name)
+        return None
+
+    @Slot(str)
+    def _on_rater_edit_text_changed(self, text: str) -> None:
+        rater = self._known_rater(text)
         if rater is not None:
             self.level.setCurrentText(rater.level)
+            self.level.setEnabled(False)
+            self.level.setToolTip(self.tr("Set by your study lead."))
+        elif not self.level.isEnabled():  # it showed another rater's level: not this one's
+            self.level.setEnabled(True)
+            self.level.setCurrentIndex(-1)
+            self.level.setToolTip("")
 
     @Slot()
     def _on_start_button_clicked(self) -> None:
@@ -228,15 +288,27 @@ class ScoringPanel(QWidget):
             self.start(self.rater.currentText(), self.level.currentText())
 
     def start(self, rater_name: str, level: str) -> None:
+        """Start scoring as this rater: one the lead added keeps the lead's level; a new
+        one must have chosen theirs."""
         if self.db is None or self.study.currentData() is None:
             self.show_error("Open a study file first.")
             return
-        rater = save_rater(self.db, rater_name, level)
+        rater = self._known_rater(rater_name)
+        if rater is None:
+            if level not in LEVELS:
+                self.show_error(self.tr(
+                    "Choose your level (junior, intermediate or senior) before you start; "
+                    "your study lead can tell you which."))
+                self.level.setFocus()
+                return
+            rater = save_rater(self.db, rater_name, level)
         self.session = ScoringSession(self.db, self.study.currentData(), rater, self.path)
         if not self.session.items:
             self.show_error("This study has no impressions to score.")
             return
         self.show_error("")
+        self.info.setText("")
+        self._remember()
         self.reference.setVisible(self.session.study.show_reference)
         self.reference_label.setVisible(self.session.study.show_reference)
         self._set_scoring_visible(True)
@@ -274,11 +346,24 @@ class ScoringPanel(QWidget):
         done, total = session.progress()
         self.progress.setRange(0, total)
         self.progress.setValue(done)
+        if done == total:
+            self.info.setText(self.tr(
+                "All {total} answers are given: you have finished this study. You can still "
+                "revise any answer. Then close RadVal and send this file back to your study "
+                "lead, who merges it with the other raters' files: {path}").format(
+                    total=total, path=self.path))
+
+    def _flush_typing(self) -> bool:
+        """Give what was typed but not yet entered (a score, reasons) before moving on;
+        False when the score was refused and the view should stay (issue 19)."""
+        if not self.editor.flush_score():
+            return False
+        self.editor.flush_explanation()
+        return True
 
     def _navigate(self, action: str) -> None:
-        if self.session is None:
+        if self.session is None or not self._flush_typing():
             return
-        self.editor.flush_explanation()
         with report_errors(self):
             getattr(self.session, action)()
         self._show()
@@ -332,7 +417,9 @@ class ScoringPanel(QWidget):
     @Slot(int)
     def _on_metrics_current_row_changed(self, row: int) -> None:
         if self.session is not None and row >= 0:
-            self.editor.flush_explanation()
+            if not self._flush_typing():
+                self._show()  # back to the row of the refused score
+                return
             with report_errors(self):
                 self.session.go(self.session.index, row)
             self._show()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 from reader_study_data import build_scored_study
 
@@ -84,3 +85,46 @@ def test_results_view_shows_expert_scores_and_radar_chart(qtbot: QtBot, tmp_path
     assert panel.chart_choice.currentText() == "chest — OG, all cases"
     assert not panel.chart.pixmap().isNull()
     assert panel.chart.pixmap().width() > 500
+
+
+def test_a_file_with_two_studies_offers_a_study_picker(qtbot: QtBot, tmp_path: Path) -> None:
+    """Issue 19, item 7: two studies showed "name one." with nowhere to name it."""
+    from radval_desktop.store.reader_study import open_study, save_study
+
+    path = tmp_path / "study.db"
+    build_scored_study(path)
+    db = open_study(path)
+    first = db.execute("SELECT uuid FROM candidates ORDER BY uuid LIMIT 1").fetchone()[0]
+    save_study(db, "follow-up", institution_1="2", candidates=[first])
+    db.close()
+    panel = ResultsPanel()
+    qtbot.addWidget(panel)
+    panel.open_study(path)
+    picker = panel.study_choice
+    assert [picker.itemText(i) for i in range(picker.count())] == ["follow-up", "pilot"]
+    assert "name one" not in panel.message.text()
+    assert "2 studies" in panel.message.text()
+    picker.setCurrentIndex(picker.findText("pilot"))
+    assert "Study 'pilot': 125 scores, 1 NA." in panel.message.text()
+    panel.table_choice.setCurrentIndex(1)
+    assert panel.grid.rowCount() > 0
+    picker.setCurrentIndex(picker.findText("follow-up"))
+    assert "Study 'follow-up': 0 scores" in panel.message.text()
+
+
+def test_report_on_two_studies_says_how_to_name_one(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from radval_desktop.cli.main import main
+    from radval_desktop.store.reader_study import open_study, save_study
+
+    path = tmp_path / "study.db"
+    build_scored_study(path)
+    db = open_study(path)
+    save_study(db, "follow-up")
+    db.close()
+    assert main(["report", "--study", str(path), "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "follow-up, pilot" in err
+    assert "--study-name" in err
+    assert main(["report", "--study", str(path), "--out", str(tmp_path / "out"),
+                 "--study-name", "pilot"]) == 0

@@ -42,6 +42,8 @@ def open_panel(qtbot: QtBot) -> Iterator[Callable[[Path], ScoringPanel]]:
 
 
 def _start(qtbot: QtBot, panel: ScoringPanel, name: str, level_downs: int) -> None:
+    """Type the name, pick the level with Down from the empty box (1 junior ... 3 senior;
+    a rater the lead added has the lead's level, fixed), Enter."""
     qtbot.keyClick(panel, Qt.Key.Key_R, ALT)  # the rater box
     assert panel.rater.hasFocus()
     if name.isascii():
@@ -75,7 +77,7 @@ def test_rater_scores_two_cases_by_keyboard_quits_and_resumes(
     path = tmp_path / "study.db"
     build_study(path)
     panel = open_panel(path)
-    _start(qtbot, panel, "Dr Chen", level_downs=2)
+    _start(qtbot, panel, "Dr Chen", level_downs=3)
     session = panel.session
     assert session is not None
     assert session.rater.level == "senior"
@@ -117,7 +119,7 @@ def test_rater_scores_two_cases_by_keyboard_quits_and_resumes(
     panel.close()
 
     again = open_panel(path)
-    _start(qtbot, again, "Dr Chen", level_downs=2)
+    _start(qtbot, again, "Dr Chen", level_downs=3)
     assert again.session is not None
     assert (again.session.index, again.session.metric_index) == (4, 0)
     assert again.header.text().startswith("Case 3 of 3")
@@ -134,7 +136,7 @@ def test_revising_an_answer_from_the_metric_list(
     path = tmp_path / "study.db"
     build_study(path, show_reference=True)
     panel = open_panel(path)
-    _start(qtbot, panel, "Dr Wu", level_downs=0)
+    _start(qtbot, panel, "Dr Wu", level_downs=1)
     assert panel.reference.isVisible()
     _type_score(qtbot, panel, 20)
     qtbot.keyClick(panel.editor.score, Qt.Key.Key_M, ALT)
@@ -165,7 +167,7 @@ def test_scoring_view_screenshot_with_a_chinese_case(
     path = tmp_path / "study.db"
     build_study(path, show_reference=True)
     panel = open_panel(path)
-    _start(qtbot, panel, "李医生", level_downs=1)
+    _start(qtbot, panel, "李医生", level_downs=2)
     assert panel.session is not None
     zh = next(i for i, item in enumerate(panel.session.items) if "胸部" in item.findings)
     panel.session.go(zh, 0)
