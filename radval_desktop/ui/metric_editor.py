@@ -63,23 +63,24 @@ class MetricEditor(QWidget):
         self.slider.setRange(0, 100)
         self.slider.setPageStep(20)  # PageUp/PageDown move one band
         self.slider.setTracking(False)  # dragging writes once, on release
-        score_label = QLabel("&Score 评分 (0–100):")
+        score_label = QLabel(self.tr("&Score (0–100):"))
         score_label.setBuddy(self.score)
         self.bands = [QLabel(objectName=f"scoring.band.{i}", wordWrap=True,
                              alignment=Qt.AlignmentFlag.AlignCenter) for i in range(len(BANDS))]
-        self.na = QCheckBox("NA — not applicable 不适用 (Alt+N)", objectName="scoring.na")
+        self.na = QCheckBox(self.tr("NA — not applicable (Alt+N)"), objectName="scoring.na")
         self.hint = QLabel(f"{Q2}\n{Q2_ZH}", wordWrap=True, objectName="scoring.q2")
         self.hint.setStyleSheet("color: #555;")
         self.quotes = QListWidget(objectName="scoring.quotes")
         self.quotes.setMaximumHeight(70)
-        self.quote_button = QPushButton("Quote selection 引用所选 (Alt+Q)",
+        self.quote_button = QPushButton(self.tr("Quote selection (Alt+Q)"),
                                         objectName="scoring.quote")
-        self.remove_quote = QPushButton("Remove quote", objectName="scoring.remove_quote")
+        self.remove_quote = QPushButton(self.tr("Remove quote"),
+                                        objectName="scoring.remove_quote")
         self.explanation = QPlainTextEdit(objectName="scoring.explanation")
         self.explanation.setTabChangesFocus(True)
-        self.explanation.setPlaceholderText("One reason a line 每行一个原因")
+        self.explanation.setPlaceholderText(self.tr("One reason a line"))
         self.explanation.setMaximumHeight(90)
-        explanation_label = QLabel("&Explanation 原因:")
+        explanation_label = QLabel(self.tr("&Explanation:"))
         explanation_label.setBuddy(self.explanation)
         self._timer = QTimer(self, singleShot=True, interval=EXPLANATION_DELAY_MS)
         self._layout(score_label, explanation_label)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,11 +31,20 @@ from radval_desktop.store.reader_study import (
 from radval_desktop.study.questionnaire import METRICS
 from radval_desktop.study.session import ScoringSession
 from radval_desktop.ui.errors import report_errors
+from radval_desktop.ui.i18n import body_system_names
 from radval_desktop.ui.metric_editor import MetricEditor
 
-KEYS_HELP = ("Keys: type a score, Enter = save and next · Alt+N NA · Alt+I impression "
-             "(Shift+arrows select) · Alt+Q quote · Alt+E explanation · Alt+M metrics · "
-             "PgDn/PgUp next/previous impression · Ctrl+J next unanswered")
+# The rater groups' names on screen; the study file keeps LEVELS' English keys.
+LEVEL_NAMES = {"junior": QT_TRANSLATE_NOOP("ScoringPanel", "junior"),
+               "intermediate": QT_TRANSLATE_NOOP("ScoringPanel", "intermediate"),
+               "senior": QT_TRANSLATE_NOOP("ScoringPanel", "senior")}
+
+
+def keys_help() -> str:
+    return QCoreApplication.translate(
+        "ScoringPanel", "Keys: type a score, Enter = save and next · Alt+N NA · Alt+I "
+        "impression (Shift+arrows select) · Alt+Q quote · Alt+E explanation · Alt+M metrics · "
+        "PgDn/PgUp next/previous impression · Ctrl+J next unanswered")
 
 
 def _read_only_text(name: str) -> QPlainTextEdit:
@@ -64,20 +73,23 @@ class ScoringPanel(QWidget):
     # --- building ---------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.file_label = QLabel("No study open: open the study file from your study lead.",
-                                 objectName="scoring.file")
-        self.open_button = QPushButton("&Open study file…", objectName="scoring.open")
+        self.file_label = QLabel(
+            self.tr("No study open: open the study file from your study lead."),
+            objectName="scoring.file", wordWrap=True)
+        self.open_button = QPushButton(self.tr("&Open study file…"), objectName="scoring.open")
         self.study = QComboBox(objectName="scoring.study")
         self.rater = QComboBox(objectName="scoring.rater", editable=True)
-        self.rater.lineEdit().setPlaceholderText("your name 姓名")
+        self.rater.lineEdit().setPlaceholderText(self.tr("your name"))
         self.rater.setMinimumWidth(160)
         self.level = QComboBox(objectName="scoring.level")
-        self.level.addItems(list(LEVELS))
-        self.start_button = QPushButton("S&tart scoring", objectName="scoring.start")
-        rater_label = QLabel("&Rater 评分者:")
+        for level in LEVELS:
+            self.level.addItem(QCoreApplication.translate("ScoringPanel", str(LEVEL_NAMES[level])),
+                               level)
+        self.start_button = QPushButton(self.tr("S&tart scoring"), objectName="scoring.start")
+        rater_label = QLabel(self.tr("&Rater:"))
         rater_label.setBuddy(self.rater)
         setup = QHBoxLayout()
-        for widget in (self.file_label, self.open_button, QLabel("Study:"), self.study,
+        for widget in (self.file_label, self.open_button, QLabel(self.tr("Study:")), self.study,
                        rater_label, self.rater, self.level, self.start_button):
             setup.addWidget(widget)
         setup.setStretch(0, 1)
@@ -85,18 +97,18 @@ class ScoringPanel(QWidget):
         self.header = QLabel(objectName="scoring.header")
         self.header.setStyleSheet("font-weight: bold;")
         self.progress = QProgressBar(objectName="scoring.progress")
-        self.progress.setFormat("%v / %m answered")
+        self.progress.setFormat(self.tr("%v / %m answered"))
         self.progress.setMinimumWidth(240)
         self.findings = _read_only_text("scoring.findings")
         self.reference = _read_only_text("scoring.reference")
         self.impression = _read_only_text("scoring.impression")
         self.reference.setMaximumHeight(80)  # context only; the candidate is what is scored
         self.impression.setStyleSheet("font-size: 12pt;")
-        self.reference_label = QLabel("Reference impression 参考印象:")
-        impression_label = QLabel("&Impression to score 待评印象 (select text to quote it):")
+        self.reference_label = QLabel(self.tr("Reference impression:"))
+        impression_label = QLabel(self.tr("&Impression to score (select text to quote it):"))
         impression_label.setBuddy(self.impression)
         case_box = QVBoxLayout()
-        for widget in (QLabel("Findings 检查所见:"), self.findings, self.reference_label,
+        for widget in (QLabel(self.tr("Findings:")), self.findings, self.reference_label,
                        self.reference, impression_label, self.impression):
             case_box.addWidget(widget)
         case_box.setStretch(1, 3)
@@ -104,7 +116,7 @@ class ScoringPanel(QWidget):
 
         self.metrics = QListWidget(objectName="scoring.metrics")
         self.metrics.setMaximumHeight(150)
-        metrics_label = QLabel("&Metrics 指标:")
+        metrics_label = QLabel(self.tr("&Metrics:"))
         metrics_label.setBuddy(self.metrics)
         self.editor = MetricEditor()
         metric_box = QVBoxLayout()
@@ -118,10 +130,11 @@ class ScoringPanel(QWidget):
             split.addWidget(holder)
         split.setSizes([500, 500])
 
-        self.previous_button = QPushButton("◀ Previous", objectName="scoring.previous")
-        self.next_button = QPushButton("Next ▶", objectName="scoring.next")
-        self.unanswered_button = QPushButton("Next &unanswered", objectName="scoring.unanswered")
-        self.keys = QLabel(KEYS_HELP, objectName="scoring.keys", wordWrap=True)
+        self.previous_button = QPushButton(self.tr("◀ Previous"), objectName="scoring.previous")
+        self.next_button = QPushButton(self.tr("Next ▶"), objectName="scoring.next")
+        self.unanswered_button = QPushButton(self.tr("Next &unanswered"),
+                                             objectName="scoring.unanswered")
+        self.keys = QLabel(keys_help(), objectName="scoring.keys", wordWrap=True)
         self.keys.setStyleSheet("color: #555;")
         self.error = QLabel(objectName="scoring.error", wordWrap=True,
                             textFormat=Qt.TextFormat.PlainText)
@@ -191,8 +204,8 @@ class ScoringPanel(QWidget):
             self.rater.addItem(rater.name, rater)
         self.rater.setCurrentIndex(-1)
         if not self.study.count():
-            self.show_error(f"{path} holds no study yet; the study lead creates one with "
-                            "`radval study create`.")
+            self.show_error(self.tr("{path} holds no study yet; the study lead creates one "
+                                    "with `radval study create`.").format(path=path))
         else:
             self.show_error("")
 
@@ -210,8 +223,9 @@ class ScoringPanel(QWidget):
 
     @Slot()
     def _on_open_button_clicked(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Open a study file", "",
-                                              "RadVal study (*.db *.sqlite);;All files (*)")
+        name, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Open a study file"), "",
+            self.tr("RadVal study (*.db *.sqlite);;All files (*)"))
         if name:
             with report_errors(self):
                 self.open_file(Path(name))
@@ -220,21 +234,21 @@ class ScoringPanel(QWidget):
     def _on_rater_current_index_changed(self, index: int) -> None:
         rater = self.rater.itemData(index)
         if rater is not None:
-            self.level.setCurrentText(rater.level)
+            self.level.setCurrentIndex(max(self.level.findData(rater.level), 0))
 
     @Slot()
     def _on_start_button_clicked(self) -> None:
         with report_errors(self):
-            self.start(self.rater.currentText(), self.level.currentText())
+            self.start(self.rater.currentText(), self.level.currentData())
 
     def start(self, rater_name: str, level: str) -> None:
         if self.db is None or self.study.currentData() is None:
-            self.show_error("Open a study file first.")
+            self.show_error(self.tr("Open a study file first."))
             return
         rater = save_rater(self.db, rater_name, level)
         self.session = ScoringSession(self.db, self.study.currentData(), rater, self.path)
         if not self.session.items:
-            self.show_error("This study has no impressions to score.")
+            self.show_error(self.tr("This study has no impressions to score."))
             return
         self.show_error("")
         self.reference.setVisible(self.session.study.show_reference)
@@ -252,10 +266,13 @@ class ScoringPanel(QWidget):
         session = self.session
         assert session is not None
         item = session.item
-        self.header.setText(
-            f"Case {item.case_number} of {session.items[-1].case_number} · impression "
-            f"{item.candidate_number} of {item.candidates_in_case} · "
-            f"{item.body_system} {item.modality}".strip())
+        self.header.setText(self.tr(
+            "Case {case} of {cases} · impression {candidate} of {candidates} · {system} "
+            "{modality}").format(
+                case=item.case_number, cases=session.items[-1].case_number,
+                candidate=item.candidate_number, candidates=item.candidates_in_case,
+                system=body_system_names().get(item.body_system, item.body_system),
+                modality=item.modality).strip())
         if self.findings.toPlainText() != item.findings:
             self.findings.setPlainText(item.findings)
         self.reference.setPlainText(item.reference_impression)
@@ -310,7 +327,8 @@ class ScoringPanel(QWidget):
         # Qt gives a selection's line breaks as U+2029.
         text = self.impression.textCursor().selectedText().replace("\u2029", "\n")
         if not text.strip():
-            self.show_error("Select text in the impression first (Alt+I, then Shift+arrows).")
+            self.show_error(self.tr("Select text in the impression first (Alt+I, then "
+                                    "Shift+arrows)."))
             return
         self._answer("add_quote", text)
 
