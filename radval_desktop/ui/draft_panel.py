@@ -342,7 +342,8 @@ class DraftPanel(QWidget):
 
     def _update_language(self) -> None:
         text = self.findings_text()
-        names = {"en": self.tr("English"), "zh": self.tr("Chinese")}
+        # Each language also in its own script, as language menus name them.
+        names = {"en": self.tr("English"), "zh": self.tr("中文 (Chinese)")}
         name = names[detect_language(text)] if text.strip() else "—"
         self._language.setText(self.tr("Language: {name}").format(name=name))
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QSizePolicy,
     QTabWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -135,13 +136,21 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         self.status_labels: dict[str, QLabel] = {}
         bar = self.statusBar()
+        # Model and device one above the other on the left: side by side they were cut at
+        # the window's first size (the device's build and reason run to ~480 px, in Chinese
+        # as in English); state and figures on the right are never squeezed.
+        names = QWidget(objectName="status.names")
+        column = QVBoxLayout(names)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        bar.addWidget(names, 1)
         for name in ("model", "device", "state", "speed", "time"):
             label = QLabel(objectName=f"status.{name}", textFormat=Qt.TextFormat.PlainText)
             self.status_labels[name] = label
-            # Model and device take what room is left; state and figures are never squeezed.
             if name in ("model", "device"):
+                # A narrower window cuts these, not the figures; the tooltip has the whole.
                 label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-                bar.addWidget(label, 1)
+                column.addWidget(label)
             else:
                 bar.addPermanentWidget(label)
         self._set_status(model=self.tr("Model: —"), device="", state=self.tr("Starting…"), speed="",

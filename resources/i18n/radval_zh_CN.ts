@@ -182,7 +182,7 @@
         <translation>英文</translation>
     </message>
     <message>
-        <source>Chinese</source>
+        <source>中文 (Chinese)</source>
         <translation>中文</translation>
     </message>
     <message>

@@ -5,9 +5,10 @@ language, and the core's sentences translated too."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,7 @@ assert _spec.loader is not None
 translations = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(translations)
 
+SCREENSHOTS = REPO / "screenshots"
 TS = translations.ts_file(CHINESE)
 QM = translations.qm_file(CHINESE)
 SCAN_TIMEOUT_MS = 30_000
@@ -145,7 +147,9 @@ def language(qapp: QApplication) -> Iterator[None]:
     remove_language(qapp)  # later tests read the English source texts
 
 
-def _start(qapp: QApplication, value: str) -> str:
+def _start(qapp: QApplication, value: str, tiny_model: bool = True) -> str:
+    """Start the app's language as `radval` does, from a user file with ui.language; the
+    models folder holds a tiny GGUF (chosen as the model unless ``tiny_model`` is False)."""
     user = paths.user_config_file()
     user.parent.mkdir(parents=True, exist_ok=True)
     folder = paths.data_dir() / "models"
@@ -153,7 +157,8 @@ def _start(qapp: QApplication, value: str) -> str:
     tiny = write_gguf(folder / "tiny.gguf", {"general.architecture": "llama",
                                               "general.name": "tiny", "general.file_type": 0,
                                               "llama.block_count": 2}, [("a", [16, 16])])
-    user.write_text(f'[model]\npath = "{tiny}"\nn_threads = 1\n[ui]\nlanguage = "{value}"\n',
+    model = f'path = "{tiny}"\n' if tiny_model else ""
+    user.write_text(f'[model]\n{model}n_threads = 1\n[ui]\nlanguage = "{value}"\n',
                     encoding="utf-8")
     return start_language(qapp, load_settings())
 
@@ -282,3 +287,78 @@ def test_core_errors_and_device_reach_the_chinese_window_in_chinese(
         assert cpu.describe() == "CPU: this llama.cpp build has no GPU support (no CUDA)"
     finally:
         window.shutdown()
+
+
+@pytest.mark.skipif(not os.environ.get("RADVAL_SCREENSHOTS"),
+                    reason="set RADVAL_SCREENSHOTS=1 to save screenshots")
+@pytest.mark.parametrize("value", ["zh_CN", "en"])
+def test_screenshots_of_every_tab(qtbot: QtBot, qapp: QApplication, tmp_path: Path,
+                                  language: None, value: str,
+                                  make_window: Callable[..., MainWindow]) -> None:
+    """screenshots/<language>-<n>-<tab>.png of the real window, the default model loaded,
+    a draft made and a study open; for looking at, not asserting on pixels."""
+    _start(qapp, value, tiny_model=False)
+    window = make_window(loaded=True)
+    window.resize(1000, 760)  # the window's first size (MainWindow._restore_geometry)
+    window.draft_panel.set_findings("双肺纹理清晰，右肺上叶胸膜下可见片状磨玻璃影，边界模糊。"
+                                    "纵隔居中，未见肿大淋巴结。")
+    with qtbot.waitSignal(window.draft_panel.draft_completed, timeout=120_000):
+        window.draft_panel.generate()
+    build_study(tmp_path / "study.db")
+    _all_tabs(qtbot, window, tmp_path / "study.db")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    for index in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(index)
+        qapp.processEvents()
+        window.grab().save(str(SCREENSHOTS / f"{value}-{index + 1}-tab.png"))
+    dialog = window.open_settings()
+    qapp.processEvents()
+    dialog.grab().save(str(SCREENSHOTS / f"{value}-settings.png"))
+    dialog.close()
+
+
+@pytest.mark.parametrize("value", ["zh_CN", "en"])
+def test_status_bar_texts_are_not_cut_at_the_first_window_size(
+        qtbot: QtBot, qapp: QApplication, language: None, value: str) -> None:
+    """The longest status texts of a loaded model (the device with its llama.cpp build and
+    reason, the model's name) fit at the window's first size, in Chinese and in English."""
+    from radval_desktop.engine.device import choose_device
+
+    _start(qapp, value)
+    window = MainWindow(load_model=False)
+    qtbot.addWidget(window)
+    try:
+        window.show()
+        window.resize(1000, 760)  # MainWindow._restore_geometry's first size
+        cpu = choose_device(-1, 24, supports_gpu=lambda: False)
+        device = device_text(type(cpu)(cpu.n_gpu_layers, cpu.kind, cpu.reason,
+                                       build="native (-march=native)", template=cpu.template,
+                                       values=cpu.values))
+        tr = window.tr
+        window._set_status(
+            model=tr("Model: {name} ({quantization})").format(
+                name="Qwen2.5 Coder 0.5B Instruct AWQ", quantization="Q4_K_M"),
+            device=device, state=tr("Ready (loaded in {seconds:.1f} s)").format(seconds=12.3),
+            speed=tr("{rate:.1f} tokens/s").format(rate=29.3),
+            time=tr("{seconds:.1f} s").format(seconds=6.2))
+        window._show_corpus_size()
+        qapp.processEvents()
+        cut = {name: (label.width(), label.fontMetrics().horizontalAdvance(label.text()))
+               for name, label in window.status_labels.items()
+               if label.width() < label.fontMetrics().horizontalAdvance(label.text())}
+        assert cut == {}
+        assert window.status_text("device").startswith("CPU")
+    finally:
+        window.shutdown()
+
+
+def test_the_menu_entry_speaks_chinese_and_english() -> None:
+    """The .deb's desktop entry: a Chinese desktop shows the zh_CN keys (freedesktop's
+    localestrings), every other one the English."""
+    entry = (REPO / "packaging" / "linux" / "radval-desktop.desktop").read_text(encoding="utf-8")
+    keys = dict(line.split("=", 1) for line in entry.splitlines() if "=" in line)
+    for key in ("Name", "GenericName", "Comment", "Keywords"):
+        assert _HAN.search(keys[f"{key}[zh_CN]"]), key
+        assert not _HAN.search(keys[key]), key
+    assert "检查所见" in keys["Comment[zh_CN]"]
+    assert "诊断意见" in keys["Comment[zh_CN]"]
