@@ -139,7 +139,8 @@ class MainWindow(QMainWindow):
         # Model and device one above the other on the left: side by side they were cut at
         # the window's first size (the device's build and reason run to ~480 px, in Chinese
         # as in English); state and figures on the right are never squeezed.
-        names = QWidget(objectName="status.names")
+        names = QWidget()
+        names.setObjectName("status.names")
         column = QVBoxLayout(names)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
