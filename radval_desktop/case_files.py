@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from radval_desktop.errors import InputError, RadvalError
+from radval_desktop.errors import InputError, RadvalError, sentence
 from radval_desktop.findings import MAX_FINDINGS_CHARS
 from radval_desktop.prompts import normalize_body_system, normalize_modality
 
@@ -65,7 +65,9 @@ def _decode(data: bytes, path: Path) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise InputError(f"{path.name} is neither UTF-8 nor GBK text.")
+    raise InputError(sentence("RadvalError",
+                              "{name} is neither UTF-8 nor GBK text."),
+                     name=path.name)
 
 
 def _raw_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -76,13 +78,17 @@ def _raw_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             return
         text = _decode(path.read_bytes(), path)
     except OSError as err:
-        raise InputError(f"The case file {path} cannot be read: {err.strerror}.") from err
+        raise InputError(sentence("RadvalError",
+                                  "The case file {path} cannot be read: {strerror}."),
+                         path=path, strerror=err.strerror) from err
     if suffix in (".jsonl", ".ndjson"):
         yield from _jsonl_rows(text)
     elif suffix in (".csv", ".tsv", ".txt"):
         yield from _csv_rows(text, "\t" if suffix == ".tsv" else ",")
     else:
-        raise InputError(f"{path.name}: use a .csv, .tsv, .xlsx or .jsonl case file.")
+        raise InputError(sentence("RadvalError",
+                                  "{name}: use a .csv, .tsv, .xlsx or .jsonl case file."),
+                         name=path.name)
 
 
 def _jsonl_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -145,7 +151,9 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises many kinds for a damaged file
-        raise InputError(f"{path.name} is not a readable Excel workbook ({err}).") from err
+        raise InputError(sentence("RadvalError",
+                                  "{name} is not a readable Excel workbook ({err})."),
+                         name=path.name, err=err) from err
     try:
         sheet = book.worksheets[0]
         # <dimension> is the writer's claim, not the data: read-only openpyxl trusted it, so a
@@ -162,15 +170,20 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             cells_seen += len(cells)
             if number > XLSX_MAX_ROWS or len(cells) > XLSX_MAX_COLUMNS:
                 raise InputError(
-                    f"{path.name} has a cell past Excel's last row ({XLSX_MAX_ROWS:,}) or "
-                    f"column ({XLSX_MAX_COLUMNS:,}): the workbook is damaged or was not saved "
-                    "by a spreadsheet program. Open it in Excel or LibreOffice and save it "
-                    "again.")
+                    sentence("RadvalError",
+                             "{name} has a cell past Excel's last row ({xlsx_max_rows:,}) or "
+                             "column ({xlsx_max_columns:,}): the workbook is damaged or was not "
+                             "saved by a spreadsheet program. Open it in Excel or LibreOffice and "
+                             "save it again."),
+                    name=path.name, xlsx_max_rows=XLSX_MAX_ROWS,
+                    xlsx_max_columns=XLSX_MAX_COLUMNS)
             if cells_seen > XLSX_MAX_CELLS:
                 raise InputError(
-                    f"{path.name} is too large to read: its rows up to {number:,} already "
-                    f"span more than {XLSX_MAX_CELLS:,} cells. Save only the report columns "
-                    "(or split the file) and import it again.")
+                    sentence("RadvalError",
+                             "{name} is too large to read: its rows up to {number:,} already span "
+                             "more than {xlsx_max_cells:,} cells. Save only the report columns "
+                             "(or split the file) and import it again."),
+                    name=path.name, number=number, xlsx_max_cells=XLSX_MAX_CELLS)
             if all(c is None or str(c).strip() == "" for c in cells):
                 continue
             yield number, {h: c for h, c in zip(header, cells, strict=False) if h}
@@ -189,8 +202,11 @@ def _resolve_columns(available: Iterable[str], wanted: Iterable[str],
     for name in wanted:
         if name in mapping:
             if _key(mapping[name]) not in lower:
-                raise InputError(f"The column '{mapping[name]}' mapped to {name} is not in the "
-                                 f"file; its columns are: {', '.join(lower.values())}.")
+                raise InputError(sentence("RadvalError",
+                                          "The column '{mapping}' mapped to {name} is not in the "
+                                          "file; its columns are: {columns}."),
+                                 mapping=mapping[name], name=name,
+                                 columns=', '.join(lower.values()))
             resolved[name] = lower[_key(mapping[name])]
             continue
         for alias in ALIASES.get(name, (name,)):
@@ -234,8 +250,11 @@ def read_cases(
             missing = [n for n in required if n not in columns and n not in defaults]
             if missing:
                 raise InputError(
-                    f"{path.name} has no column for {', '.join(missing)} (columns: "
-                    f"{', '.join(map(str, raw.keys()))}); give a column mapping."
+                    sentence("RadvalError",
+                             "{name} has no column for {missing} (columns: {columns}); give a "
+                             "column mapping."),
+                    name=path.name, missing=', '.join(missing),
+                    columns=', '.join(map(str, raw.keys()))
                 )
             result.columns = columns
         values = {name: _cell(raw.get(columns[name])) for name in columns}

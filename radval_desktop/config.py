@@ -15,7 +15,7 @@ from radval_desktop.engine.catalog import CatalogSettings
 from radval_desktop.engine.hub_mirror import HubSettings
 from radval_desktop.engine.llama_engine import EngineSettings
 from radval_desktop.engine.sampling import Sampling
-from radval_desktop.errors import ConfigError
+from radval_desktop.errors import ConfigError, sentence
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,10 @@ OPTIONS: dict[str, Option] = {
                              "before Copy (side, negation, missed, unsupported)"),
     "history.enabled": Option(bool, True, "keep every draft in the local history"),
     "history.retention_days": Option(int, 90, "drafts older than this are deleted; 0 = forever"),
+    # Issue 20: the paper's radiologists read Chinese; the system's locale decides unless the
+    # user or IT (for a whole department) chose. Read when the window starts.
+    "ui.language": Option(str, "auto", "window language: auto (the system's), en or zh_CN; "
+                          "takes effect at the next start"),
 }
 
 
@@ -308,13 +312,19 @@ def save_user_settings(settings: Settings, changes: dict[str, Any], user_file: P
     for key in changes:
         if key in settings.locked:
             raise ConfigError(
-                f"'{key}' is set by IT in {settings.sources[key]} and cannot be changed here."
+                sentence("RadvalError",
+                         "'{key}' is set by IT in {sources} and cannot be changed here."),
+                key=key, sources=settings.sources[key]
             )
         if key not in OPTIONS:
-            raise ConfigError(f"There is no setting '{key}'.")
+            raise ConfigError(sentence("RadvalError",
+                                       "There is no setting '{key}'."),
+                              key=key)
         if _not_text(changes[key]):
-            raise ConfigError(f"The value for '{key}' holds a character that is not text (a "
-                              "lone surrogate), so it was not saved; type it again.")
+            raise ConfigError(sentence("RadvalError",
+                                       "The value for '{key}' holds a character that is not text "
+                                       "(a lone surrogate), so it was not saved; type it again."),
+                              key=key)
     current = {k: v for k, v in _read(user_file, []).items() if k in OPTIONS}
     current.update(changes)
     sections: dict[str, list[str]] = {}
@@ -326,8 +336,10 @@ def save_user_settings(settings: Settings, changes: dict[str, Any], user_file: P
     # not found at the next start with every setting ignored.
     written = _flatten(user_file, tomllib.loads(text), [])
     if any(not _same(written.get(key), _as_read(value)) for key, value in changes.items()):
-        raise ConfigError(f"The settings could not be written so that they read back the same; "
-                          f"{user_file} was not changed.")
+        raise ConfigError(sentence("RadvalError",
+                                   "The settings could not be written so that they read back the "
+                                   "same; {user_file} was not changed."),
+                          user_file=user_file)
     tmp = user_file.with_suffix(".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.chmod(tmp, 0o600)
@@ -350,8 +362,10 @@ def resolve_model_path(settings: Settings, override: str | None = None) -> tuple
     if "model.path" in settings.locked:
         if override and Path(override).resolve() != Path(configured).resolve():
             raise ConfigError(
-                f"IT fixed the model to {configured} in {settings.sources['model.path']}; "
-                "another model cannot be chosen here."
+                sentence("RadvalError",
+                         "IT fixed the model to {configured} in {sources}; another model cannot "
+                         "be chosen here."),
+                configured=configured, sources=settings.sources['model.path']
             )
         return Path(configured).expanduser(), settings.sources["model.path"]
     if override:

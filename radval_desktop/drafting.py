@@ -14,7 +14,7 @@ from radval_desktop.engine.guards import find_loop, judge, strip_echo
 from radval_desktop.engine.llama_engine import LlamaEngine
 from radval_desktop.engine.model_card import ModelCard, loaded_card
 from radval_desktop.engine.sampling import Sampling, retry_sampling
-from radval_desktop.errors import InputError
+from radval_desktop.errors import InputError, sentence
 from radval_desktop.findings import clean_findings, detect_language
 from radval_desktop.prompts import (
     Case,
@@ -67,6 +67,9 @@ class ExampleSource(Protocol):
                 budget_chars: int = ..., *, exclude_near: str | None = ...) -> list[Example]: ...
 
 
+STOPPED = sentence("RadvalError", "Stopped.")
+
+
 @dataclass(frozen=True)
 class DraftRequest:
     findings: str
@@ -117,6 +120,9 @@ class DraftResult:
     flags: tuple[Flag, ...] = ()  # the safety checks of ``text`` against the findings
     dangers: tuple[str, ...] = ()  # safety.danger kinds of ``text`` (SPEC §9)
     restated: bool = False  # every attempt restated the findings: not shown as a draft
+    # ``message`` as a template and its values: the window shows it in its language.
+    message_template: str = ""
+    message_values: tuple[tuple[str, object], ...] = ()
 
     @property
     def completion_tokens(self) -> int:
@@ -235,9 +241,12 @@ def prepare_draft(engine: LlamaEngine, request: DraftRequest,
         examples, left_out = examples[1:], left_out + 1
     if tokens > room and fit:
         raise InputError(
-            f"The findings are too long for this model: the prompt is {tokens:,} tokens and at "
-            f"most {room:,} fit (context {engine.info.n_ctx:,} tokens, {sampling.max_tokens} kept "
-            "for the impression). Shorten the findings or raise the context size in Settings."
+            sentence("RadvalError",
+                     "The findings are too long for this model: the prompt is {tokens:,} tokens "
+                     "and at most {room:,} fit (context {n_ctx:,} tokens, {max_tokens} kept for "
+                     "the impression). Shorten the findings or raise the context size in "
+                     "Settings."),
+            tokens=tokens, room=room, n_ctx=engine.info.n_ctx, max_tokens=sampling.max_tokens
         )
     notes = [rendered.note] if rendered.note else []
     if left_out:
@@ -307,6 +316,7 @@ def draft_events(
     attempts: list[Attempt] = []
     first_token: float | None = None
     text, raw, message, restated = "", "", "", False
+    template, values = "", dict[str, object]()
     for number in range(max_retries + 1):
         current = retry_sampling(sampling, number)
         pieces: list[str] = []
@@ -341,10 +351,11 @@ def draft_events(
         restated = copy is not None
         if verdict.ok and copy is None and unsafe is None:
             attempts.append(_attempt(current, raw, "ok", "", stats))
-            message = ""
+            message, template, values = "", "", {}
             break
         attempts.append(_attempt(current, raw, reason, detail, stats))
-        message = _failure_message(reason, detail, number + 1, ready.example_source)
+        template, values = _failure_message(reason, detail, number + 1, ready.example_source)
+        message = template.format(**values)
         text = ""
         if number < max_retries:
             if restated:
@@ -365,7 +376,9 @@ def draft_events(
         raw_text=raw,
         ok=ok,
         cancelled=cancelled,
-        message="Stopped." if cancelled else message,
+        message=STOPPED if cancelled else message,
+        message_template=STOPPED if cancelled else template,
+        message_values=() if cancelled else tuple(values.items()),
         language=case.language,
         template_id=ready.prompt.template_id,
         template_version=ready.prompt.template_version,
@@ -394,19 +407,29 @@ def _attempt(sampling: Sampling, raw: str, verdict: str, detail: str, stats: obj
                    stats.first_token_seconds, stats.total_seconds)
 
 
-def _failure_message(reason: str, detail: str, tries: int, example_source: str) -> str:
+def _failure_message(reason: str, detail: str, tries: int, example_source: str
+                     ) -> tuple[str, dict[str, object]]:
+    """Why no draft is shown: a sentence template and its values."""
+    values: dict[str, object] = {"detail": detail, "tries": tries}
     if reason == "empty":
-        return f"The model gave no impression after {tries} tries; write this one by hand."
+        return sentence("RadvalError", "The model gave no impression after {tries} tries; write "
+                        "this one by hand."), values
     if reason == "contradicts":
-        return (f"Not usable: every draft contradicted the findings ({detail}) after {tries} "
-                "tries. Write this impression by hand.")
+        return sentence("RadvalError", "Not usable: every draft contradicted the findings "
+                        "({detail}) after {tries} tries. Write this impression by hand."), values
     if reason == "restated":
-        advice = ("import past reports (Draft tab) so the model sees your department's "
-                  "impressions" if example_source != CORPUS else "try another template")
-        return (f"Not usable: the model restated the findings instead of concluding ({detail}) "
-                f"after {tries} tries. Write this impression by hand, or {advice}.")
-    return (f"The model got stuck repeating itself ({detail}) after {tries} tries; "
-            "write this one by hand or try another template.")
+        if example_source != CORPUS:
+            return sentence(
+                "RadvalError", "Not usable: the model restated the findings instead of "
+                "concluding ({detail}) after {tries} tries. Write this impression by hand, or "
+                "import past reports (Draft tab) so the model sees your department's "
+                "impressions."), values
+        return sentence(
+            "RadvalError", "Not usable: the model restated the findings instead of concluding "
+            "({detail}) after {tries} tries. Write this impression by hand, or try another "
+            "template."), values
+    return sentence("RadvalError", "The model got stuck repeating itself ({detail}) after "
+                    "{tries} tries; write this one by hand or try another template."), values
 
 
 def draft(

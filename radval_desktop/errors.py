@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+# lupdate's context for the core's sentences: the window translates them under it.
+SENTENCES = "RadvalError"
+
+
+def sentence(context: str, text: str) -> str:
+    """Mark ``text`` for the window's translation file and return it unchanged.
+
+    The core imports no Qt; lupdate reads calls of this name as QT_TRANSLATE_NOOP
+    (packaging/translations.py passes the alias), so a sentence raised here is in the
+    Chinese catalogue. ``context`` is always SENTENCES: lupdate needs it written out.
+    """
+    return text
+
 
 class RadvalError(Exception):
     """An expected failure; ``str(err)`` is a complete sentence for a radiologist or IT.
 
+    Raised as a template and its values, ``InputError(sentence(SENTENCES, "… {path} …"),
+    path=path)``, the sentence can be shown in the window's language: ``template`` and
+    ``values`` are kept, ``str(err)`` is the English (the CLI and the log). A sentence given
+    already filled in stays English everywhere.
+
     Anything that is not a RadvalError is a bug: logged with its traceback and shown as
     "something went wrong".
     """
+
+    def __init__(self, text: str, /, **values: object) -> None:
+        self.template = text
+        self.values = values
+        super().__init__(text.format(**values) if values else text)
 
 
 class InputError(RadvalError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from radval_desktop.errors import InputError
+from radval_desktop.errors import InputError, sentence
 
 # A CT report's findings run to a few thousand characters; 20k leaves room for long MRI
 # reports and stops a mistaken paste (a whole worklist, a file) before tokenizing it.
@@ -18,11 +18,15 @@ _LATIN = re.compile(r"[A-Za-z]")
 def clean_findings(text: str) -> str:
     """Return the findings ready for the prompt, or raise InputError with the reason."""
     if text is None or not text.strip():
-        raise InputError("The findings are empty: paste the FINDINGS section of the report.")
+        raise InputError(sentence("RadvalError",
+                                  "The findings are empty: paste the FINDINGS section of the "
+                                  "report."))
     if len(text) > MAX_FINDINGS_CHARS:
         raise InputError(
-            f"The findings are {len(text):,} characters long; at most {MAX_FINDINGS_CHARS:,} "
-            "are accepted. Paste the FINDINGS section of one report only."
+            sentence("RadvalError",
+                     "The findings are {count:,} characters long; at most {max_findings_chars:,} "
+                     "are accepted. Paste the FINDINGS section of one report only."),
+            count=len(text), max_findings_chars=MAX_FINDINGS_CHARS
         )
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     control = sum(
@@ -31,18 +35,25 @@ def clean_findings(text: str) -> str:
     )
     if "\x00" in text or control > max(3, len(text) // 100):
         raise InputError(
-            f"The pasted text contains {control} control or unassigned characters and does not "
-            "look like report text (a binary file?). Paste the FINDINGS as plain text."
+            sentence("RadvalError",
+                     "The pasted text contains {control} control or unassigned characters and "
+                     "does not look like report text (a binary file?). Paste the FINDINGS as "
+                     "plain text."),
+            control=control
         )
     broken = sum(1 for ch in text if "\ud800" <= ch <= "\udfff")
     if broken:
         # Half of a UTF-16 pair is no character: llama.cpp and SQLite cannot take it as text.
         raise InputError(
-            f"The pasted text contains {broken} broken characters (unpaired surrogates); paste "
-            "the FINDINGS again from the report as plain text."
+            sentence("RadvalError",
+                     "The pasted text contains {broken} broken characters (unpaired surrogates); "
+                     "paste the FINDINGS again from the report as plain text."),
+            broken=broken
         )
     if not any(ch.isalnum() for ch in text):
-        raise InputError("The findings contain no words: paste the FINDINGS section of the report.")
+        raise InputError(sentence("RadvalError",
+                                  "The findings contain no words: paste the FINDINGS section of "
+                                  "the report."))
     return text.strip()
 
 

@@ -25,7 +25,7 @@ from radval_desktop.chat_template import (
     TemplateTooLarge,
     render_bounded,
 )
-from radval_desktop.errors import ModelFileError, RadvalError
+from radval_desktop.errors import ModelFileError, RadvalError, sentence
 
 LANGUAGES = ("en", "zh")
 BODY_SYSTEMS = ("chest", "abdomen", "musculoskeletal", "head", "maxillofacial_neck")
@@ -77,7 +77,9 @@ class TemplateSet:
             return self.templates[key]
         except KeyError:
             known = ", ".join(self.templates)
-            raise RadvalError(f"There is no prompt template '{key}'; known: {known}.") from None
+            raise RadvalError(sentence("RadvalError",
+                                       "There is no prompt template '{key}'; known: {known}."),
+                              key=key, known=known) from None
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,9 @@ def load_templates(path: Path | None = None) -> TemplateSet:
             corpus_template=raw.get("corpus_template", ""),
         )
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as err:
-        raise RadvalError(f"The prompt template file {path} cannot be used: {err!r}.") from err
+        raise RadvalError(sentence("RadvalError",
+                                   "The prompt template file {path} cannot be used: {err!r}."),
+                          path=path, err=err) from err
     result.template(result.default_template)
     if result.corpus_template:
         result.template(result.corpus_template)
@@ -160,7 +164,9 @@ def normalize_modality(modality: str) -> str:
     key = modality.strip().upper()
     key = _MODALITY_ALIASES.get(key, _MODALITY_ALIASES.get(modality.strip(), key))
     if key not in MODALITIES:
-        raise RadvalError(f"Unknown modality '{modality}'; use one of {', '.join(MODALITIES)}.")
+        raise RadvalError(sentence("RadvalError",
+                                   "Unknown modality '{modality}'; use one of {known}."),
+                          modality=modality, known=', '.join(MODALITIES))
     return key
 
 
@@ -169,7 +175,9 @@ def normalize_body_system(body_system: str) -> str:
     key = _SYSTEM_ALIASES.get(key, key)
     if key not in BODY_SYSTEMS:
         raise RadvalError(
-            f"Unknown body system '{body_system}'; use one of {', '.join(BODY_SYSTEMS)}."
+            sentence("RadvalError",
+                     "Unknown body system '{body_system}'; use one of {known}."),
+            body_system=body_system, known=', '.join(BODY_SYSTEMS)
         )
     return key
 
@@ -330,20 +338,27 @@ def render_prompt(
         )
     except RenderTooLong as err:
         raise ModelFileError(
-            f"The model's chat template was still running after {RENDER_BUDGET_SECONDS:g} s "
-            "(a template loops for ever) and was refused; ask IT for a trustworthy model file."
+            sentence("RadvalError",
+                     "The model's chat template was still running after {render_budget_seconds:g} "
+                     "s (a template loops for ever) and was refused; ask IT for a trustworthy "
+                     "model file."),
+            render_budget_seconds=RENDER_BUDGET_SECONDS
         ) from err
     except (TemplateTooLarge, RenderTooBig) as err:
         raise ModelFileError(
-            "The model's chat template builds a text far larger than a prompt (a value over "
-            f"{MAX_VALUE_SIZE:,} characters, or {RENDER_BUILD_LIMIT:,} in all, or "
-            f"{MEMORY_GROWTH_LIMIT // 2**20} MB of memory) and was refused; ask IT for a "
-            "trustworthy model file."
+            sentence("RadvalError",
+                     "The model's chat template builds a text far larger than a prompt (a value "
+                     "over {max_value_size:,} characters, or {render_build_limit:,} in all, or "
+                     "{megabytes} MB of memory) and was refused; ask IT for a trustworthy model "
+                     "file."),
+            max_value_size=MAX_VALUE_SIZE, render_build_limit=RENDER_BUILD_LIMIT,
+            megabytes=MEMORY_GROWTH_LIMIT // 2**20
         ) from err
     except SecurityError as err:
         raise ModelFileError(
-            "The model's chat template tries to leave its sandbox and was refused; ask IT for "
-            "a trustworthy model file."
+            sentence("RadvalError",
+                     "The model's chat template tries to leave its sandbox and was refused; ask "
+                     "IT for a trustworthy model file.")
         ) from err
     except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError,
             RecursionError, MemoryError) as err:

@@ -18,7 +18,7 @@ from typing import Any
 from radval_desktop.engine.allowlist import approves_addition
 from radval_desktop.engine.gguf_file import GGUFInfo, read_gguf
 from radval_desktop.engine.sealed_file import SealedFile
-from radval_desktop.errors import ModelFileError, ModelLoadError
+from radval_desktop.errors import ModelFileError, ModelLoadError, sentence
 
 
 @dataclass(frozen=True)
@@ -45,22 +45,32 @@ def inspect_adapter(path: Path, base: GGUFInfo, allowed: Sequence[str] = (),
             return inspect_adapter(path, base, allowed, opened, pinned)
     info = read_gguf(path)
     if not is_adapter(info):
-        raise ModelFileError(f"{path.name} is a model, not a LoRA adapter; choose it as the "
-                             "model instead, or pick an adapter exported by training.")
+        raise ModelFileError(sentence("RadvalError",
+                                      "{name} is a model, not a LoRA adapter; choose it as the "
+                                      "model instead, or pick an adapter exported by training."),
+                             name=path.name)
     kind = str(info.get("adapter.type", "lora"))
     if kind != "lora":
-        raise ModelFileError(f"{path.name} is a '{kind}' adapter; RadVal applies LoRA only.")
+        raise ModelFileError(sentence("RadvalError",
+                                      "{name} is a '{kind}' adapter; RadVal applies LoRA only."),
+                             name=path.name, kind=kind)
     if info.architecture != base.architecture:
         raise ModelFileError(
-            f"The adapter {path.name} was made for a {info.architecture} model, but the model "
-            f"{base.name} is {base.architecture}; choose the adapter trained on this model.")
+            sentence("RadvalError",
+                     "The adapter {name} was made for a {architecture} model, but the model "
+                     "{base_name} is {base_architecture}; choose the adapter trained on this "
+                     "model."),
+            name=path.name, architecture=info.architecture, base_name=base.name,
+            base_architecture=base.architecture)
     digest = sealed.sha256  # the bytes llama.cpp reads, never a remembered digest (issue 17)
     # IT's allowlist and pin cover adapters too: an adapter changes what the model writes as
     # much as a different model does.
     if not approves_addition(digest, allowed, pinned):
         raise ModelFileError(
-            f"The adapter {path.name} is not on IT's list of approved files (sha256 "
-            f"{digest[:12]}…); ask IT to approve it, or draft without it.")
+            sentence("RadvalError",
+                     "The adapter {name} is not on IT's list of approved files (sha256 "
+                     "{digest_short}…); ask IT to approve it, or draft without it."),
+            name=path.name, digest_short=digest[:12])
     return info, digest
 
 
@@ -78,11 +88,15 @@ def attach_adapter(llm: Any, path: Path, scale: float = 1.0, name: str = "") -> 
     adapter = llama_cpp.llama_adapter_lora_init(llm._model.model, str(path).encode("utf-8"))
     if not adapter:
         raise ModelLoadError(
-            f"llama.cpp could not apply the adapter {name}: its tensors do not match this "
-            "model (it was trained on another base model) or the file is damaged.")
+            sentence("RadvalError",
+                     "llama.cpp could not apply the adapter {name}: its tensors do not match this "
+                     "model (it was trained on another base model) or the file is damaged."),
+            name=name)
     adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(adapter)
     scales = (ctypes.c_float * 1)(scale)
     if llama_cpp.llama_set_adapters_lora(llm._ctx.ctx, adapters, 1, scales) != 0:
-        raise ModelLoadError(f"llama.cpp could not apply the adapter {name}.")
+        raise ModelLoadError(sentence("RadvalError",
+                                      "llama.cpp could not apply the adapter {name}."),
+                             name=name)
     llm._radval_adapter = adapter  # keep the handle alive as long as the model
     return time.perf_counter() - start

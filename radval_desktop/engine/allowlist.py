@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from radval_desktop.errors import ModelFileError
+from radval_desktop.errors import ModelFileError, sentence
 
 ALLOWLIST_KEY = "model.allowed_sha256"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -47,8 +47,10 @@ def check_allowed(name: str, sha256: str, allowed: Iterable[str]) -> None:
     """Refuse a model that is not on a non-empty allowlist, with a sentence for the user."""
     if allowed_by(sha256, allowed) is False:
         raise ModelFileError(
-            f"The model file {name} is not on IT's list of approved models (sha256 "
-            f"{sha256[:12]}…); ask IT to approve it, or choose an approved model."
+            sentence("RadvalError",
+                     "The model file {name} is not on IT's list of approved models (sha256 "
+                     "{sha256_short}…); ask IT to approve it, or choose an approved model."),
+            name=name, sha256_short=sha256[:12]
         )
 
 

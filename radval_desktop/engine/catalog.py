@@ -21,7 +21,7 @@ from radval_desktop.engine.checksums import (
 from radval_desktop.engine.gguf_file import read_gguf
 from radval_desktop.engine.memory import Fit, Memory, detect_memory, estimate_memory, human_bytes
 from radval_desktop.engine.model_card import ModelCard, read_card
-from radval_desktop.errors import ModelFileError
+from radval_desktop.errors import ModelFileError, sentence
 
 # Side files that sit next to models and are not models: not listed as refused.
 SIDECAR_SUFFIXES = frozenset({".json", ".md", ".txt", ".toml", ".yaml", ".yml", ".sha256",
@@ -128,8 +128,12 @@ def is_approved(digest: str | None, allowlist: Sequence[str]) -> bool | None:
 
 
 # What the Models view and `radval models` show of an entry, in this order.
-COLUMNS = ("Name", "Arch", "Params", "Quant", "Size", "Memory", "Fits", "sha256",
-           "Allowlist", "Card", "Source")
+# Marked for the window's translation (errors.sentence); `radval models` prints the English.
+COLUMNS = (sentence("ModelColumns", "Name"), sentence("ModelColumns", "Arch"),
+           sentence("ModelColumns", "Params"), sentence("ModelColumns", "Quant"),
+           sentence("ModelColumns", "Size"), sentence("ModelColumns", "Memory"),
+           sentence("ModelColumns", "Fits"), "sha256", sentence("ModelColumns", "Allowlist"),
+           sentence("ModelColumns", "Card"), sentence("ModelColumns", "Source"))
 
 
 def human_count(count: int) -> str:
@@ -325,25 +329,36 @@ def choose(catalog: Catalog, model_key: str, adapter_key: str | None = None,
     """
     model = catalog.find(model_key)
     if model is None:
-        raise ModelFileError(f"There is no model '{model_key}' in the models folders; "
-                             "`radval models` lists them.")
+        raise ModelFileError(sentence("RadvalError",
+                                      "There is no model '{model_key}' in the models folders; "
+                                      "`radval models` lists them."),
+                             model_key=model_key)
     model = with_digest(model, catalog.allowlist) if verify else model
     if model.allowed is False:
-        raise ModelFileError(f"The model {model.path.name} is not on IT's list of approved "
-                             f"models (sha256 {model.sha256_short}…); ask IT to approve it.")
+        raise ModelFileError(sentence("RadvalError",
+                                      "The model {name} is not on IT's list of approved models "
+                                      "(sha256 {sha256_short}…); ask IT to approve it."),
+                             name=model.path.name, sha256_short=model.sha256_short)
     if not adapter_key or adapter_key.lower() == "none":
         return model, None
     adapter = catalog.find(adapter_key, kind="adapter")
     if adapter is None:
-        raise ModelFileError(f"There is no adapter '{adapter_key}' in the models folders.")
+        raise ModelFileError(sentence("RadvalError",
+                                      "There is no adapter '{adapter_key}' in the models folders."),
+                             adapter_key=adapter_key)
     if adapter.architecture != model.architecture:
         raise ModelFileError(
-            f"The adapter {adapter.path.name} was made for a {adapter.architecture} model, "
-            f"not for {model.name} ({model.architecture}).")
+            sentence("RadvalError",
+                     "The adapter {name} was made for a {architecture} model, not for "
+                     "{model_name} ({model_architecture})."),
+            name=adapter.path.name, architecture=adapter.architecture, model_name=model.name,
+            model_architecture=model.architecture)
     adapter = with_digest(adapter, catalog.allowlist) if verify else adapter
     if adapter.allowed is False:
-        raise ModelFileError(f"The adapter {adapter.path.name} is not on IT's list of "
-                             "approved files; ask IT to approve it.")
+        raise ModelFileError(sentence("RadvalError",
+                                      "The adapter {name} is not on IT's list of approved files; "
+                                      "ask IT to approve it."),
+                             name=adapter.path.name)
     return model, adapter
 
 

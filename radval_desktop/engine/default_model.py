@@ -15,7 +15,7 @@ from pathlib import Path
 
 from radval_desktop import paths
 from radval_desktop.engine.checksums import cached_sha256, sha256_file
-from radval_desktop.errors import ModelFileError
+from radval_desktop.errors import ModelFileError, sentence
 
 
 @dataclass(frozen=True)
@@ -55,17 +55,23 @@ def _part_path(part: Part) -> Path:
         dist = md.distribution(part.distribution)
     except md.PackageNotFoundError:
         raise ModelFileError(
-            f"The default model is not installed (package {part.distribution} is missing). "
-            "Re-run the installer, or set a model file in the settings."
+            sentence("RadvalError",
+                     "The default model is not installed (package {distribution} is missing). "
+                     "Re-run the installer, or set a model file in the settings."),
+            distribution=part.distribution
         ) from None
     if dist.version != part.version:
         raise ModelFileError(
-            f"The default model package {part.distribution} is version {dist.version}, but "
-            f"RadVal was tested with {part.version}. Re-run the installer."
+            sentence("RadvalError",
+                     "The default model package {distribution} is version {version}, but RadVal "
+                     "was tested with {part_version}. Re-run the installer."),
+            distribution=part.distribution, version=dist.version, part_version=part.version
         )
     path = Path(str(dist.locate_file(part.file)))
     if not path.is_file():
-        raise ModelFileError(f"The default model package {part.distribution} lacks {part.file}.")
+        raise ModelFileError(sentence("RadvalError",
+                                      "The default model package {distribution} lacks {file}."),
+                             distribution=part.distribution, file=part.file)
     return path
 
 
@@ -87,8 +93,10 @@ def default_model_path(model: DefaultModel = DEFAULT) -> Path:
     if bundled is not None:
         if bundled.stat().st_size != model.size or cached_sha256(bundled) != model.sha256:
             raise ModelFileError(
-                f"The default model file {bundled} does not match its checksum; it was changed "
-                "or damaged. Reinstall RadVal."
+                sentence("RadvalError",
+                         "The default model file {bundled} does not match its checksum; it was "
+                         "changed or damaged. Reinstall RadVal."),
+                bundled=bundled
             )
         return bundled
     sources = [_part_path(part) for part in model.parts]
@@ -96,8 +104,10 @@ def default_model_path(model: DefaultModel = DEFAULT) -> Path:
         target = sources[0]
         if target.stat().st_size != model.size or cached_sha256(target) != model.sha256:
             raise ModelFileError(
-                f"The default model file {target} does not match its checksum; it was changed "
-                "or damaged. Re-run the installer."
+                sentence("RadvalError",
+                         "The default model file {target} does not match its checksum; it was "
+                         "changed or damaged. Re-run the installer."),
+                target=target
             )
         return target
     target = paths.cache_dir() / "models" / model.filename
@@ -121,13 +131,16 @@ def _assemble(sources: list[Path], target: Path, model: DefaultModel) -> None:
                         out.write(chunk)
         if sha256_file(tmp) != model.sha256:
             raise ModelFileError(
-                "The default model's packages do not assemble into the expected file "
-                "(checksum mismatch). Re-run the installer."
+                sentence("RadvalError",
+                         "The default model's packages do not assemble into the expected file "
+                         "(checksum mismatch). Re-run the installer.")
             )
         os.replace(tmp, target)  # atomic: a second process never sees half a file
     except OSError as err:
         raise ModelFileError(
-            f"The default model cannot be written to {target.parent}: {err.strerror}."
+            sentence("RadvalError",
+                     "The default model cannot be written to {parent}: {strerror}."),
+            parent=target.parent, strerror=err.strerror
         ) from err
     finally:
         tmp.unlink(missing_ok=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from radval_desktop.errors import sentence
+
 
 @dataclass(frozen=True)
 class DeviceChoice:
@@ -12,6 +14,9 @@ class DeviceChoice:
     kind: str  # "GPU" or "CPU"
     reason: str
     build: str = ""  # which llama.cpp build runs (backends.LlamaBuild.label), set once loaded
+    # The reason as a template and its values: the window shows it in its language.
+    template: str = ""
+    values: tuple[tuple[str, object], ...] = ()
 
     def describe(self) -> str:
         # The build first: the status bar cuts the end of a long reason off.
@@ -39,12 +44,25 @@ def choose_device(
     n = that many (for a GPU too small for the whole model).
     """
     if not supports_gpu():
-        return DeviceChoice(0, "CPU", "this llama.cpp build has no GPU support (no CUDA)")
+        return _choice(0, "CPU", sentence("Device",
+                                          "this llama.cpp build has no GPU support (no CUDA)"))
     if requested_layers == 0:
-        return DeviceChoice(0, "CPU", "GPU offload is turned off in the settings (GPU layers = 0)")
+        return _choice(0, "CPU", sentence(
+            "Device", "GPU offload is turned off in the settings (GPU layers = 0)"))
     total = block_count + 1 if block_count else None  # + the output layer, as llama.cpp counts
     if requested_layers < 0 or (total is not None and requested_layers >= total):
-        shown = f"all {total}" if total else "all"
-        return DeviceChoice(-1, "GPU", f"{shown} layers offloaded")
-    of = f" of {total}" if total else ""
-    return DeviceChoice(requested_layers, "GPU", f"{requested_layers}{of} layers offloaded")
+        if total:
+            return _choice(-1, "GPU", sentence("Device", "all {total} layers offloaded"),
+                           total=total)
+        return _choice(-1, "GPU", sentence("Device", "all layers offloaded"))
+    if total:
+        return _choice(requested_layers, "GPU",
+                       sentence("Device", "{layers} of {total} layers offloaded"),
+                       layers=requested_layers, total=total)
+    return _choice(requested_layers, "GPU", sentence("Device", "{layers} layers offloaded"),
+                   layers=requested_layers)
+
+
+def _choice(n_gpu_layers: int, kind: str, template: str, **values: object) -> DeviceChoice:
+    return DeviceChoice(n_gpu_layers, kind, template.format(**values), template=template,
+                        values=tuple(values.items()))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from radval_desktop.errors import ModelFileError
+from radval_desktop.errors import ModelFileError, sentence
 
 GGUF_MAGIC = b"GGUF"
 _DEFAULT_ALIGNMENT = 32
@@ -165,12 +165,19 @@ def read_gguf(path: Path | str) -> GGUFInfo:
     """Parse header, metadata and tensor table; refuse what llama.cpp would choke on."""
     path = Path(path)
     if not path.exists():
-        raise ModelFileError(f"The model file {path} does not exist.")
+        raise ModelFileError(sentence("RadvalError",
+                                      "The model file {path} does not exist."),
+                             path=path)
     if not path.is_file():
-        raise ModelFileError(f"The model path {path} is not a file.")
+        raise ModelFileError(sentence("RadvalError",
+                                      "The model path {path} is not a file."),
+                             path=path)
     size = path.stat().st_size
     if size < 24:
-        raise ModelFileError(f"The model file {path} is empty or too small to be a GGUF model.")
+        raise ModelFileError(sentence("RadvalError",
+                                      "The model file {path} is empty or too small to be a GGUF "
+                                      "model."),
+                             path=path)
     try:
         with (
             path.open("rb") as handle,
@@ -180,37 +187,50 @@ def read_gguf(path: Path | str) -> GGUFInfo:
             # past its end (struct.error).
             return _parse(path, _Reader(view, len(view)))
     except OSError as err:
-        raise ModelFileError(f"The model file {path} cannot be read: {err.strerror}.") from err
+        raise ModelFileError(sentence("RadvalError",
+                                      "The model file {path} cannot be read: {strerror}."),
+                             path=path, strerror=err.strerror) from err
 
 
 def _parse(path: Path, r: _Reader) -> GGUFInfo:
     if r.take(4) != GGUF_MAGIC:
         raise ModelFileError(
-            f"The file {path.name} is not a GGUF model (wrong magic bytes); RadVal needs a "
-            "quantized .gguf file made for llama.cpp."
+            sentence("RadvalError",
+                     "The file {name} is not a GGUF model (wrong magic bytes); RadVal needs a "
+                     "quantized .gguf file made for llama.cpp."),
+            name=path.name
         )
     try:
         version = r.unpack("<I")
         if version not in (2, 3):
-            raise ModelFileError(f"The GGUF file {path.name} has version {version}; 2 or 3 needed.")
+            raise ModelFileError(sentence("RadvalError",
+                                          "The GGUF file {name} has version {version}; 2 or 3 "
+                                          "needed."),
+                                 name=path.name, version=version)
         tensor_count, kv_count = r.count(_MIN_TENSOR_BYTES), r.count(_MIN_KV_BYTES)
         metadata = _read_metadata(r, kv_count)
         alignment = metadata.get("general.alignment", _DEFAULT_ALIGNMENT)
         data_end, parameters = _read_tensors(r, tensor_count, alignment)
     except _Damaged as err:
         raise ModelFileError(
-            f"The model file {path.name} is damaged: {err}. Copy the file again, or ask "
-            "whoever made it for a good copy."
+            sentence("RadvalError",
+                     "The model file {name} is damaged: {err}. Copy the file again, or ask "
+                     "whoever made it for a good copy."),
+            name=path.name, err=err
         ) from None
     except (EOFError, UnicodeDecodeError) as err:
         raise ModelFileError(
-            f"The model file {path.name} is damaged or truncated (its header cannot be read)."
+            sentence("RadvalError",
+                     "The model file {name} is damaged or truncated (its header cannot be read)."),
+            name=path.name
         ) from err
     data_start = -(-r.pos // alignment) * alignment
     if data_start + data_end > r.size:
         raise ModelFileError(
-            f"The model file {path.name} is truncated: it has {r.size:,} bytes but its tensors "
-            f"need {data_start + data_end:,}. Copy the file again."
+            sentence("RadvalError",
+                     "The model file {name} is truncated: it has {size:,} bytes but its tensors "
+                     "need {needed:,}. Copy the file again."),
+            name=path.name, size=r.size, needed=data_start + data_end
         )
     return GGUFInfo(path, version, tensor_count, r.size, metadata, parameters)
 

@@ -21,7 +21,7 @@ from typing import Any
 from radval_desktop.engine.allowlist import check_allowed
 from radval_desktop.engine.checksums import remember_sha256, sha256_file
 from radval_desktop.engine.gguf_file import read_gguf
-from radval_desktop.errors import ConfigError, ModelFileError, RadvalError
+from radval_desktop.errors import ConfigError, ModelFileError, RadvalError, sentence
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +57,11 @@ class HubSettings:
             return
         wanted = _normalized(f"{repo_id}/{filename}")
         if wanted not in {_normalized(spec) for spec in self.files}:
-            raise ConfigError(f"IT offers only {', '.join(s.strip() for s in self.files)} "
-                              f"from the hospital's mirror, not {repo_id}/{filename}; ask IT "
-                              "to add it to hub.files.")
+            raise ConfigError(sentence("RadvalError",
+                                       "IT offers only {offered} from the hospital's mirror, not "
+                                       "{repo_id}/{filename}; ask IT to add it to hub.files."),
+                              offered=', '.join(s.strip() for s in self.files), repo_id=repo_id,
+                              filename=filename)
 
 
 def _normalized(spec: str) -> str:
@@ -118,8 +120,10 @@ def cached_model(cache: Path, repo_id: str, filename: str, revision: str = "main
     except (hub.errors.LocalEntryNotFoundError, hub.errors.OfflineModeIsEnabled,
             FileNotFoundError) as err:
         raise ModelFileError(
-            f"{repo_id}/{filename} is not in the hub cache {cache}; ask IT to add it to the "
-            "cache copied to this workstation."
+            sentence("RadvalError",
+                     "{repo_id}/{filename} is not in the hub cache {cache}; ask IT to add it to "
+                     "the cache copied to this workstation."),
+            repo_id=repo_id, filename=filename, cache=cache
         ) from err
 
 
@@ -130,7 +134,9 @@ def split_spec(spec: str) -> tuple[str, str]:
     """"owner/repo/dir/file.gguf" -> ("owner/repo", "dir/file.gguf")."""
     parts = [p for p in spec.strip().split("/") if p]
     if len(parts) < 3:
-        raise ConfigError(f"'{spec}' is not a mirror file: write owner/repo/file.gguf.")
+        raise ConfigError(sentence("RadvalError",
+                                   "'{spec}' is not a mirror file: write owner/repo/file.gguf."),
+                          spec=spec)
     return "/".join(parts[:2]), "/".join(parts[2:])
 
 
@@ -188,8 +194,9 @@ def download_model(hub_settings: HubSettings, repo_id: str, filename: str, folde
     mirror is checked against the allowlist alone, and not fetched when there is none.
     """
     if not hub_settings.downloads_enabled:
-        raise ConfigError("Downloads are off: IT has not configured the hospital's model "
-                          "mirror (hub.endpoint), so RadVal never uses the network.")
+        raise ConfigError(sentence("RadvalError",
+                                   "Downloads are off: IT has not configured the hospital's model "
+                                   "mirror (hub.endpoint), so RadVal never uses the network."))
     hub_settings.check_offered(repo_id, filename)
     endpoint = hub_settings.endpoint.strip().rstrip("/")
     target = folder / Path(filename).name
@@ -204,14 +211,18 @@ def download_model(hub_settings: HubSettings, repo_id: str, filename: str, folde
     except (OSError, ValueError, hub.errors.HfHubHTTPError) as err:
         raise ModelFileError(_sentence(err, endpoint, what)) from err
     if not meta.etag:
-        raise ModelFileError(f"The mirror gave no checksum (etag) for {what}; ask IT.")
+        raise ModelFileError(sentence("RadvalError",
+                                      "The mirror gave no checksum (etag) for {what}; ask IT."),
+                             what=what)
     if not _SHA256.fullmatch(meta.etag.lower()) and not allowed:
         # A non-LFS file's etag is a git hash, not the file's sha256: only IT's listed
         # digest could then tell a damaged or substituted file, and there is none.
         raise ModelFileError(
-            f"The mirror gives no sha256 for {what} and IT's allowlist is empty, so the "
-            "download cannot be checked and was not started; ask IT to add the file's sha256 "
-            "to model.allowed_sha256.")
+            sentence("RadvalError",
+                     "The mirror gives no sha256 for {what} and IT's allowlist is empty, so the "
+                     "download cannot be checked and was not started; ask IT to add the file's "
+                     "sha256 to model.allowed_sha256."),
+            what=what)
     staging = folder / STAGING_DIR
     staging.mkdir(parents=True, exist_ok=True)
     partial = staging / f"{target.name}.{re.sub(r'[^0-9A-Za-z]', '', meta.etag)[:32]}.part"
@@ -239,8 +250,10 @@ def _accept(partial: Path, target: Path, etag: str, allowed: Sequence[str],
     digest = sha256_file(partial, cancel)
     try:
         if _SHA256.fullmatch(etag.lower()) and digest != etag.lower():
-            raise ModelFileError(f"The download of {target.name} is damaged (its sha256 is not "
-                                 "the mirror's); it was deleted, try again.")
+            raise ModelFileError(sentence("RadvalError",
+                                          "The download of {name} is damaged (its sha256 is not "
+                                          "the mirror's); it was deleted, try again."),
+                                 name=target.name)
         check_allowed(target.name, digest, allowed)
         read_gguf(partial)  # a mirror serving an HTML error page must not become a "model"
     except ModelFileError:
@@ -250,8 +263,10 @@ def _accept(partial: Path, target: Path, etag: str, allowed: Sequence[str],
         if sha256_file(target) == digest:
             partial.unlink()
             return target
-        raise ModelFileError(f"A different file named {target.name} is already in "
-                             f"{target.parent}; move it away and download again.")
+        raise ModelFileError(sentence("RadvalError",
+                                      "A different file named {name} is already in {parent}; move "
+                                      "it away and download again."),
+                             name=target.name, parent=target.parent)
     os.replace(partial, target)
     remember_sha256(target, digest)
     return target

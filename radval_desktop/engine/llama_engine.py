@@ -19,7 +19,7 @@ from radval_desktop.engine.gguf_file import GGUFInfo, read_gguf
 from radval_desktop.engine.sampling import Sampling
 from radval_desktop.engine.sealed_file import SealedFile
 from radval_desktop.engine.threads import IdleCores
-from radval_desktop.errors import ModelFileError, ModelLoadError
+from radval_desktop.errors import ModelFileError, ModelLoadError, sentence
 
 
 @dataclass(frozen=True)
@@ -110,15 +110,19 @@ class LlamaEngine:
         expected = self.settings.expected_sha256
         if expected and digest != expected.lower():
             raise ModelFileError(
-                f"The model file {self.path.name} is not the approved one: its sha256 is "
-                f"{digest[:12]}…, the configured one is {expected[:12]}…."
+                sentence("RadvalError",
+                         "The model file {name} is not the approved one: its sha256 is "
+                         "{digest_short}…, the configured one is {expected}…."),
+                name=self.path.name, digest_short=digest[:12], expected=expected[:12]
             )
         check_allowed(self.path.name, digest, self.settings.allowed_sha256)
         try:  # the facts (chat template, context, layers) of the very bytes checked
             return replace(read_gguf(model.load_path), path=self.path), digest
         except ModelFileError as err:
-            raise ModelFileError(f"The model file {self.path.name} changed while it was being "
-                                 "checked; it was not loaded. Try again.") from err
+            raise ModelFileError(sentence("RadvalError",
+                                          "The model file {name} changed while it was being "
+                                          "checked; it was not loaded. Try again."),
+                                 name=self.path.name) from err
 
     def load(self, model: SealedFile | None = None) -> ModelInfo:
         """``model``: the file already opened and hashed by the caller (the self-test shows
@@ -159,8 +163,10 @@ class LlamaEngine:
             )
         except (ValueError, RuntimeError, OSError) as err:
             raise ModelLoadError(
-                f"llama.cpp could not load {self.path.name} ({err}). The file may be made for a "
-                "newer llama.cpp or be damaged."
+                sentence("RadvalError",
+                         "llama.cpp could not load {name} ({err}). The file may be made for a "
+                         "newer llama.cpp or be damaged."),
+                name=self.path.name, err=err
             ) from err
         adapter = None
         try:
@@ -200,7 +206,8 @@ class LlamaEngine:
 
     def _check_owner(self) -> Any:
         if self._llm is None:
-            raise ModelLoadError("The model is not loaded yet.")
+            raise ModelLoadError(sentence("RadvalError",
+                                          "The model is not loaded yet."))
         if threading.get_ident() != self._owner:
             raise RuntimeError("LlamaEngine used from a thread that does not own it")
         return self._llm

@@ -33,7 +33,7 @@ from pathlib import Path
 from types import TracebackType
 
 from radval_desktop.engine.checksums import HashCancelled, remember_sha256, sha256_file
-from radval_desktop.errors import ModelFileError, ModelLoadError
+from radval_desktop.errors import ModelFileError, ModelLoadError, sentence
 
 _CHUNK = 4 * 1024 * 1024
 # Filesystems whose contents only the kernel serves: a root-owned file there changes only
@@ -57,14 +57,20 @@ class SealedFile:
         try:
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         except FileNotFoundError:
-            raise ModelFileError(f"The {what} {path} does not exist.") from None
+            raise ModelFileError(sentence("RadvalError",
+                                          "The {what} {path} does not exist."),
+                                 what=what, path=path) from None
         except OSError as err:
-            raise ModelFileError(f"The {what} {path} cannot be read: {err.strerror}.") from err
+            raise ModelFileError(sentence("RadvalError",
+                                          "The {what} {path} cannot be read: {strerror}."),
+                                 what=what, path=path, strerror=err.strerror) from err
         self._fds.append(fd)
         try:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
-                raise ModelFileError(f"The {what} path {path} is not a file.")
+                raise ModelFileError(sentence("RadvalError",
+                                              "The {what} path {path} is not a file."),
+                                     what=what, path=path)
             self.size = info.st_size
             if not _SEALED_LINUX:
                 self.sha256, self.load_path = _hash_fd(fd, cancel), path
@@ -97,10 +103,13 @@ class SealedFile:
                     written += os.write(sealed, view[written:count])
         except OSError as err:
             raise ModelLoadError(
-                f"There is not enough memory for RadVal's private copy of the {self.what} "
-                f"{self.path.name} ({self.size / 1e6:,.0f} MB): {err.strerror}. Close other "
-                "programs, or ask IT to install the file read-only (owned by root), which "
-                "loads without a copy.") from err
+                sentence("RadvalError",
+                         "There is not enough memory for RadVal's private copy of the {what} "
+                         "{name} ({megabytes:,.0f} MB): {strerror}. Close other programs, or "
+                         "ask IT to install the file read-only (owned by root), which loads "
+                         "without a copy."),
+                what=self.what, name=self.path.name, megabytes=self.size / 1e6,
+                strerror=err.strerror) from err
         fcntl.fcntl(sealed, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW
                     | fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SEAL)
         self.sha256 = digest.hexdigest()
@@ -110,8 +119,10 @@ class SealedFile:
         """Where llama.cpp opened the path itself (not Linux): refuse bytes that changed."""
         if self.load_path == self.path and sha256_file(self.path) != self.sha256:
             raise ModelFileError(
-                f"The {self.what} {self.path.name} changed while it was loading; it was not "
-                "used. Load it again once nothing is writing to it.")
+                sentence("RadvalError",
+                         "The {what} {name} changed while it was loading; it was not used. Load "
+                         "it again once nothing is writing to it."),
+                what=self.what, name=self.path.name)
 
     def close(self) -> None:
         while self._fds:

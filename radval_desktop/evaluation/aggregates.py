@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from radval_desktop.errors import InputError
+from radval_desktop.errors import InputError, sentence
 from radval_desktop.evaluation.tables import Table
 from radval_desktop.store.database import store_errors
 from radval_desktop.store.reader_study import LEVELS
@@ -49,14 +49,17 @@ def find_study(db: Database, name: str | None = None) -> StudyRef | None:
         wanted = " ".join(name.split()).casefold()
         rows = [r for r in rows if r[1].casefold() == wanted]
         if not rows:
-            raise InputError(f"There is no study named '{name}' in this database.")
+            raise InputError(sentence("RadvalError",
+                                      "There is no study named '{name}' in this database."),
+                             name=name)
     if not rows:
         return None
     if len(rows) > 1:
         names = ", ".join(r[1] for r in rows)
-        raise InputError(f"This database holds several studies ({names}); choose one: "
-                         "--study-name NAME on the command line, the Study box in the "
-                         "Results tab.")
+        raise InputError(sentence(
+            "RadvalError", "This database holds several studies ({names}); choose one: "
+            "--study-name NAME on the command line, the Study box in the Results tab."),
+            names=names)
     return StudyRef(rows[0][0], rows[0][1], rows[0][2] or "1")
 
 

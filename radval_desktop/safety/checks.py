@@ -7,6 +7,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from radval_desktop.errors import sentence
 from radval_desktop.findings import detect_language
 from radval_desktop.safety.normal_claims import (
     covers,
@@ -24,9 +25,13 @@ CALLED_ABNORMAL = "called_abnormal"
 MISSED = "possibly_missed"
 UNSUPPORTED = "unsupported"
 KINDS = (LATERALITY, NEGATION, CALLED_NORMAL, CALLED_ABNORMAL, MISSED, UNSUPPORTED)
-TITLES = {LATERALITY: "Side or lobe", NEGATION: "Negation", CALLED_NORMAL: "Called normal",
-          CALLED_ABNORMAL: "Called abnormal", MISSED: "Possibly missed",
-          UNSUPPORTED: "Unsupported"}
+# Marked for the window's translation (errors.sentence); the CLI prints the English.
+TITLES = {LATERALITY: sentence("FlagTitles", "Side or lobe"),
+          NEGATION: sentence("FlagTitles", "Negation"),
+          CALLED_NORMAL: sentence("FlagTitles", "Called normal"),
+          CALLED_ABNORMAL: sentence("FlagTitles", "Called abnormal"),
+          MISSED: sentence("FlagTitles", "Possibly missed"),
+          UNSUPPORTED: sentence("FlagTitles", "Unsupported")}
 
 # A normal word denied just before it: 不清晰, 欠光整, "not clear", "not normal".
 _DENIED = re.compile(r"(?:不|欠|非|\bnot\s+|\bnon-?)$", re.IGNORECASE)

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from radval_desktop import paths
-from radval_desktop.errors import StoreError
+from radval_desktop.errors import StoreError, sentence
 from radval_desktop.store.schema import migrations
 
 DATABASE_NAME = "radval.db"
@@ -157,7 +157,9 @@ def open_database(path: Path | None = None, busy_timeout: float = BUSY_TIMEOUT_S
         _create_private(path)
     except OSError as err:
         raise StoreError(
-            f"The history database {path} cannot be created: {err.strerror}."
+            sentence("RadvalError",
+                     "The history database {path} cannot be created: {strerror}."),
+            path=path, strerror=err.strerror
         ) from err
     with store_errors(path):
         conn = sqlite3.connect(str(path), timeout=busy_timeout)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from radval_desktop.errors import InputError, StoreError
+from radval_desktop.errors import InputError, StoreError, sentence
 from radval_desktop.store import merge_checks
 from radval_desktop.store.database import open_database, read_only_uri
 from radval_desktop.store.reader_study import study_errors
@@ -52,7 +52,9 @@ class MergeReport:
 
 def _read(path: Path) -> sqlite3.Connection:
     if not path.is_file():
-        raise InputError(f"There is no database at {path}.")
+        raise InputError(sentence("RadvalError",
+                                  "There is no database at {path}."),
+                         path=path)
     # Read-only: merging never changes a scorer's own file.
     return sqlite3.connect(read_only_uri(path), uri=True)
 
@@ -138,7 +140,9 @@ def merge_databases(sources: Sequence[Path], out: Path,
     out = Path(out)
     sources = [Path(s) for s in sources]
     if any(s.resolve() == out.resolve() for s in sources if s.exists()):
-        raise InputError(f"The output {out} is also an input; name a new file with -o.")
+        raise InputError(sentence("RadvalError",
+                                  "The output {out} is also an input; name a new file with -o."),
+                         out=out)
     merged_at = (now or datetime.now(UTC)).isoformat(timespec="microseconds")
     target = open_database(out)
     report = MergeReport()
@@ -184,8 +188,10 @@ def merge_databases(sources: Sequence[Path], out: Path,
                 target.table(table).upsert_all(rows, pk="uuid")
                 report.added[table] = target[table].count - before
     except sqlite3.Error as err:
-        raise StoreError(f"The merge stopped: {err}. {out} holds what was merged so far; "
-                         "run the merge again once the cause is fixed.") from err
+        raise StoreError(sentence("RadvalError",
+                                  "The merge stopped: {err}. {out} holds what was merged so far; "
+                                  "run the merge again once the cause is fixed."),
+                         err=err, out=out) from err
     finally:
         target.close()
     return report

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from radval_desktop.errors import InputError, StoreError
+from radval_desktop.errors import InputError, StoreError, sentence
 from radval_desktop.store.database import open_database, read_only_uri, store_errors
 from radval_desktop.store.schema import migrations
 
@@ -114,20 +114,24 @@ def open_study(path: Path) -> Database:
     """
     path = Path(path)
     if path.exists() and not os.access(path, os.W_OK):
-        raise StoreError(f"The study database {path} is read-only; scoring needs write "
-                         "access. Copy it to a folder of your own, or ask IT.")
+        raise StoreError(sentence("RadvalError",
+                                  "The study database {path} is read-only; scoring needs write "
+                                  "access. Copy it to a folder of your own, or ask IT."),
+                         path=path)
     if path.exists() and not os.access(path.parent, os.W_OK):
         # WAL keeps its -wal and -shm files beside the database.
-        raise StoreError(f"The folder of the study database {path} is read-only; scoring "
-                         "needs write access. Copy the file to a folder of your own.")
+        raise StoreError(sentence("RadvalError",
+                                  "The folder of the study database {path} is read-only; scoring "
+                                  "needs write access. Copy the file to a folder of your own."),
+                         path=path)
     with study_errors(path):
         _backup_if_upgrading(path)
     try:
         return open_database(path)
     except StoreError as err:
         cause = err.__cause__
-        sentence = _sentence(cause, path) if isinstance(cause, sqlite3.Error) else None
-        raise StoreError(sentence or str(err)) from cause
+        said = _sentence(cause, path) if isinstance(cause, sqlite3.Error) else None
+        raise StoreError(said or str(err)) from cause
 
 
 # --- raters and studies -----------------------------------------------------------------
@@ -155,16 +159,20 @@ def save_rater(db: Database, name: str, level: str, change_level: bool = False) 
     """
     name = " ".join(name.split())
     if not name:
-        raise InputError("Give the rater's name.")
+        raise InputError(sentence("RadvalError",
+                                  "Give the rater's name."))
     if level not in LEVELS:
-        raise InputError(f"The rater's level is one of {', '.join(LEVELS)}, not '{level}'.")
+        raise InputError(sentence("RadvalError",
+                                  "The rater's level is one of {levels}, not '{level}'."),
+                         levels=', '.join(LEVELS), level=level)
     existing = find_rater(db, name)
     if existing is not None and existing.level != level and not change_level:
-        raise InputError(
-            f"{existing.name} is already {existing.level} in this study file; the study "
-            "lead sets a rater's level once, because it decides which group's mean they "
-            f"count in. To change it on purpose: radval study assign --rater \"{existing.name}\" "
-            f"--level {level} --change-level (with --db and --study).")
+        raise InputError(sentence(
+            "RadvalError",
+            "{name} is already {level} in this study file; the study lead sets a rater's "
+            "level once, because it decides which group's mean they count in. To change it "
+            "on purpose: radval study assign --rater \"{name}\" --level {new} --change-level "
+            "(with --db and --study)."), name=existing.name, level=existing.level, new=level)
     rid = rater_uuid(name)
     with study_errors(), db.conn:
         db.execute("INSERT INTO raters (uuid, name, level, created_at) VALUES (?, ?, ?, ?) "
@@ -197,7 +205,8 @@ def save_study(db: Database, name: str, show_reference: bool = False, institutio
     """
     name = " ".join(name.split())
     if not name:
-        raise InputError("Give the study a name.")
+        raise InputError(sentence("RadvalError",
+                                  "Give the study a name."))
     sid = study_uuid(name)
     # Default seed from the name: every machine shuffles a study the same way.
     seed = int(sid[:8], 16) if seed is None else seed
@@ -321,7 +330,9 @@ def save_answer(db: Database, study: str, rater: str, candidate: str, answer: An
                 path: Path | None = None) -> str:
     """Committed before returning (WAL + fsync): a scorer killed afterwards keeps it."""
     if answer.score is not None and not SCORE_MIN <= answer.score <= SCORE_MAX:
-        raise InputError(f"A score is {SCORE_MIN} to {SCORE_MAX}, not {answer.score}.")
+        raise InputError(sentence("RadvalError",
+                                  "A score is {score_min} to {score_max}, not {score}."),
+                         score_min=SCORE_MIN, score_max=SCORE_MAX, score=answer.score)
     aid = answer_uuid(study, rater, candidate, answer.metric)
     stamp = now()
     with study_errors(path), db.conn:

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from radval_desktop.case_files import CASE_FIELDS, RowProblem, read_cases
-from radval_desktop.errors import InputError
+from radval_desktop.errors import InputError, sentence
 from radval_desktop.findings import detect_language
 from radval_desktop.store.evaluation_runs import NewCandidate, NewCase, save_candidate, save_cases
 
@@ -44,7 +44,9 @@ def import_candidates(db: Database, path: Path | str, mapping: Mapping[str, str]
     if not read.rows:
         if summary.problems:
             return summary
-        raise InputError(f"{path.name} has no rows to import.")
+        raise InputError(sentence("RadvalError",
+                                  "{name} has no rows to import."),
+                         name=path.name)
     cases = [NewCase(institution=row["institution"], body_system=row["body_system"],
                      modality=row["modality"], language=detect_language(row["findings"]),
                      findings=row["findings"], reference_impression=row["impression"],

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from radval_desktop.errors import InputError
+from radval_desktop.errors import InputError, sentence
 from radval_desktop.evaluation.aggregates import (
     ALL_SYSTEMS,
     SCOPES,
@@ -89,8 +89,9 @@ def build_report(db: Database, title: str, study_name: str | None = None,
     outputs = outputs_from_db(db)
     expert = expert_results(db, study_name, institution_1)
     if not outputs and expert is None:
-        raise InputError("This database holds no batch outputs yet and no reader study; "
-                         "run `radval batch` or `radval study` first.")
+        raise InputError(sentence("RadvalError",
+                                  "This database holds no batch outputs yet and no reader study; "
+                                  "run `radval batch` or `radval study` first."))
     first = institution_1 or (expert.institution_1 if expert else None)
     rouge = paper_tables(outputs, first) if outputs else []
     sections = []

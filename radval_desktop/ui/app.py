@@ -16,7 +16,9 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from radval_desktop import __version__, paths
+from radval_desktop.config import Settings, load_settings
 from radval_desktop.ui.fonts import register_cjk_font
+from radval_desktop.ui.i18n import CHINESE, choose_language, install_language
 from radval_desktop.ui.main_window import MainWindow
 
 LOG_FILE = "radval.log"
@@ -84,6 +86,20 @@ def configure_application(app: QApplication) -> None:
     register_cjk_font(app)
 
 
+def start_language(app: QApplication, settings: Settings) -> str:
+    """Translate the window into the language of ui.language (IT's, the user's, or the
+    system's); its code. Called before the first widget is built: views translate once."""
+    language = choose_language(settings["ui.language"])
+    if install_language(app, language):
+        log.info("Window language: %s", language)
+    else:
+        language = "en"
+    # Chinese text reads best in the CJK font throughout, Latin words included, rather than
+    # Chinese in WenQuanYi beside Latin in the platform's font.
+    register_cjk_font(app, first=language == CHINESE)
+    return language
+
+
 def create_application(argv: Sequence[str]) -> QApplication:
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(list(argv))
@@ -97,7 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     log_path = setup_logging()
     log.info("RadVal %s starting; log at %s", __version__, log_path)
     app = create_application(argv)
-    window = MainWindow()
+    settings = load_settings()
+    start_language(app, settings)
+    window = MainWindow(settings)
     window.show()
     status = app.exec()
     window.shutdown()

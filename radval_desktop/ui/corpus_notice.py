@@ -3,40 +3,60 @@ button that imports them (the main window runs the import)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from radval_desktop.safety.retrieval import ImportSummary
 
-EMPTY_TEXT = ("No past reports yet: drafts use RadVal's built-in starter examples. Import past "
-              "reports (CSV/XLSX/JSONL from the reporting system) so drafts follow your "
-              "department's style.")
-NO_HISTORY_TEXT = ("Past reports are kept in the history database, and history is off: drafts "
-                   "use RadVal's built-in starter examples.")
-IMPORT_LABEL = "Import past reports…"
-NO_HISTORY_LABEL = "Import needs history on (Settings)…"
-FILE_FILTER = "Past reports (*.csv *.tsv *.xlsx *.jsonl);;All files (*)"
+
+def empty_text() -> str:
+    return QCoreApplication.translate(
+        "CorpusNotice", "No past reports yet: drafts use RadVal's built-in starter examples. "
+        "Import past reports (CSV/XLSX/JSONL from the reporting system) so drafts follow your "
+        "department's style.")
+
+
+def no_history_text() -> str:
+    return QCoreApplication.translate(
+        "CorpusNotice", "Past reports are kept in the history database, and history is off: "
+        "drafts use RadVal's built-in starter examples.")
+
+
+def import_label() -> str:
+    return QCoreApplication.translate("CorpusNotice", "Import past reports…")
+
+
+def file_filter() -> str:
+    return QCoreApplication.translate("CorpusNotice",
+                                      "Past reports (*.csv *.tsv *.xlsx *.jsonl);;All files (*)")
 
 
 def corpus_status(size: int | None) -> str:
     """The status bar's text for a corpus of ``size`` pairs (None: history is off)."""
     if size is None:
-        return "Examples: none — history is off"
-    return f"Examples: {size:,}" if size else "Examples: none — starter examples"
+        return QCoreApplication.translate("CorpusNotice", "Examples: none — history is off")
+    if not size:
+        return QCoreApplication.translate("CorpusNotice", "Examples: none — starter examples")
+    return QCoreApplication.translate("CorpusNotice", "Examples: {count:,}").format(count=size)
 
 
 def import_message(summary: ImportSummary) -> str:
     """What an import did, in one line: "N pairs imported, M already there; K rows skipped
     (first: line 7: …)"."""
-    text = f"{_count(summary.added, 'pair')} imported, {summary.duplicates:,} already there"
+    pairs = (QCoreApplication.translate("CorpusNotice", "1 pair imported") if summary.added == 1
+             else QCoreApplication.translate("CorpusNotice", "{count:,} pairs imported"))
+    text = QCoreApplication.translate("CorpusNotice", "{pairs}, {duplicates:,} already there"
+                                      ).format(pairs=pairs.format(count=summary.added),
+                                               duplicates=summary.duplicates)
     if not summary.problems:
-        return text + "."
-    return (f"{text}; {_count(len(summary.problems), 'row')} skipped "
-            f"(first: {summary.problems[0]}).")
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+        return text + QCoreApplication.translate("CorpusNotice", ".")
+    skipped = (QCoreApplication.translate("CorpusNotice", "1 row skipped")
+               if len(summary.problems) == 1
+               else QCoreApplication.translate("CorpusNotice", "{count:,} rows skipped"))
+    return QCoreApplication.translate("CorpusNotice", "{text}; {skipped} (first: {problem})."
+                                      ).format(text=text,
+                                               skipped=skipped.format(count=len(summary.problems)),
+                                               problem=summary.problems[0])
 
 
 class CorpusNotice(QFrame):
@@ -50,9 +70,9 @@ class CorpusNotice(QFrame):
         # A pale note, not an error: nothing is wrong with drafting without examples.
         self.setStyleSheet("#draft\\.corpus_notice { background: #fff8e1; "
                            "border: 1px solid #e0c060; border-radius: 4px; }")
-        self._text = QLabel(EMPTY_TEXT, objectName="draft.corpus_notice_text")
+        self._text = QLabel(empty_text(), objectName="draft.corpus_notice_text")
         self._text.setWordWrap(True)
-        self._button = QPushButton(IMPORT_LABEL, objectName="draft.import_corpus")
+        self._button = QPushButton(import_label(), objectName="draft.import_corpus")
         self._button.clicked.connect(self.import_requested)
         layout = QHBoxLayout(self)
         layout.addWidget(self._text, 1)
@@ -63,7 +83,7 @@ class CorpusNotice(QFrame):
     def set_corpus_size(self, size: int | None) -> None:
         """``size`` pairs in the corpus, None when there is none (history off)."""
         self._size = size
-        self._text.setText(NO_HISTORY_TEXT if size is None else EMPTY_TEXT)
+        self._text.setText(no_history_text() if size is None else empty_text())
         self.setVisible(not size)
         self._update_button()
 
@@ -77,11 +97,11 @@ class CorpusNotice(QFrame):
     def _update_button(self) -> None:
         self._button.setEnabled(not self._busy)
         if self._busy:
-            self._button.setText("Importing…")
+            self._button.setText(self.tr("Importing…"))
         elif self._size is None:
-            self._button.setText(NO_HISTORY_LABEL)
-            self._button.setToolTip("Turn on Settings > History to keep past reports as "
-                                    "examples; this opens Settings.")
+            self._button.setText(self.tr("Import needs history on (Settings)…"))
+            self._button.setToolTip(self.tr("Turn on Settings > History to keep past reports "
+                                            "as examples; this opens Settings."))
         else:
-            self._button.setText(IMPORT_LABEL)
+            self._button.setText(import_label())
             self._button.setToolTip("")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -19,22 +19,24 @@ from PySide6.QtWidgets import (
 
 from radval_desktop.drafting import CORPUS, STARTER, DraftRequest, DraftResult
 from radval_desktop.engine.sampling import Sampling, retry_sampling
+from radval_desktop.errors import SENTENCES
 from radval_desktop.findings import (
     clean_findings,
     detect_language,
     suggest_body_system,
     suggest_modality,
 )
-from radval_desktop.prompts import BODY_SYSTEMS, MODALITIES, bundled_templates
+from radval_desktop.prompts import BODY_SYSTEMS, MODALITIES
 from radval_desktop.safety.checks import Flag, run_checks
 from radval_desktop.safety.retrieval import DEFAULT_BUDGET_CHARS, DEFAULT_K, ExampleCorpus
 from radval_desktop.store.history import DraftRecord
 from radval_desktop.ui.corpus_notice import CorpusNotice
 from radval_desktop.ui.errors import report_errors
+from radval_desktop.ui.i18n import body_system_names
 from radval_desktop.ui.safety_flags import FlagList, highlight
 from radval_desktop.workers.inference import InferenceService
+from radval_desktop.workers.sentences import translated
 
-LANGUAGE_NAMES = {"en": "English", "zh": "中文 (Chinese)"}
 _GENERATE_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 # Checks take well under a millisecond (bench/safety_checks.py); the pause only keeps the
 # highlights from flickering while the radiologist types.
@@ -73,9 +75,9 @@ class DraftPanel(QWidget):
     # --- building ----------------------------------------------------------------------
 
     def _build(self) -> None:
-        names = bundled_templates().body_systems["en"]
+        names = body_system_names()
         self._findings = QPlainTextEdit(objectName="draft.findings")
-        self._findings.setPlaceholderText("Paste the FINDINGS section of the report here.")
+        self._findings.setPlaceholderText(self.tr("Paste the FINDINGS section of the report here."))
         self._body_system = QComboBox(objectName="draft.body_system")
         for key in BODY_SYSTEMS:
             self._body_system.addItem(names.get(key, key), key)
@@ -83,23 +85,26 @@ class DraftPanel(QWidget):
         for key in MODALITIES:
             self._modality.addItem(key, key)
         self._language = QLabel(objectName="draft.language")
-        self._generate = QPushButton("Generate (Ctrl+Enter)", objectName="draft.generate")
-        self._stop = QPushButton("Stop (Esc)", objectName="draft.stop")
-        self._regenerate = QPushButton("Regenerate", objectName="draft.regenerate")
-        self._copy = QPushButton("Copy to clipboard", objectName="draft.copy")
+        self._generate = QPushButton(self.tr("Generate (Ctrl+Enter)"), objectName="draft.generate")
+        self._stop = QPushButton(self.tr("Stop (Esc)"), objectName="draft.stop")
+        self._regenerate = QPushButton(self.tr("Regenerate"), objectName="draft.regenerate")
+        self._copy = QPushButton(self.tr("Copy to clipboard"), objectName="draft.copy")
         self._message = QLabel(objectName="draft.message", textFormat=Qt.TextFormat.PlainText)
         self._message.setWordWrap(True)
         self._message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._impression = QPlainTextEdit(objectName="draft.impression")
-        self._impression.setPlaceholderText("The impression appears here; edit it before copying.")
-        self._use_examples = QCheckBox("Use past examples", objectName="draft.examples")
-        self._use_examples.setToolTip("Put the most similar accepted impressions of this body "
-                                      "system into the prompt, in your institution's style.")
+        self._impression.setPlaceholderText(
+            self.tr("The impression appears here; edit it before copying."))
+        self._use_examples = QCheckBox(self.tr("Use past examples"), objectName="draft.examples")
+        self._use_examples.setToolTip(self.tr("Put the most similar accepted impressions of "
+                                              "this body system into the prompt, in your "
+                                              "institution's style."))
         self._flags = FlagList()
         self._check_timer = QTimer(self, singleShot=True, interval=_CHECK_DELAY_MS)
 
         pickers = QHBoxLayout()
-        for label, widget in (("Body system", self._body_system), ("Modality", self._modality)):
+        for label, widget in ((self.tr("Body system"), self._body_system),
+                              (self.tr("Modality"), self._modality)):
             pickers.addWidget(QLabel(label))
             pickers.addWidget(widget)
         pickers.addWidget(self._use_examples)
@@ -114,12 +119,12 @@ class DraftPanel(QWidget):
         # Issue 15: while the example corpus is empty, say so and offer the import.
         self.corpus_notice = CorpusNotice()
         layout.addWidget(self.corpus_notice)
-        layout.addWidget(QLabel("Findings"))
+        layout.addWidget(QLabel(self.tr("Findings")))
         layout.addWidget(self._findings, 3)
         layout.addLayout(pickers)
         layout.addLayout(buttons)
         layout.addWidget(self._message)
-        layout.addWidget(QLabel("Impression"))
+        layout.addWidget(QLabel(self.tr("Impression")))
         layout.addWidget(self._impression, 2)
         layout.addWidget(self._flags)
         self._update_language()
@@ -214,9 +219,10 @@ class DraftPanel(QWidget):
         self._impression.clear()
         self._impression.setReadOnly(True)  # the stream writes here until it ends
         if self._model_state == "loading":
-            self.show_info("The model is still loading; the draft starts as soon as it is ready.")
+            self.show_info(self.tr("The model is still loading; the draft starts as soon as it "
+                                   "is ready."))
         else:
-            self.show_info("Drafting…")
+            self.show_info(self.tr("Drafting…"))
         self._update_buttons()
         self._service.generate(self._current, request, sampling)
 
@@ -229,12 +235,15 @@ class DraftPanel(QWidget):
     def copy(self) -> None:
         text = self.impression_text().strip()
         if not text:
-            self.show_error("There is no impression to copy yet.")
+            self.show_error(self.tr("There is no impression to copy yet."))
             return
         QGuiApplication.clipboard().setText(text)
         open_flags = len(self._flags.open_flags()) if self._safety else 0
-        self.show_info("Copied: paste it into the reporting system." + (
-            f" {open_flags} safety flag(s) were still open." if open_flags else ""))
+        still_open = ("" if not open_flags
+                      else self.tr(" 1 safety flag was still open.") if open_flags == 1
+                      else self.tr(" {count} safety flags were still open.").format(
+                          count=open_flags))
+        self.show_info(self.tr("Copied: paste it into the reporting system.") + still_open)
         self.text_copied.emit(text)
 
     def show_record(self, record: DraftRecord) -> None:
@@ -249,7 +258,8 @@ class DraftPanel(QWidget):
         self._impression.setPlainText(record.impression)
         self.run_checks()
         self._last_request = None
-        self.show_info(f"Reopened the draft of {record.created_at[:16].replace('T', ' ')} UTC.")
+        self.show_info(self.tr("Reopened the draft of {when} UTC.").format(
+            when=record.created_at[:16].replace("T", " ")))
 
     # --- examples and safety checks (issue 8) -----------------------------------------
 
@@ -332,8 +342,10 @@ class DraftPanel(QWidget):
 
     def _update_language(self) -> None:
         text = self.findings_text()
-        name = LANGUAGE_NAMES[detect_language(text)] if text.strip() else "—"
-        self._language.setText(f"Language: {name}")
+        # Each language also in its own script, as language menus name them.
+        names = {"en": self.tr("English"), "zh": self.tr("中文 (Chinese)")}
+        name = names[detect_language(text)] if text.strip() else "—"
+        self._language.setText(self.tr("Language: {name}").format(name=name))
 
     @staticmethod
     def _select(combo: QComboBox, key: str | None) -> None:
@@ -368,9 +380,13 @@ class DraftPanel(QWidget):
         if request_id != self._current:
             return
         self._impression.clear()
-        what = {"empty": "came out empty", "restated": "only restated the findings",
-                "contradicts": "contradicted the findings"}.get(reason, "repeated itself")
-        self.show_info(f"The draft {what}; trying again (attempt {attempt + 1})…")
+        what = {"empty": self.tr("The draft came out empty; trying again (attempt {n})…"),
+                "restated": self.tr("The draft only restated the findings; trying again "
+                                    "(attempt {n})…"),
+                "contradicts": self.tr("The draft contradicted the findings; trying again "
+                                       "(attempt {n})…")}.get(
+            reason, self.tr("The draft repeated itself; trying again (attempt {n})…"))
+        self.show_info(what.format(n=attempt + 1))
 
     @Slot(int, object)
     def _on_service_draft_finished(self, request_id: int, result: DraftResult) -> None:
@@ -381,9 +397,10 @@ class DraftPanel(QWidget):
         self._finish_request()
         self.run_checks()
         if result.ok:
-            self.show_info("Draft ready: check and edit it, then Copy." + _examples_note(result))
+            self.show_info(self.tr("Draft ready: check and edit it, then Copy.")
+                           + _examples_note(result))
         else:
-            self.show_error(result.message)
+            self.show_error(result_message(result))
         self.draft_completed.emit(request, result)
 
     @Slot(int, str)
@@ -398,16 +415,27 @@ class DraftPanel(QWidget):
         if request_id != self._current:
             return
         self._finish_request()
-        self.show_info("Stopped. The text so far can be edited or regenerated.")
+        self.show_info(self.tr("Stopped. The text so far can be edited or regenerated."))
 
 
 def _examples_note(result: DraftResult) -> str:
     """What the draft was shown, so the radiologist knows whose style it follows."""
     count = len(result.examples)
     if result.example_source == CORPUS:
-        note = f" Based on {count} similar past report{'s' if count != 1 else ''}."
+        note = (QCoreApplication.translate("DraftPanel", " Based on 1 similar past report.")
+                if count == 1 else QCoreApplication.translate(
+                    "DraftPanel", " Based on {count} similar past reports.").format(count=count))
     elif result.example_source == STARTER:
-        note = " Based on RadVal's starter examples (no similar past report)."
+        note = QCoreApplication.translate(
+            "DraftPanel", " Based on RadVal's starter examples (no similar past report).")
     else:
         note = ""
+    # The prompt's note (examples left out, the plain layout) is the core's English still.
     return note + (f" ({result.prompt_note})" if result.prompt_note else "")
+
+
+def result_message(result: DraftResult) -> str:
+    """Why a draft is not usable, in the window's language."""
+    if not result.message_template:
+        return result.message
+    return translated(SENTENCES, result.message_template, result.message_values, result.message)

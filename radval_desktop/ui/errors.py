@@ -8,10 +8,9 @@ from contextlib import contextmanager
 from typing import Protocol
 
 from radval_desktop.errors import RadvalError
+from radval_desktop.workers.sentences import bug_sentence, error_text
 
 log = logging.getLogger(__name__)
-
-BUG_SENTENCE = "Something went wrong; details are in the log."
 
 
 class ShowsErrors(Protocol):
@@ -21,12 +20,13 @@ class ShowsErrors(Protocol):
 @contextmanager
 def report_errors(parent: ShowsErrors) -> Iterator[None]:
     """Wrap a slot that calls the core. PySide6 swallows exceptions raised in slots, so
-    they are caught here: a RadvalError's sentence is shown, anything else is a bug.
+    they are caught here: a RadvalError's sentence is shown in the window's language,
+    anything else is a bug.
     """
     try:
         yield
     except RadvalError as err:
-        parent.show_error(str(err))
+        parent.show_error(error_text(err))
     except Exception:
         log.exception("Unexpected error in the window")
-        parent.show_error(BUG_SENTENCE)
+        parent.show_error(bug_sentence())

@@ -20,8 +20,9 @@ def cjk_font_path() -> Path:
     return paths.resources_dir() / "fonts" / CJK_FONT_FILE
 
 
-def register_cjk_font(app: QGuiApplication) -> list[str]:
-    """Register the font and append its family to the app font's fallbacks; its families."""
+def register_cjk_font(app: QGuiApplication, first: bool = False) -> list[str]:
+    """Register the font and append its family to the app font's fallbacks (``first``: put
+    it before the platform's, for a Chinese window); its families."""
     path = cjk_font_path()
     known = set(QFontDatabase.families())
     font_id = QFontDatabase.addApplicationFont(str(path))
@@ -33,8 +34,8 @@ def register_cjk_font(app: QGuiApplication) -> list[str]:
         # Already registered by an earlier QApplication (tests make several windows).
         QFontDatabase.removeApplicationFont(font_id)
     font = QFont(app.font())
-    fallbacks = [family for family in families if family not in font.families()]
-    # Latin text keeps the platform's font; only characters it lacks fall back to ours.
-    font.setFamilies([*font.families(), *fallbacks])
+    others = [family for family in font.families() if family not in families]
+    # An English window keeps the platform's font, falling back to ours for Chinese only.
+    font.setFamilies([*families, *others] if first else [*others, *families])
     app.setFont(font)
     return list(families)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -22,7 +22,8 @@ _PREVIEW_CHARS = 90
 
 def _row_text(record: DraftRecord) -> str:
     when = record.created_at[:16].replace("T", " ")
-    impression = " ".join(record.impression.split())[:_PREVIEW_CHARS] or "(no impression)"
+    impression = (" ".join(record.impression.split())[:_PREVIEW_CHARS]
+                  or QCoreApplication.translate("HistoryPanel", "(no impression)"))
     findings = " ".join(record.findings.split())[:_PREVIEW_CHARS]
     return f"{when}  {record.body_system} {record.modality}\n  {impression}\n  {findings}"
 
@@ -35,10 +36,10 @@ class HistoryPanel(QWidget):
         self._history = history
         self._records: dict[str, DraftRecord] = {}
         self._search = QLineEdit(objectName="history.search")
-        self._search.setPlaceholderText("Search findings and impressions…")
+        self._search.setPlaceholderText(self.tr("Search findings and impressions…"))
         self._search.setClearButtonEnabled(True)
         self._list = QListWidget(objectName="history.list")
-        self._open = QPushButton("Open in Draft view", objectName="history.open")
+        self._open = QPushButton(self.tr("Open in Draft view"), objectName="history.open")
         self._message = QLabel(objectName="history.message", textFormat=Qt.TextFormat.PlainText)
         self._message.setWordWrap(True)
         top = QHBoxLayout()
@@ -74,7 +75,8 @@ class HistoryPanel(QWidget):
         self._records.clear()
         self._message.setStyleSheet("")
         if not self._history.enabled:
-            self._message.setText("History is turned off in Settings; drafts are not kept.")
+            self._message.setText(
+                self.tr("History is turned off in Settings; drafts are not kept."))
             self._update_buttons()
             return
         self._message.setText("")
@@ -86,8 +88,8 @@ class HistoryPanel(QWidget):
                 self._records[record.uuid] = record
                 self._list.addItem(item)
             if not records:
-                self._message.setText("No drafts match." if self._search.text().strip()
-                                      else "No drafts yet.")
+                self._message.setText(self.tr("No drafts match.") if self._search.text().strip()
+                                      else self.tr("No drafts yet."))
         self._update_buttons()
 
     def _update_buttons(self) -> None:

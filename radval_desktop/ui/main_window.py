@@ -8,7 +8,7 @@ import logging
 from dataclasses import asdict
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QSizePolicy,
     QTabWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -23,11 +24,12 @@ from radval_desktop import paths
 from radval_desktop.config import Settings, load_settings, save_user_settings
 from radval_desktop.drafting import DraftRequest, DraftResult
 from radval_desktop.engine.adapters import AdapterInfo
+from radval_desktop.engine.device import DeviceChoice
 from radval_desktop.engine.llama_engine import ModelInfo
 from radval_desktop.safety.checks import Flag
 from radval_desktop.safety.retrieval import ExampleCorpus, ImportSummary, Pair
 from radval_desktop.store.history import DraftRecord, History, NewDraft
-from radval_desktop.ui.corpus_notice import FILE_FILTER, corpus_status, import_message
+from radval_desktop.ui.corpus_notice import corpus_status, file_filter, import_message
 from radval_desktop.ui.draft_panel import DraftPanel
 from radval_desktop.ui.errors import report_errors
 from radval_desktop.ui.history_panel import HistoryPanel
@@ -40,6 +42,7 @@ from radval_desktop.ui.tooltips import plain_tooltip
 from radval_desktop.workers.corpus_import import CorpusImportService
 from radval_desktop.workers.inference import InferenceService
 from radval_desktop.workers.model_scan import ModelScanService
+from radval_desktop.workers.sentences import translated
 
 log = logging.getLogger(__name__)
 
@@ -77,12 +80,25 @@ def new_draft(request: DraftRequest, result: DraftResult, model_name: str,
     )
 
 
+def device_text(device: DeviceChoice) -> str:
+    """The status bar's device: CPU or GPU, the llama.cpp build, and why, in the window's
+    language."""
+    reason = (translated("Device", device.template, device.values, device.reason)
+              if device.template else device.reason)
+    if device.build:
+        return QCoreApplication.translate("MainWindow", "{kind}: llama.cpp {build}; {reason}"
+                                          ).format(kind=device.kind, build=device.build,
+                                                   reason=reason)
+    return QCoreApplication.translate("MainWindow", "{kind}: {reason}").format(
+        kind=device.kind, reason=reason)
+
+
 class MainWindow(QMainWindow):
     def __init__(self, settings: Settings | None = None, load_model: bool = True,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("main.window")
-        self.setWindowTitle("RadVal — draft impressions")
+        self.setWindowTitle(self.tr("RadVal — draft impressions"))
         self.settings = settings or load_settings()
         self.model_info: ModelInfo | None = None
         self._draft_uuid: str | None = None  # the draft Copy updates in the history
@@ -93,17 +109,17 @@ class MainWindow(QMainWindow):
         self._set_prompt_choice(self.settings)
         self.history_panel = HistoryPanel(self.history)
         self.tabs = QTabWidget(objectName="main.tabs")
-        self.tabs.addTab(self.draft_panel, "Draft")
-        self.tabs.addTab(self.history_panel, "History")
+        self.tabs.addTab(self.draft_panel, self.tr("Draft"))
+        self.tabs.addTab(self.history_panel, self.tr("History"))
         self.study_panel = StudyPanel()  # issue 19: the study lead's set-up and progress
-        self.tabs.addTab(self.study_panel, "Study")
+        self.tabs.addTab(self.study_panel, self.tr("Study"))
         self.scoring_panel = ScoringPanel()  # issue 5: the reader study
-        self.tabs.addTab(self.scoring_panel, "Scoring")
+        self.tabs.addTab(self.scoring_panel, self.tr("Scoring"))
         self.results_panel = ResultsPanel()  # issue 4: the paper's tables of a study
-        self.tabs.addTab(self.results_panel, "Results")
+        self.tabs.addTab(self.results_panel, self.tr("Results"))
         self.scanner = ModelScanService()  # issue 11: models folder, mirror, adapters
         self.models_panel = ModelsPanel(self.scanner, self.settings)
-        self.tabs.addTab(self.models_panel, "Models")
+        self.tabs.addTab(self.models_panel, self.tr("Models"))
         self.setCentralWidget(self.tabs)
         self._build_status_bar()
         self._build_menu()
@@ -123,29 +139,39 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         self.status_labels: dict[str, QLabel] = {}
         bar = self.statusBar()
+        # Model and device one above the other on the left: side by side they were cut at
+        # the window's first size (the device's build and reason run to ~480 px, in Chinese
+        # as in English); state and figures on the right are never squeezed.
+        names = QWidget()
+        names.setObjectName("status.names")
+        column = QVBoxLayout(names)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        bar.addWidget(names, 1)
         for name in ("model", "device", "state", "speed", "time"):
             label = QLabel(objectName=f"status.{name}", textFormat=Qt.TextFormat.PlainText)
             self.status_labels[name] = label
-            # Model and device take what room is left; state and figures are never squeezed.
             if name in ("model", "device"):
+                # A narrower window cuts these, not the figures; the tooltip has the whole.
                 label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-                bar.addWidget(label, 1)
+                column.addWidget(label)
             else:
                 bar.addPermanentWidget(label)
-        self._set_status(model="Model: —", device="", state="Starting…", speed="", time="")
+        self._set_status(model=self.tr("Model: —"), device="", state=self.tr("Starting…"), speed="",
+                         time="")
 
     def _build_menu(self) -> None:
-        menu = self.menuBar().addMenu("&RadVal")
+        menu = self.menuBar().addMenu(self.tr("&RadVal"))
         # Issue 15: more past reports can be imported after the Draft tab's notice is gone.
-        self.import_action = QAction("&Import past reports…", self,
+        self.import_action = QAction(self.tr("&Import past reports…"), self,
                                      objectName="main.import_corpus")
         self.import_action.triggered.connect(self.choose_corpus_file)
         menu.addAction(self.import_action)
-        self.settings_action = QAction("&Settings…", self, objectName="main.settings")
+        self.settings_action = QAction(self.tr("&Settings…"), self, objectName="main.settings")
         self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
         self.settings_action.triggered.connect(self.open_settings)
         menu.addAction(self.settings_action)
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action = QAction(self.tr("&Quit"), self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         menu.addAction(quit_action)
 
@@ -176,13 +202,13 @@ class MainWindow(QMainWindow):
         if self.settings.system_error:  # issue 17: IT's locks are unknown, so nothing drafts
             self.model_info = None
             self.draft_panel.set_model_state("failed")
-            self._set_status(model="Model: none (IT's settings file cannot be read)", device="",
-                             state="Model not loaded")
+            self._set_status(model=self.tr("Model: none (IT's settings file cannot be read)"),
+                             device="", state=self.tr("Model not loaded"))
             self.draft_panel.show_error(self.settings.system_error)
             log.error(self.settings.system_error)
             return
         self.draft_panel.set_model_state("loading")
-        self._set_status(state="Loading the model…")
+        self._set_status(state=self.tr("Loading the model…"))
         self.service.load(self.settings["model.path"] or None, self.settings.engine())
 
     @Slot(str)
@@ -194,29 +220,35 @@ class MainWindow(QMainWindow):
         self.model_info = info
         self.draft_panel.set_model_state("ready")
         self.models_panel.set_active(info.path, info.adapter.path if info.adapter else None)
-        adapter = f" + adapter {info.adapter.name}" if info.adapter else ""
-        self._set_status(model=f"Model: {info.name} ({info.quantization}){adapter}",
-                         device=info.device.describe(),
-                         state=f"Ready (loaded in {info.load_seconds:.1f} s)")
+        adapter = (self.tr(" + adapter {name}").format(name=info.adapter.name)
+                   if info.adapter else "")
+        self._set_status(
+            model=self.tr("Model: {name} ({quantization})").format(
+                name=info.name, quantization=info.quantization) + adapter,
+            device=device_text(info.device),
+            state=self.tr("Ready (loaded in {seconds:.1f} s)").format(seconds=info.load_seconds))
 
     @Slot(str)
     def _on_service_model_failed(self, sentence: str) -> None:
         self.model_info = None
         self.draft_panel.set_model_state("failed")
-        self._set_status(model="Model: none", device="", state="Model not loaded")
-        self.draft_panel.show_error(f"{sentence} Choose another model file in Settings.")
+        self._set_status(model=self.tr("Model: none"), device="", state=self.tr("Model not loaded"))
+        self.draft_panel.show_error(
+            self.tr("{sentence} Choose another model file in Settings.").format(sentence=sentence))
 
     @Slot(int, str)
     def _on_service_token_generated(self, request_id: int, _text: str) -> None:
         if request_id == self.draft_panel.current_request_id():
-            self._set_status(state="Drafting…")
+            self._set_status(state=self.tr("Drafting…"))
 
     # --- drafts and history ------------------------------------------------------------
 
     @Slot(object, object)
     def _on_draft_panel_draft_completed(self, request: DraftRequest, result: DraftResult) -> None:
-        self._set_status(state="Ready", speed=f"{result.tokens_per_second:.1f} tokens/s",
-                         time=f"{result.total_seconds:.1f} s")
+        self._set_status(
+            state=self.tr("Ready"),
+            speed=self.tr("{rate:.1f} tokens/s").format(rate=result.tokens_per_second),
+            time=self.tr("{seconds:.1f} s").format(seconds=result.total_seconds))
         name = self.model_info.name if self.model_info else ""
         self._draft_uuid = None
         self._draft_system = request.body_system
@@ -287,8 +319,8 @@ class MainWindow(QMainWindow):
         if not self.history.enabled:
             self.open_settings()
             return
-        path, _filter = QFileDialog.getOpenFileName(self, "Import past reports", "",
-                                                    FILE_FILTER)
+        path, _filter = QFileDialog.getOpenFileName(self, self.tr("Import past reports"), "",
+                                                    file_filter())
         if path:
             self.import_corpus_file(path)
 
@@ -296,16 +328,17 @@ class MainWindow(QMainWindow):
         """Import a CSV/XLSX/JSONL of past reports in the import thread; the Draft tab says
         how it went when it is done."""
         if self.corpus is None or self.history.path is None:
-            self.draft_panel.show_error("Past reports are kept in the history database: turn "
-                                        "history on in Settings to import them.")
+            self.draft_panel.show_error(self.tr("Past reports are kept in the history database: "
+                                                "turn history on in Settings to import them."))
             return
         if self.importer.is_busy():
-            self.draft_panel.show_info("An import is still running; try again when it is done.")
+            self.draft_panel.show_info(
+                self.tr("An import is still running; try again when it is done."))
             return
         self.draft_panel.corpus_notice.set_busy(True)
         self.import_action.setEnabled(False)
-        self._set_status(corpus="Examples: importing…")
-        self.draft_panel.show_info(f"Importing {Path(path).name}…")
+        self._set_status(corpus=self.tr("Examples: importing…"))
+        self.draft_panel.show_info(self.tr("Importing {name}…").format(name=Path(path).name))
         self.importer.import_file(self.history.path, Path(path))
 
     @Slot(object)
@@ -319,7 +352,8 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_importer_import_failed(self, sentence: str) -> None:
         self._end_import()
-        self.draft_panel.show_error(f"The import failed: {sentence}")
+        self.draft_panel.show_error(
+            self.tr("The import failed: {sentence}").format(sentence=sentence))
 
     def _end_import(self) -> None:
         self.draft_panel.corpus_notice.set_busy(False)
@@ -334,7 +368,7 @@ class MainWindow(QMainWindow):
                 size = self.corpus.count()
         if size is not None and size < 0 or size is None and self.history.enabled:
             # History is on but its database cannot be read: the error is already shown.
-            self._set_status(corpus="Examples: unavailable")
+            self._set_status(corpus=self.tr("Examples: unavailable"))
             self.draft_panel.corpus_notice.setVisible(False)
             return
         self._set_status(corpus=corpus_status(size))

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from radval_desktop.store.reader_study import SCORE_MAX, SCORE_MIN, Answer
 from radval_desktop.study.questionnaire import BANDS, Metric, band_range_text
+from radval_desktop.ui.i18n import CHINESE, current_language
 
 NO_SCORE = -1  # the spin box's special value: shown as "—", meaning not scored yet
 # Typed reasons are written at most this long after a keystroke, even while the rater keeps
@@ -111,24 +112,25 @@ class MetricEditor(QWidget):
         self.slider.setRange(0, 100)
         self.slider.setPageStep(20)  # PageUp/PageDown move one band
         self.slider.setTracking(False)  # dragging writes once, on release
-        score_label = QLabel("&Score 评分 (0–100):")
+        score_label = QLabel(self.tr("&Score (0–100):"))
         score_label.setBuddy(self.score)
         self.bands = [QLabel(objectName=f"scoring.band.{i}", wordWrap=True,
                              alignment=Qt.AlignmentFlag.AlignCenter) for i in range(len(BANDS))]
-        self.na = QCheckBox("NA — not applicable 不适用 (Alt+N)", objectName="scoring.na")
+        self.na = QCheckBox(self.tr("NA — not applicable (Alt+N)"), objectName="scoring.na")
         self.hint = QLabel(wordWrap=True, objectName="scoring.q2",
                            textFormat=Qt.TextFormat.PlainText)
         self.hint.setStyleSheet("color: #555;")
         self.quotes = QListWidget(objectName="scoring.quotes")
         self.quotes.setMaximumHeight(70)
-        self.quote_button = QPushButton("Quote selection 引用所选 (Alt+Q)",
+        self.quote_button = QPushButton(self.tr("Quote selection (Alt+Q)"),
                                         objectName="scoring.quote")
-        self.remove_quote = QPushButton("Remove quote", objectName="scoring.remove_quote")
+        self.remove_quote = QPushButton(self.tr("Remove quote"),
+                                        objectName="scoring.remove_quote")
         self.explanation = QPlainTextEdit(objectName="scoring.explanation")
         self.explanation.setTabChangesFocus(True)
-        self.explanation.setPlaceholderText("One reason a line 每行一个原因")
+        self.explanation.setPlaceholderText(self.tr("One reason a line"))
         self.explanation.setMaximumHeight(90)
-        explanation_label = QLabel("&Explanation 原因:")
+        explanation_label = QLabel(self.tr("&Explanation:"))
         explanation_label.setBuddy(self.explanation)
         self._timer = QTimer(self, singleShot=True, interval=EXPLANATION_DELAY_MS)
         self._layout(score_label, explanation_label)
@@ -176,8 +178,9 @@ class MetricEditor(QWidget):
             self.definition.setText(f"{metric.definition}\n{metric.definition_zh}")
             self.hint.setText(f"{metric.q2}\n{metric.q2_zh}")
             self.explanation.setPlaceholderText(self.tr(
-                "One reason a line 每行一个原因 — quote the {part} first (Alt+Q)").format(
-                    part=metric.quote_part))
+                "One reason a line — quote the {part} first (Alt+Q)").format(
+                    part=metric.quote_part_zh if current_language() == CHINESE
+                    else metric.quote_part))
             for i, label in enumerate(self.bands):
                 label.setText(f"{band_range_text(i)}\n{metric.bands[i]}\n{metric.bands_zh[i]}")
             self.score.setValue(NO_SCORE if answer.score is None else answer.score)

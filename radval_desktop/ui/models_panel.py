@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -51,22 +51,51 @@ def _same(a: Path | None, b: Path | None) -> bool:
         return a == b
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+def allowlist_text(entry: ModelEntry) -> str:
+    """ModelEntry.allowlist_text in the window's language."""
+    if entry.allowed is None:
+        return (QCoreApplication.translate("ModelsPanel", "not hashed yet") if entry.sha256 is None
+                else QCoreApplication.translate("ModelsPanel", "no allowlist"))
+    return (QCoreApplication.translate("ModelsPanel", "approved") if entry.allowed
+            else QCoreApplication.translate("ModelsPanel", "NOT approved"))
+
+
+def shown_row(entry: ModelEntry) -> list[str]:
+    """catalog.row_texts with its words (adapter, yes/NO, the allowlist) translated."""
+    texts = list(row_texts(entry))
+    if entry.fit is None:
+        texts[6] = QCoreApplication.translate("ModelsPanel", "adapter")
+    else:
+        verdict = {True: QCoreApplication.translate("ModelsPanel", "yes"),
+                   False: QCoreApplication.translate("ModelsPanel", "NO"),
+                   None: "?"}[entry.fit.fits]
+        texts[6] = f"{verdict} ({entry.fit.memory.device})"
+    texts[8] = allowlist_text(entry)
+    return texts
 
 
 def _details(entry: ModelEntry) -> str:
     """The selected file in a few lines: where, what it needs, its digest and model card."""
     head = f"<b>{escape(entry.name)}</b> — {escape(str(entry.path))}"
-    digest = f"sha256 {entry.sha256 or 'being computed…'} ({entry.allowlist_text()})"
+    digest = QCoreApplication.translate("ModelsPanel", "sha256 {digest} ({allowlist})").format(
+        digest=entry.sha256 or QCoreApplication.translate("ModelsPanel", "being computed…"),
+        allowlist=allowlist_text(entry))
     if entry.kind == "adapter":
-        base = f" (converted against {escape(entry.base_model)})" if entry.base_model else ""
-        return (f"{head}<br>LoRA adapter for {escape(entry.architecture)} models{base}: select its "
-                f"base model above and choose it under Adapter.<br>{digest}")
-    context = f"trained context {entry.context_length:,} tokens; " if entry.context_length else ""
+        text = (QCoreApplication.translate(
+            "ModelsPanel", "LoRA adapter for {architecture} models (converted against {base}): "
+            "select its base model above and choose it under Adapter.") if entry.base_model
+            else QCoreApplication.translate(
+            "ModelsPanel", "LoRA adapter for {architecture} models: select its base model "
+            "above and choose it under Adapter."))
+        return (f"{head}<br>" + text.format(architecture=escape(entry.architecture),
+                                            base=escape(entry.base_model)) + f"<br>{digest}")
+    context = (QCoreApplication.translate("ModelsPanel", "trained context {tokens:,} tokens; "
+                                          ).format(tokens=entry.context_length)
+               if entry.context_length else "")
     fit = entry.fit.describe() if entry.fit else ""
     card = ("<br>".join(f"{escape(label)}: {escape(value)}" for label, value in entry.card.facts())
-            if entry.card else "No model card beside this file.")
+            if entry.card else QCoreApplication.translate("ModelsPanel",
+                                                          "No model card beside this file."))
     return f"{head}<br>{escape(entry.source)}; {context}{fit}<br>{digest}<br>{card}"
 
 
@@ -84,6 +113,7 @@ class ModelsPanel(QWidget):
         self.catalog: Catalog | None = None
         self._active: tuple[Path | None, Path | None] = (None, None)
         self._note = ""  # said again after the next scan (a finished download)
+        self._hashing = False  # the message ends with "computing N checksums…"
         self._build()
         self._connect()
         self.set_settings(settings)
@@ -91,9 +121,10 @@ class ModelsPanel(QWidget):
     def _build(self) -> None:
         self._folders = QLabel(objectName="models.folders", wordWrap=True,
                               textFormat=Qt.TextFormat.PlainText)
-        self._rescan = QPushButton("Rescan", objectName="models.rescan")
+        self._rescan = QPushButton(self.tr("Rescan"), objectName="models.rescan")
         self._table = QTableWidget(0, len(COLUMNS), objectName="models.table")
-        self._table.setHorizontalHeaderLabels(list(COLUMNS))
+        self._table.setHorizontalHeaderLabels(
+            [QCoreApplication.translate("ModelColumns", column) for column in COLUMNS])
         self._table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self._table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self._table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -106,10 +137,11 @@ class ModelsPanel(QWidget):
                                textFormat=Qt.TextFormat.RichText)
         self._details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._adapter = QComboBox(objectName="models.adapter")
-        self._adapter.setToolTip("A LoRA adapter applied on top of the model: one per "
-                                 "institution, exported by training.")
-        self._use = QPushButton("Use this model", objectName="models.use")
-        self._download = QPushButton("Download from mirror…", objectName="models.download")
+        self._adapter.setToolTip(self.tr("A LoRA adapter applied on top of the model: one per "
+                                         "institution, exported by training."))
+        self._use = QPushButton(self.tr("Use this model"), objectName="models.use")
+        self._download = QPushButton(self.tr("Download from mirror…"),
+                                     objectName="models.download")
         self._progress = QProgressBar(objectName="models.progress", textVisible=True)
         self._progress.hide()
         self._message = QLabel(objectName="models.message", wordWrap=True,
@@ -121,7 +153,7 @@ class ModelsPanel(QWidget):
         top.addWidget(self._download)
         top.addWidget(self._rescan)
         choose_row = QHBoxLayout()
-        choose_row.addWidget(QLabel("Adapter:"))
+        choose_row.addWidget(QLabel(self.tr("Adapter:")))
         choose_row.addWidget(self._adapter, 1)
         choose_row.addWidget(self._use)
         lower = QWidget()
@@ -130,7 +162,7 @@ class ModelsPanel(QWidget):
         lower_layout.addWidget(self._details)
         lower_layout.addLayout(choose_row)
         lower_layout.addWidget(self._message)
-        lower_layout.addWidget(QLabel("Files not listed, and why:"))
+        lower_layout.addWidget(QLabel(self.tr("Files not listed, and why:")))
         lower_layout.addWidget(self._refused, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self._table)
@@ -160,11 +192,13 @@ class ModelsPanel(QWidget):
     def set_settings(self, settings: Settings) -> None:
         self.settings = settings
         folders = settings.catalog().folders
-        self._folders.setText("Models folder: " + "; ".join(str(f) for f in folders))
+        self._folders.setText(self.tr("Models folder: {folders}").format(
+            folders="; ".join(str(f) for f in folders)))
         # Without an endpoint from IT there is no download action at all (and no network).
         self._download.setVisible(settings.hub().downloads_enabled)
         locked = "model.path" in settings.locked
-        self._use.setToolTip("IT fixed the model in the system settings." if locked else "")
+        self._use.setToolTip(
+            self.tr("IT fixed the model in the system settings.") if locked else "")
         self._update_buttons()
 
     def set_active(self, model: Path | None, adapter: Path | None) -> None:
@@ -175,7 +209,7 @@ class ModelsPanel(QWidget):
 
     def refresh(self) -> None:
         """Scan again, in the scan thread; the table fills when it answers."""
-        self._message.setText("Looking for models…")
+        self._message.setText(self.tr("Looking for models…"))
         self._message.setStyleSheet("")
         self._rescan.setEnabled(False)
         self._scanner.scan(self.settings.catalog())
@@ -211,7 +245,7 @@ class ModelsPanel(QWidget):
         self._table.setRowCount(len(catalog.entries()))
         for row, entry in enumerate(catalog.entries()):
             active = self._is_active(entry)
-            for column, text in enumerate(row_texts(entry)):
+            for column, text in enumerate(shown_row(entry)):
                 if column == 0 and active:
                     text = _ACTIVE_MARK + text
                 item = QTableWidgetItem(text)
@@ -227,7 +261,7 @@ class ModelsPanel(QWidget):
         for refused in catalog.refused:
             self._refused.addItem(f"{refused.path.name}: {refused.reason}")
         if not catalog.refused:
-            self._refused.addItem("(none)")
+            self._refused.addItem(self.tr("(none)"))
         keep = next((e for e in catalog.entries() if selected and e.path == selected.path), None)
         keep = keep or next((e for e in catalog.models if self._is_active(e)), None)
         if keep is not None:
@@ -240,11 +274,11 @@ class ModelsPanel(QWidget):
     def _fill_adapters(self, entry: ModelEntry | None) -> None:
         """The adapters that fit the selected model; the one in use is preselected."""
         self._adapter.clear()
-        self._adapter.addItem("None", None)
+        self._adapter.addItem(self.tr("None"), None)
         if entry is None or entry.kind != "model" or self.catalog is None:
             return
         for adapter in self.catalog.adapters_for(entry):
-            self._adapter.addItem(f"{adapter.path.name} ({adapter.allowlist_text()})",
+            self._adapter.addItem(f"{adapter.path.name} ({allowlist_text(adapter)})",
                                   str(adapter.path))
             if self._is_active(entry) and self._is_active(adapter):
                 self._adapter.setCurrentIndex(self._adapter.count() - 1)
@@ -271,12 +305,14 @@ class ModelsPanel(QWidget):
         self._rescan.setEnabled(True)
         self._fill(catalog)
         waiting = sum(1 for e in catalog.entries() if e.sha256 is None)
-        found = (f"{_count(len(catalog.models), 'model')}, "
-                 f"{_count(len(catalog.adapters), 'adapter')}, "
-                 f"{_count(len(catalog.refused), 'file')} refused "
-                 f"(scanned in {catalog.seconds:.2f} s)")
+        found = self.tr("Models: {models}, adapters: {adapters}, files refused: {refused} "
+                        "(scanned in {seconds:.2f} s)").format(
+            models=len(catalog.models), adapters=len(catalog.adapters),
+            refused=len(catalog.refused), seconds=catalog.seconds)
         note, self._note = self._note, ""
-        self.show_info(note + (f"{found}; computing {waiting} checksums…" if waiting else found))
+        self._hashing = bool(waiting)
+        self.show_info(note + (self.tr("{found}; computing {count} checksums…").format(
+            found=found, count=waiting) if waiting else found))
 
     @Slot(object, str)
     def _on_scanner_digest_computed(self, path: Path, digest: str) -> None:
@@ -285,9 +321,9 @@ class ModelsPanel(QWidget):
 
     @Slot()
     def _on_scanner_hashing_finished(self) -> None:
-        text = self._message.text()
-        if text.endswith("checksums…"):
-            self.show_info(text.rsplit(";", 1)[0])
+        if self._hashing:
+            self._hashing = False
+            self.show_info(self._message.text().rsplit(";", 1)[0])
 
     @Slot()
     def _on_use_clicked(self) -> None:
@@ -298,17 +334,18 @@ class ModelsPanel(QWidget):
             model, adapter = choose(self.catalog, str(entry.path),
                                     self._adapter.currentData(), verify=False)
             self.model_chosen.emit(choice_settings(model, adapter))
-            with_adapter = f" with {adapter.path.name}" if adapter else ""
-            self.show_info(f"Loading {model.name}{with_adapter}…")
+            self.show_info((self.tr("Loading {model} with {adapter}…") if adapter
+                            else self.tr("Loading {model}…")).format(
+                model=model.name, adapter=adapter.path.name if adapter else ""))
 
     @Slot()
     def _on_download_clicked(self) -> None:
         hub = self.settings.hub()
         offered = list(hub.files)
         # IT's list, when it has one, is the only choice (the core refuses any other file).
-        spec, ok = QInputDialog.getItem(self, "Download from the hospital's mirror",
-                                        "File (owner/repo/file.gguf):", offered or [""], 0,
-                                        not offered)
+        spec, ok = QInputDialog.getItem(self, self.tr("Download from the hospital's mirror"),
+                                        self.tr("File (owner/repo/file.gguf):"),
+                                        offered or [""], 0, not offered)
         if not ok or not spec.strip():
             return
         with report_errors(self):
@@ -316,7 +353,8 @@ class ModelsPanel(QWidget):
             self._progress.setRange(0, 0)
             self._progress.show()
             self._download.setEnabled(False)
-            self.show_info(f"Downloading {filename} from {hub.endpoint}…")
+            self.show_info(self.tr("Downloading {file} from {mirror}…").format(
+                file=filename, mirror=hub.endpoint))
             self._scanner.download(hub, repo_id, filename, self.settings.catalog().folders[0],
                                    tuple(self.settings["model.allowed_sha256"]))
 
@@ -326,13 +364,14 @@ class ModelsPanel(QWidget):
             # QProgressBar holds an int: count in kB so that 4 GB files fit.
             self._progress.setRange(0, max(total // 1024, 1))
             self._progress.setValue(done // 1024)
-            self._progress.setFormat(f"{done / 1e6:,.0f} of {total / 1e6:,.0f} MB (%p%)")
+            self._progress.setFormat(self.tr("{done:,.0f} of {total:,.0f} MB (%p%)").format(
+                done=done / 1e6, total=total / 1e6))
 
     @Slot(object)
     def _on_scanner_download_finished(self, path: Path) -> None:
         self._progress.hide()
         self._download.setEnabled(True)
-        self._note = f"Downloaded and approved: {path.name}. "
+        self._note = self.tr("Downloaded and approved: {name}. ").format(name=path.name)
         self.refresh()
 
     @Slot(str)

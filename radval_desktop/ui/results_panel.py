@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from radval_desktop.errors import InputError
+from radval_desktop.errors import InputError, sentence
 from radval_desktop.evaluation.batch import outputs_from_db
 from radval_desktop.evaluation.radar import RadarData, render
 from radval_desktop.evaluation.tables import Table, paper_tables
@@ -42,10 +42,11 @@ class ResultsPanel(QWidget):
         self.charts: list[RadarData] = []
         self.path_edit = QLineEdit(objectName="results.path", placeholderText="study.db")
         self.path_edit.setReadOnly(True)
-        browse = QPushButton("Open study database…", objectName="results.open")
+        browse = QPushButton(self.tr("Open study database…"), objectName="results.open")
         browse.clicked.connect(self._on_browse_clicked)
         self.institution_edit = QLineEdit(objectName="results.institution1")
-        self.institution_edit.setPlaceholderText("institution 1 (default: first in the data)")
+        self.institution_edit.setPlaceholderText(
+            self.tr("institution 1 (default: first in the data)"))
         self.institution_edit.editingFinished.connect(self.refresh)
         # Issue 19: a file may hold several studies; each is shown on its own.
         self.study_choice = QComboBox(objectName="results.study")
@@ -66,7 +67,7 @@ class ResultsPanel(QWidget):
         chart_layout = QVBoxLayout(chart_box)
         chart_layout.setContentsMargins(0, 0, 0, 0)
         chart_row = QHBoxLayout()
-        chart_row.addWidget(QLabel("Radar chart:"))
+        chart_row.addWidget(QLabel(self.tr("Radar chart:")))
         chart_row.addWidget(self.chart_choice, 1)
         chart_layout.addLayout(chart_row)
         chart_layout.addWidget(chart_scroll, 1)
@@ -80,9 +81,9 @@ class ResultsPanel(QWidget):
         second = QHBoxLayout()
         second.addWidget(QLabel(self.tr("Study:")))
         second.addWidget(self.study_choice, 1)
-        second.addWidget(QLabel("Institution 1:"))
+        second.addWidget(QLabel(self.tr("Institution 1:")))
         second.addWidget(self.institution_edit, 1)
-        second.addWidget(QLabel("Table:"))
+        second.addWidget(QLabel(self.tr("Table:")))
         second.addWidget(self.table_choice, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -95,8 +96,8 @@ class ResultsPanel(QWidget):
 
     @Slot()
     def _on_browse_clicked(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Study database", "",
-                                              "SQLite (*.db *.sqlite);;All files (*)")
+        name, _ = QFileDialog.getOpenFileName(self, self.tr("Study database"), "",
+                                              self.tr("SQLite (*.db *.sqlite);;All files (*)"))
         if name:
             self.open_study(Path(name))
 
@@ -130,7 +131,8 @@ class ResultsPanel(QWidget):
             return
         with report_errors(self):
             if not path.is_file():
-                raise InputError(f"There is no database at {path}.")
+                raise InputError(sentence("RadvalError", "There is no database at {path}."),
+                                 path=path)
             db = open_database(path)
             try:
                 outputs = outputs_from_db(db)
@@ -141,7 +143,9 @@ class ResultsPanel(QWidget):
             finally:
                 db.close()
             if not outputs and expert is None:
-                raise InputError(f"{path.name} holds no batch outputs yet; run `radval batch`.")
+                raise InputError(sentence("RadvalError",
+                                          "{name} holds no batch outputs yet; run `radval batch`."),
+                                 name=path.name)
             # ROUGE over a few thousand outputs takes well under a second (bench/rouge_speed).
             rouge = paper_tables(outputs, first or (expert.institution_1 if expert else None)
                                  ) if outputs else []
@@ -158,13 +162,14 @@ class ResultsPanel(QWidget):
             self.chart_choice.addItems([c.title for c in self.charts])
             self.chart_choice.blockSignals(False)
             self.chart.clear()
-            scored = (f" Study '{expert.study}': {expert.counts.answers} scores, "
-                      f"{expert.counts.na} NA." if expert else "")
+            scored = (self.tr(" Study '{study}': {answers} scores, {na} NA.").format(
+                study=expert.study, answers=expert.counts.answers, na=expert.counts.na)
+                if expert else "")
             if len(names) > 1:
                 scored += self.tr(" {count} studies in this file: pick one in the Study "
                                   "box.").format(count=len(names))
-            self.message.setText(f"{len(outputs)} outputs of "
-                                 f"{len({o.model for o in outputs})} model(s).{scored}")
+            self.message.setText(self.tr("{outputs} outputs of {models} model(s).").format(
+                outputs=len(outputs), models=len({o.model for o in outputs})) + scored)
             self._show(self.tables[self.table_choice.currentIndex()])
             self._on_chart_changed(0)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -44,6 +44,11 @@ def highlight(box: QPlainTextEdit, spans: Iterable[tuple[Span, QColor]]) -> None
     box.setExtraSelections(selections)
 
 
+def flag_title(kind: str) -> str:
+    """The flag's kind in the window's language (safety.checks.TITLES is the English)."""
+    return QCoreApplication.translate("FlagTitles", TITLES[kind])
+
+
 class FlagList(QWidget):
     """Shows the open flags; Dismiss hides one until the findings or the draft change."""
 
@@ -57,9 +62,9 @@ class FlagList(QWidget):
         self._title = QLabel(objectName="draft.flags_title")
         self._list = QListWidget(objectName="draft.flags")
         self._list.setMaximumHeight(96)
-        self._dismiss = QPushButton("Dismiss flag", objectName="draft.dismiss_flag")
-        self._dismiss.setToolTip("The flag is wrong for this case; the dismissal is kept in "
-                                 "the history with the draft.")
+        self._dismiss = QPushButton(self.tr("Dismiss flag"), objectName="draft.dismiss_flag")
+        self._dismiss.setToolTip(self.tr("The flag is wrong for this case; the dismissal is "
+                                         "kept in the history with the draft."))
         row = QHBoxLayout()
         row.addWidget(self._title, 1)
         row.addWidget(self._dismiss)
@@ -99,13 +104,14 @@ class FlagList(QWidget):
         flags = self.open_flags()
         self._list.clear()
         for flag in flags:
-            item = QListWidgetItem(f"⚠ {TITLES[flag.kind]}: {flag.reason}")
+            item = QListWidgetItem(f"⚠ {flag_title(flag.kind)}: {flag.reason}")
             item.setData(Qt.ItemDataRole.UserRole, flag)
             item.setToolTip(flag.reason)
             self._list.addItem(item)
         count = len(flags)
-        self._title.setText(f"Safety checks: {count} to look at before copying" if count
-                            else "Safety checks: nothing flagged")
+        self._title.setText(
+            self.tr("Safety checks: {count} to look at before copying").format(count=count)
+            if count else self.tr("Safety checks: nothing flagged"))
         self._list.setVisible(bool(count))
         self._dismiss.setEnabled(bool(count))
         self.selection_changed.emit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -33,13 +33,22 @@ from radval_desktop.store.reader_study import (
 from radval_desktop.study.questionnaire import METRICS
 from radval_desktop.study.session import ScoringSession
 from radval_desktop.ui.errors import report_errors
+from radval_desktop.ui.i18n import body_system_names
 from radval_desktop.ui.metric_editor import MetricEditor
 from radval_desktop.ui.scoring_memory import recall, remember
 
-KEYS_HELP = ("Keys: type a score, Enter = save and next · Alt+S score · Alt+N NA · "
-             "Alt+I impression (Shift+arrows select) · Alt+Q quote · Alt+E explanation · "
-             "Alt+M metrics · PgDn/PgUp next/previous impression (what you typed is saved) · "
-             "Alt+U or Ctrl+J next unanswered")
+# The rater groups' names on screen; the study file keeps LEVELS' English keys.
+LEVEL_NAMES = {"junior": QT_TRANSLATE_NOOP("ScoringPanel", "junior"),
+               "intermediate": QT_TRANSLATE_NOOP("ScoringPanel", "intermediate"),
+               "senior": QT_TRANSLATE_NOOP("ScoringPanel", "senior")}
+
+
+def keys_help() -> str:
+    return QCoreApplication.translate(
+        "ScoringPanel", "Keys: type a score, Enter = save and next · Alt+S score · Alt+N NA · "
+        "Alt+I impression (Shift+arrows select) · Alt+Q quote · Alt+E explanation · "
+        "Alt+M metrics · PgDn/PgUp next/previous impression (what you typed is saved) · "
+        "Alt+U or Ctrl+J next unanswered")
 
 
 def _read_only_text(name: str) -> QPlainTextEdit:
@@ -70,24 +79,27 @@ class ScoringPanel(QWidget):
     # --- building ---------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.file_label = QLabel("No study open: open the study file from your study lead.",
-                                 objectName="scoring.file")
-        self.open_button = QPushButton("&Open study file…", objectName="scoring.open")
+        self.file_label = QLabel(
+            self.tr("No study open: open the study file from your study lead."),
+            objectName="scoring.file", wordWrap=True)
+        self.open_button = QPushButton(self.tr("&Open study file…"), objectName="scoring.open")
         self.study = QComboBox(objectName="scoring.study")
         self.rater = QComboBox(objectName="scoring.rater", editable=True)
-        self.rater.lineEdit().setPlaceholderText("your name 姓名")
+        self.rater.lineEdit().setPlaceholderText(self.tr("your name"))
         self.rater.setMinimumWidth(160)
         self.level = QComboBox(objectName="scoring.level")
-        self.level.addItems(list(LEVELS))
+        for level in LEVELS:
+            self.level.addItem(QCoreApplication.translate("ScoringPanel", str(LEVEL_NAMES[level])),
+                               level)
         # No level until one is chosen (issue 19: a new rater was saved with whatever level
         # the box last showed); a rater the lead added shows the lead's, fixed.
-        self.level.setPlaceholderText(self.tr("your level 级别"))
+        self.level.setPlaceholderText(self.tr("your level"))
         self.level.setCurrentIndex(-1)
-        self.start_button = QPushButton("S&tart scoring", objectName="scoring.start")
-        rater_label = QLabel("&Rater 评分者:")
+        self.start_button = QPushButton(self.tr("S&tart scoring"), objectName="scoring.start")
+        rater_label = QLabel(self.tr("&Rater:"))
         rater_label.setBuddy(self.rater)
         setup = QHBoxLayout()
-        for widget in (self.file_label, self.open_button, QLabel("Study:"), self.study,
+        for widget in (self.file_label, self.open_button, QLabel(self.tr("Study:")), self.study,
                        rater_label, self.rater, self.level, self.start_button):
             setup.addWidget(widget)
         setup.setStretch(0, 1)
@@ -95,18 +107,18 @@ class ScoringPanel(QWidget):
         self.header = QLabel(objectName="scoring.header")
         self.header.setStyleSheet("font-weight: bold;")
         self.progress = QProgressBar(objectName="scoring.progress")
-        self.progress.setFormat("%v / %m answered")
+        self.progress.setFormat(self.tr("%v / %m answered"))
         self.progress.setMinimumWidth(240)
         self.findings = _read_only_text("scoring.findings")
         self.reference = _read_only_text("scoring.reference")
         self.impression = _read_only_text("scoring.impression")
         self.reference.setMaximumHeight(80)  # context only; the candidate is what is scored
         self.impression.setStyleSheet("font-size: 12pt;")
-        self.reference_label = QLabel("Reference impression 参考印象:")
-        impression_label = QLabel("&Impression to score 待评印象 (select text to quote it):")
+        self.reference_label = QLabel(self.tr("Reference impression:"))
+        impression_label = QLabel(self.tr("&Impression to score (select text to quote it):"))
         impression_label.setBuddy(self.impression)
         case_box = QVBoxLayout()
-        for widget in (QLabel("Findings 检查所见:"), self.findings, self.reference_label,
+        for widget in (QLabel(self.tr("Findings:")), self.findings, self.reference_label,
                        self.reference, impression_label, self.impression):
             case_box.addWidget(widget)
         case_box.setStretch(1, 3)
@@ -116,7 +128,7 @@ class ScoringPanel(QWidget):
         self.metrics.setMaximumHeight(150)
         # All seven rows stay in sight when the metric's definition makes the editor taller.
         self.metrics.setMinimumHeight(7 * (self.metrics.fontMetrics().lineSpacing() + 2) + 6)
-        metrics_label = QLabel("&Metrics 指标:")
+        metrics_label = QLabel(self.tr("&Metrics:"))
         metrics_label.setBuddy(self.metrics)
         self.editor = MetricEditor()
         metric_box = QVBoxLayout()
@@ -130,10 +142,11 @@ class ScoringPanel(QWidget):
             split.addWidget(holder)
         split.setSizes([500, 500])
 
-        self.previous_button = QPushButton("◀ Previous", objectName="scoring.previous")
-        self.next_button = QPushButton("Next ▶", objectName="scoring.next")
-        self.unanswered_button = QPushButton("Next &unanswered", objectName="scoring.unanswered")
-        self.keys = QLabel(KEYS_HELP, objectName="scoring.keys", wordWrap=True)
+        self.previous_button = QPushButton(self.tr("◀ Previous"), objectName="scoring.previous")
+        self.next_button = QPushButton(self.tr("Next ▶"), objectName="scoring.next")
+        self.unanswered_button = QPushButton(self.tr("Next &unanswered"),
+                                             objectName="scoring.unanswered")
+        self.keys = QLabel(keys_help(), objectName="scoring.keys", wordWrap=True)
         self.keys.setStyleSheet("color: #555;")
         self.error = QLabel(objectName="scoring.error", wordWrap=True,
                             textFormat=Qt.TextFormat.PlainText)
@@ -215,8 +228,8 @@ class ScoringPanel(QWidget):
             self.info.setText(self.tr("This file is for {name}: press Enter or Start scoring."
                                       ).format(name=self.rater.currentText()))
         if not self.study.count():
-            self.show_error(f"{path} holds no study yet; the study lead creates one with "
-                            "`radval study create`.")
+            self.show_error(self.tr("{path} holds no study yet; the study lead creates one "
+                                    "with `radval study create`.").format(path=path))
         else:
             self.show_error("")
 
@@ -257,8 +270,9 @@ class ScoringPanel(QWidget):
 
     @Slot()
     def _on_open_button_clicked(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Open a study file", "",
-                                              "RadVal study (*.db *.sqlite);;All files (*)")
+        name, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Open a study file"), "",
+            self.tr("RadVal study (*.db *.sqlite);;All files (*)"))
         if name:
             with report_errors(self):
                 self.open_file(Path(name))
@@ -274,7 +288,7 @@ class ScoringPanel(QWidget):
     def _on_rater_edit_text_changed(self, text: str) -> None:
         rater = self._known_rater(text)
         if rater is not None:
-            self.level.setCurrentText(rater.level)
+            self.level.setCurrentIndex(max(self.level.findData(rater.level), 0))
             self.level.setEnabled(False)
             self.level.setToolTip(self.tr("Set by your study lead."))
         elif not self.level.isEnabled():  # it showed another rater's level: not this one's
@@ -285,13 +299,13 @@ class ScoringPanel(QWidget):
     @Slot()
     def _on_start_button_clicked(self) -> None:
         with report_errors(self):
-            self.start(self.rater.currentText(), self.level.currentText())
+            self.start(self.rater.currentText(), self.level.currentData())
 
     def start(self, rater_name: str, level: str) -> None:
         """Start scoring as this rater: one the lead added keeps the lead's level; a new
         one must have chosen theirs."""
         if self.db is None or self.study.currentData() is None:
-            self.show_error("Open a study file first.")
+            self.show_error(self.tr("Open a study file first."))
             return
         rater = self._known_rater(rater_name)
         if rater is None:
@@ -304,7 +318,7 @@ class ScoringPanel(QWidget):
             rater = save_rater(self.db, rater_name, level)
         self.session = ScoringSession(self.db, self.study.currentData(), rater, self.path)
         if not self.session.items:
-            self.show_error("This study has no impressions to score.")
+            self.show_error(self.tr("This study has no impressions to score."))
             return
         self.show_error("")
         self.info.setText("")
@@ -324,10 +338,13 @@ class ScoringPanel(QWidget):
         session = self.session
         assert session is not None
         item = session.item
-        self.header.setText(
-            f"Case {item.case_number} of {session.items[-1].case_number} · impression "
-            f"{item.candidate_number} of {item.candidates_in_case} · "
-            f"{item.body_system} {item.modality}".strip())
+        self.header.setText(self.tr(
+            "Case {case} of {cases} · impression {candidate} of {candidates} · {system} "
+            "{modality}").format(
+                case=item.case_number, cases=session.items[-1].case_number,
+                candidate=item.candidate_number, candidates=item.candidates_in_case,
+                system=body_system_names().get(item.body_system, item.body_system),
+                modality=item.modality).strip())
         if self.findings.toPlainText() != item.findings:
             self.findings.setPlainText(item.findings)
         self.reference.setPlainText(item.reference_impression)
@@ -395,7 +412,8 @@ class ScoringPanel(QWidget):
         # Qt gives a selection's line breaks as U+2029.
         text = self.impression.textCursor().selectedText().replace("\u2029", "\n")
         if not text.strip():
-            self.show_error("Select text in the impression first (Alt+I, then Shift+arrows).")
+            self.show_error(self.tr("Select text in the impression first (Alt+I, then "
+                                    "Shift+arrows)."))
             return
         self._answer("add_quote", text)
 

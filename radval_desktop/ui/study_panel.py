@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -44,6 +44,7 @@ from radval_desktop.study.lead import (
     study_raters,
 )
 from radval_desktop.ui.errors import report_errors
+from radval_desktop.ui.scoring_panel import LEVEL_NAMES
 from radval_desktop.ui.study_progress import ProgressTable
 from radval_desktop.workers.study_tasks import StudyTaskService
 
@@ -93,7 +94,9 @@ class StudyPanel(QWidget):
         self.rater_name = QLineEdit(objectName="study.rater_name",
                                     placeholderText=self.tr("rater's name"))
         self.rater_level = QComboBox(objectName="study.rater_level")
-        self.rater_level.addItems(list(LEVELS))
+        for level in LEVELS:  # shown in the window's language, kept as the file's key
+            self.rater_level.addItem(
+                QCoreApplication.translate("ScoringPanel", str(LEVEL_NAMES[level])), level)
         self.rater_level.setPlaceholderText(self.tr("level"))
         self.rater_level.setCurrentIndex(-1)  # chosen by the lead, never assumed
         self.add_rater_button = QPushButton(self.tr("&Add rater"), objectName="study.add_rater")
@@ -311,7 +314,7 @@ class StudyPanel(QWidget):
         if self.rater_level.currentIndex() < 0:
             raise InputError(self.tr("Choose the rater's level: junior, intermediate or "
                                      "senior. It decides which group's mean they count in."))
-        rater = save_rater(self.db, self.rater_name.text(), self.rater_level.currentText())
+        rater = save_rater(self.db, self.rater_name.text(), self.rater_level.currentData())
         added = assign(self.db, study, rater)
         self.show_info(self.tr("{name} ({level}): {count} impressions assigned.").format(
             name=rater.name, level=rater.level, count=added))

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
 from radval_desktop.study.lead import RaterProgress
 from radval_desktop.study.questionnaire import METRICS
+from radval_desktop.ui.i18n import CHINESE, current_language
+from radval_desktop.ui.scoring_panel import LEVEL_NAMES
 
 
 def when(stamp: str | None) -> str:
@@ -33,14 +35,18 @@ class ProgressTable(QTableWidget):
     def show_progress(self, rows: list[RaterProgress]) -> None:
         columns = [self.tr("Rater"), self.tr("Level"), self.tr("Answered"), self.tr("Total"),
                    self.tr("Done"), self.tr("Last answer"), self.tr("Mean"), self.tr("NA"),
-                   *(m.name for m in METRICS)]
+                   # the paper's metric names, in the window's language
+                   *(m.name_zh if current_language() == CHINESE else m.name
+                     for m in METRICS)]
         self.clear()
         self.setColumnCount(len(columns))
         self.setHorizontalHeaderLabels(columns)
         self.setRowCount(len(rows))
         for r, p in enumerate(rows):
             done = f"{100 * p.answered / p.total:.0f}%" if p.total else "—"
-            cells = [p.name, p.level, str(p.answered), str(p.total), done,
+            level = QCoreApplication.translate("ScoringPanel",
+                                               str(LEVEL_NAMES.get(p.level, p.level)))
+            cells = [p.name, level, str(p.answered), str(p.total), done,
                      when(p.last_activity), mean_text(p.mean), str(p.na),
                      *(mean_text(p.means[m.key]) for m in METRICS)]
             for c, text in enumerate(cells):

@@ -11,10 +11,10 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from radval_desktop.errors import RadvalError
 from radval_desktop.safety.retrieval import ExampleCorpus, import_pairs
 from radval_desktop.store.database import open_database
+from radval_desktop.workers.sentences import bug_sentence, error_text
 
 log = logging.getLogger(__name__)
 
-BUG_SENTENCE = "Something went wrong; details are in the log."
 # One import is not interruptible mid-file; a large file (100,000 rows) takes about 30 s
 # on 2 cores (bench/retrieval_speed.py), so quitting waits for it rather than cut it off.
 SHUTDOWN_WAIT_MS = 120_000
@@ -91,11 +91,11 @@ class CorpusImportWorker(QObject):
             finally:
                 db.close()
         except RadvalError as err:
-            self.import_failed.emit(str(err))
+            self.import_failed.emit(error_text(err))
             return
         except Exception:
             log.exception("Importing %s into the example corpus failed", file)
-            self.import_failed.emit(BUG_SENTENCE)
+            self.import_failed.emit(bug_sentence())
             return
         self.import_finished.emit(summary)
 

@@ -21,10 +21,10 @@ from radval_desktop.engine.sampling import Sampling
 from radval_desktop.errors import RadvalError
 from radval_desktop.safety.retrieval import ExampleCorpus
 from radval_desktop.store.database import open_database
+from radval_desktop.workers.sentences import bug_sentence, error_text
 
 log = logging.getLogger(__name__)
 
-BUG_SENTENCE = "Something went wrong; details are in the log."
 # A stuck load or prompt evaluation cannot be interrupted (llama.cpp), so shutdown waits
 # this long for the current step before giving up on a clean stop.
 SHUTDOWN_WAIT_MS = 30_000
@@ -117,7 +117,7 @@ class InferenceWorker(QObject):
         super().__init__()
         self._engine: LlamaEngine | None = None
         self._corpus: ExampleCorpus | None = None
-        self._load_error = "The model has not been loaded yet."
+        self._load_error = self.tr("The model has not been loaded yet.")
         # One Event per request, made in the GUI thread before the request is queued, so a
         # Stop pressed while the request still waits behind a load is not lost.
         self._cancels: dict[int, threading.Event] = {}
@@ -140,20 +140,20 @@ class InferenceWorker(QObject):
     def load(self, path: Path | str | None, settings: EngineSettings) -> None:
         self._free_engine()
         try:
-            self.model_loading.emit("Checking the model file…")
+            self.model_loading.emit(self.tr("Checking the model file…"))
             model_path = Path(path) if path else default_model_path()
-            self.model_loading.emit(f"Loading {model_path.name}…")
+            self.model_loading.emit(self.tr("Loading {name}…").format(name=model_path.name))
             engine = LlamaEngine(model_path, settings)
             info = engine.load()
         except RadvalError as err:
             log.warning("The model was not loaded: %s", err)
-            self._load_error = str(err)
-            self.model_failed.emit(str(err))
+            self._load_error = error_text(err)
+            self.model_failed.emit(error_text(err))
             return
         except Exception:
             log.exception("Loading the model failed")
-            self._load_error = BUG_SENTENCE
-            self.model_failed.emit(BUG_SENTENCE)
+            self._load_error = bug_sentence()
+            self.model_failed.emit(bug_sentence())
             return
         self._engine = engine
         log.info("Model %s loaded in %.2f s on %s", info.name, info.load_seconds,
@@ -192,7 +192,8 @@ class InferenceWorker(QObject):
             self.draft_cancelled.emit(request_id)
             return
         if self._engine is None:
-            self.draft_failed.emit(request_id, f"No model is loaded: {self._load_error}")
+            self.draft_failed.emit(request_id, self.tr("No model is loaded: {reason}").format(
+                reason=self._load_error))
             return
         try:
             for event in draft_events(self._engine, request, sampling, cancel,
@@ -207,10 +208,10 @@ class InferenceWorker(QObject):
                     else:
                         self.draft_finished.emit(request_id, event.result)
         except RadvalError as err:
-            self.draft_failed.emit(request_id, str(err))
+            self.draft_failed.emit(request_id, error_text(err))
         except Exception:
             log.exception("Drafting request %d failed", request_id)
-            self.draft_failed.emit(request_id, BUG_SENTENCE)
+            self.draft_failed.emit(request_id, bug_sentence())
 
     def _free_engine(self) -> None:
         if self._engine is not None:

@@ -13,10 +13,10 @@ from radval_desktop.engine.catalog import CatalogSettings, hash_missing, scan_mo
 from radval_desktop.engine.checksums import HashCancelled
 from radval_desktop.engine.hub_mirror import DownloadCancelled, HubSettings, download_model
 from radval_desktop.errors import RadvalError
+from radval_desktop.workers.sentences import bug_sentence, error_text
 
 log = logging.getLogger(__name__)
 
-BUG_SENTENCE = "Something went wrong; details are in the log."
 # Hashing stops within one 4 MB chunk and a download within one chunk of the mirror's.
 SHUTDOWN_WAIT_MS = 10_000
 
@@ -102,11 +102,11 @@ class ModelScanWorker(QObject):
         try:
             catalog = scan_models(settings)
         except RadvalError as err:
-            self.scan_failed.emit(str(err))
+            self.scan_failed.emit(error_text(err))
             return
         except Exception:
             log.exception("Scanning the models folders failed")
-            self.scan_failed.emit(BUG_SENTENCE)
+            self.scan_failed.emit(bug_sentence())
             return
         self.scan_finished.emit(catalog)
         try:
@@ -132,11 +132,11 @@ class ModelScanWorker(QObject):
                                       "next time.")
             return
         except RadvalError as err:
-            self.download_failed.emit(str(err))
+            self.download_failed.emit(error_text(err))
             return
         except Exception:
             log.exception("Downloading %s/%s failed", repo_id, filename)
-            self.download_failed.emit(BUG_SENTENCE)
+            self.download_failed.emit(bug_sentence())
             return
         self.download_finished.emit(path)
 

@@ -17,7 +17,8 @@ import radval_desktop.workers
 from radval_desktop.drafting import DraftRequest
 from radval_desktop.engine.llama_engine import EngineSettings
 from radval_desktop.engine.sampling import Sampling
-from radval_desktop.workers.inference import BUG_SENTENCE, InferenceService
+from radval_desktop.workers.inference import InferenceService
+from radval_desktop.workers.sentences import BUG_SENTENCE
 
 
 @pytest.fixture
