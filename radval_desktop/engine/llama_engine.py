@@ -37,7 +37,10 @@ class EngineSettings:
     adapter_scale: float = 1.0  # llama.cpp's LoRA scale; 1 = as trained
     # Reading the prompt is most of a draft's time on a CPU; flash attention reads it ~9%
     # faster here (500 tokens on 2 cores: 232 -> 254 tokens/s; bench/quality.py MedPix with
-    # examples: median draft 2.40 -> 2.30 s), and GPUs run it best.
+    # examples: median draft 2.40 -> 2.30 s), and GPUs run it best. Tried and dropped: the
+    # default model requantized to Q4_0 (llama_model_quantize) reads ~22% faster (245 -> 300
+    # tokens/s), but on 30 cov_ctr cases with 3 examples R-L fell 0.644 -> 0.613 and 10 of 30
+    # drafts changed: below the nearest-neighbour copy. Speed is not bought with the model.
     flash_attn: bool = True
 
 
