@@ -121,7 +121,7 @@ def pick_starter_examples(
 ) -> list[Example]:
     """The k starter pairs of ``language`` and ``body_system`` most like ``findings``.
 
-    Ranked by word overlap, the same modality first among equals, then by id. One normal
+    The same modality first, ranked by word overlap, then by id. One normal
     study is always among them when there is one (unless k is 1): without it a small model
     learns that every impression names a disease. A system with no pairs in ``language``
     falls back to all of that language's pairs, ranked the same way.
@@ -135,9 +135,12 @@ def pick_starter_examples(
     candidates = [e for e in same_language if e.body_system == system] or same_language
     wanted = _modality_or_empty(modality)
     case_words = frozenset(words(findings))  # not cached: a case is scored once
+    # The same modality first, then the most similar: an impression names its study, and the
+    # default model copied "Normal CT of the chest." onto chest films when a CT example
+    # shared more words (OpenI, no corpus).
     ranked = sorted(candidates, key=lambda e: (
-        -_similarity(case_words, _word_set(e.findings)),
         not (wanted and e.modality == wanted),
+        -_similarity(case_words, _word_set(e.findings)),
         e.id,
     ))
     chosen = ranked[:k]

@@ -476,12 +476,12 @@ def check_called_abnormal(findings: str, impression: str, in_findings: list[Ment
     ("胸廓炎症" over "胸廓对称，…双肺下叶见磨玻璃影"; "Cardiomegaly." over "Heart size normal."),
     or of the places it names.
     """
-    if any(not m.negated for m in in_findings):
-        flags = _place_called_abnormal(findings, impression, in_findings, in_impression, lex,
-                                       terms)
-    else:
-        flags = _region_called_abnormal(findings, impression, in_findings, in_impression,
-                                        lex, terms, scoped=False)
+    flags = [] if any(not m.negated for m in in_findings) else _region_called_abnormal(
+        findings, impression, in_findings, in_impression, lex, terms, scoped=False)
+    # "Cardiomegaly." over a heart "within normal limits" is wrong whatever else the study
+    # has, listed ("right lower lobe opacity") or not ("the sternotomy wire is fractured").
+    flags = flags or _place_called_abnormal(findings, impression, in_findings, in_impression,
+                                            lex, terms)
     # "Cardiopulmonary disease." over a normal heart and lungs and a changed spine: the
     # spine's clause is not normal, but it is not where the impression says disease is.
     return flags or _region_called_abnormal(findings, impression, in_findings, in_impression,

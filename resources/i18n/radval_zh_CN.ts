@@ -716,6 +716,10 @@
         <translation>模型尝试 {tries} 次后仍未给出诊断意见；请手动书写本例。</translation>
     </message>
     <message>
+        <source>Not usable: every draft copied a diagnosis from RadVal&apos;s built-in examples that the findings do not support ({detail}) after {tries} tries. Write this impression by hand, or import past reports (Draft tab) so the model sees your department&apos;s impressions.</source>
+        <translation>不可用：尝试 {tries} 次，每份草稿都照搬了 RadVal 内置示例中检查所见并不支持的诊断（{detail}）。请手动书写此诊断意见，或导入既往报告（草稿页），使模型参照本科室的诊断意见。</translation>
+    </message>
+    <message>
         <source>Not usable: every draft contradicted the findings ({detail}) after {tries} tries. Write this impression by hand.</source>
         <translation>不可用：尝试 {tries} 次，每份草稿都与检查所见矛盾（{detail}）。请手动书写此诊断意见。</translation>
     </message>

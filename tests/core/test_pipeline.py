@@ -183,3 +183,30 @@ def test_an_abnormality_put_in_a_normal_place_is_retried_pointing_at_the_finding
     hint = crafted.prompts[1].rsplit("注意检查所见：", 1)[1]
     assert hint.startswith("“右肺下叶背段见斑片状密度增高影")
     assert "胸廓对称" not in hint
+
+
+def test_a_diagnosis_copied_from_a_starter_example_is_retried(engine: LlamaEngine,
+                                                              corpus: ExampleCorpus) -> None:
+    # Without a corpus the default model wrote "COPD" (a starter example's impression) over
+    # an enlarged heart with atelectasis (bench/quality.py, OpenI): nothing in the findings
+    # says it, an example does.
+    findings = ("The heart size is moderately enlarged. Degenerative changes of the thoracic "
+                "spine. No consolidation.")
+    crafted = _Says(engine, ["Hyperinflation, consistent with COPD."])
+    result = draft(crafted, DraftRequest(findings, "chest", "XR"), Sampling(max_tokens=32))
+    assert result.example_source == STARTER
+    assert "COPD" in crafted.prompts[0]  # the example it came from was shown
+    assert result.attempts[0].verdict == "copied"
+    assert "an example's impression" in result.attempts[0].detail
+    assert 'Note the findings: "The heart size is moderately enlarged' in crafted.prompts[1]
+    # The same words over findings that do say them are no copy.
+    copd = "The lungs are hyperinflated with flattened hemidiaphragms. No consolidation."
+    kept = draft(_Says(engine, ["Hyperinflation, consistent with COPD."]),
+                 DraftRequest(copd, "chest", "XR"), Sampling(max_tokens=32))
+    assert kept.attempts[0].verdict == "ok"
+    # A past report of the user's own is theirs to echo: only our starters are guarded.
+    with_corpus = draft(_Says(engine, ["右肺下叶炎症。肺气肿。"]),
+                        DraftRequest("右肺下叶见斑片状高密度影。", "chest", "CT", examples_k=3),
+                        Sampling(max_tokens=32), corpus=corpus)
+    assert with_corpus.example_source == "corpus"
+    assert with_corpus.attempts[0].verdict != "copied"

@@ -119,6 +119,20 @@ def test_english_head_mri_picks_english_head_examples() -> None:
     assert any(s.normal for s in sources)
 
 
+@pytest.mark.parametrize(("language", "findings"), [
+    # The default model copied "Normal CT of the chest." onto chest films (bench/quality.py,
+    # OpenI, no corpus): a CT example that shares more words won over the radiographs.
+    ("en", "The heart is normal in size. The mediastinum is unremarkable. The lungs are clear."),
+    ("zh", "胸廓对称，纵隔居中，双肺纹理清晰，心影不大，双膈面光整。"),
+])
+def test_a_radiograph_is_shown_radiograph_examples_first(language: str, findings: str) -> None:
+    picked = [_source(e) for e in pick_starter_examples(findings, "chest", language, "XR")]
+    assert [s.modality for s in picked] == ["XR"] * 3
+    assert any(s.normal for s in picked)
+    ct = [_source(e) for e in pick_starter_examples(findings, "chest", language, "CT")]
+    assert [s.modality for s in ct] == ["CT"] * 3
+
+
 def test_same_modality_breaks_a_tie_then_the_id() -> None:
     pool = [StarterExample("c", "en", "chest", "CT", "Clear lungs.", "From c."),
             StarterExample("b", "en", "chest", "XR", "Clear lungs.", "From b."),

@@ -102,7 +102,7 @@ def test_an_abnormal_heart_and_lungs_over_normal_ones_is_flagged_whatever_the_sp
     assert _over(findings, "Degenerative disease of the spine.", "en") == []
     zh = "胸廓对称，纵隔居中，双肺纹理清晰，双侧胸腔未见积液。胸椎退行性变。"
     assert _over(zh, "双肺炎性病变", "zh") == [
-        "The impression says '双肺炎性病变'; the findings describe nothing abnormal there."]
+        "The impression says '双肺炎性病变'; the findings call it normal there: '双肺纹理清晰'."]
     assert _over(zh, "胸椎退行性变", "zh") == []
 
 
@@ -111,3 +111,14 @@ def test_a_place_with_its_own_unlisted_change_is_not_flagged() -> None:
                 "changes of the spine.")
     assert _over(findings, "Left lung disease.", "en") == []
     assert _over(findings, "Cardiopulmonary disease.", "en") == []
+
+
+def test_a_place_called_normal_is_checked_when_nothing_listed_is_abnormal() -> None:
+    # The default model's "Cardiomegaly." over a real OpenI film (no corpus): the heart is
+    # within normal limits; the one odd clause (a broken sternal wire) names no place.
+    findings = ("The cardiomediastinal silhouette is within normal limits in size. The lungs "
+                "are clear. The lowest sternotomy wire is fractured.")
+    assert _over(findings, "Cardiomegaly.", "en") == [
+        "The impression says 'Cardiomegaly'; the findings call it normal there: 'The "
+        "cardiomediastinal silhouette is within normal limits in size'."]
+    assert _over(findings, "Fractured sternotomy wire.", "en") == []

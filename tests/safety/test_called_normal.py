@@ -104,7 +104,8 @@ def test_no_acute_says_nothing_of_what_is_chronic_by_nature() -> None:
     assert _called(findings, "No acute cardiopulmonary process.") == []
     # A plain normal claim still contradicts them, and "possibly missed" still shows.
     assert {f.key for f in _called(findings, "Normal chest.")} == {
-        "called_normal:emphysema", "called_normal:cardiomegaly"}
+        "called_normal:emphysema", "called_normal:cardiomegaly",
+        "called_normal:hyperinflation"}
     assert MISSED in {f.kind for f in run_checks(findings, "No acute cardiopulmonary process.")}
 
 
