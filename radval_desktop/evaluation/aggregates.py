@@ -54,7 +54,9 @@ def find_study(db: Database, name: str | None = None) -> StudyRef | None:
         return None
     if len(rows) > 1:
         names = ", ".join(r[1] for r in rows)
-        raise InputError(f"This database holds several studies ({names}); name one.")
+        raise InputError(f"This database holds several studies ({names}); choose one: "
+                         "`radval report --study-name NAME` on the command line, or the "
+                         "study list in the Results tab.")
     return StudyRef(rows[0][0], rows[0][1], rows[0][2] or "1")
 
 
