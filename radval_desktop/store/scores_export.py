@@ -58,10 +58,11 @@ def export_scores(db: Database, out: Path, study: str | None = None) -> int:
 
     case_id and source_file are the case as the imported file named it (issue 19: the
     lead looks cases up by their own ids). scope is the paper's IHG (the study's
-    institution 1) or OHG (the others). quotes is a JSON list (a quote may hold commas); explanation keeps one reason a line. UTF-8 with a
-    BOM, so Excel shows Chinese text rather than mojibake. A text cell that a spreadsheet
-    would run as a formula (a name or an explanation starting with = + - @) starts with a
-    single quote (csv_cells): Excel shows it as text.
+    institution 1) or OHG (the others). quotes is a JSON list (a quote may hold commas);
+    explanation keeps one reason a line. UTF-8 with a BOM, so Excel shows Chinese text
+    rather than mojibake. A text cell that a spreadsheet would run as a formula (a name
+    or an explanation starting with = + - @) starts with a single quote (csv_cells):
+    Excel shows it as text. Owner-only (0600), as the databases.
     """
     where, params = ("WHERE s.name = ?", [study]) if study else ("", [])
     with study_errors():
