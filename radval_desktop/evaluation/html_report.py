@@ -44,18 +44,15 @@ table, figure { page-break-inside: avoid; }
 """
 
 
-def _cell(value: object) -> str:
-    if isinstance(value, float):
-        return f'<td class="num">{value:.4f}</td>' if abs(value) <= 1 else \
-            f'<td class="num">{value:.2f}</td>'
-    if isinstance(value, int):
-        return f'<td class="num">{value}</td>'
+def _cell(table: Table, value: object) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f'<td class="num">{table.show(value)}</td>'
     return f"<td>{html.escape(str(value))}</td>"
 
 
 def table_html(table: Table) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
-    body = "\n".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in table.rows)
+    body = "\n".join("<tr>" + "".join(_cell(table, v) for v in row) + "</tr>" for row in table.rows)
     if not table.rows:
         body = f'<tr><td colspan="{len(table.columns)}">none</td></tr>'
     return (f"<h3>{html.escape(table.title)}</h3>\n<table>\n<thead><tr>{head}</tr></thead>\n"

@@ -75,7 +75,7 @@ def radar_figure(data: RadarData, size: float = 6.0) -> Figure:
 
 
 def draw_radar(fig: Figure | SubFigure, data: RadarData) -> None:
-    """Draw the chart into a figure or a subfigure (the PDF puts two on a page); NA as 0."""
+    """Draw the chart into a figure or a subfigure; an NA-only metric as a gap, noted."""
     from matplotlib.projections.polar import PolarAxes
 
     families = list(font_families())
@@ -90,10 +90,15 @@ def draw_radar(fig: Figure | SubFigure, data: RadarData) -> None:
     ax.set_thetalim(0, 2 * math.pi)
     lines = []
     for index, (_, values) in enumerate(data.series):
-        points = [0.0 if v is None else v for v in values]
+        # A metric every rater marked NA has no score: a gap in the polygon (NaN breaks
+        # matplotlib's line), not 0, the worst score (issue 19). The shading needs a whole
+        # polygon, so a model with a gap is drawn as its outline only.
+        points = [math.nan if v is None else float(v) for v in values]
         colour = COLOURS[index % len(COLOURS)]
-        lines += ax.plot([*angles, angles[0]], [*points, points[0]], color=colour, linewidth=2)
-        ax.fill([*angles, angles[0]], [*points, points[0]], color=colour, alpha=0.08)
+        lines += ax.plot([*angles, angles[0]], [*points, points[0]], color=colour, linewidth=2,
+                         marker="o", markersize=3)
+        if None not in values:
+            ax.fill([*angles, angles[0]], [*points, points[0]], color=colour, alpha=0.08)
     ax.set_ylim(*SCORE_RANGE)
     ax.set_yticks([20, 40, 60, 80, 100])  # the questionnaire's band edges
     ax.set_yticklabels(["20", "40", "60", "80", "100"], fontsize=8, color="#666666",
@@ -108,6 +113,22 @@ def draw_radar(fig: Figure | SubFigure, data: RadarData) -> None:
     ax.legend(lines, [literal(model) for model, _ in data.series], loc="upper center",
               bbox_to_anchor=(0.5, -0.08), ncol=min(len(data.series), 3), frameon=False,
               prop={"family": families, "size": 9})
+    note = na_note(data)
+    if note:
+        fig.supxlabel(literal(note), fontsize=8, color="#8a4b00", family=families, wrap=True)
+
+
+def na_note(data: RadarData) -> str:
+    """The sentence under a chart naming each metric left as a gap, per model; "" if none."""
+    gaps = []
+    for model, values in data.series:
+        names = [axis.split("\n")[0] for axis, v in zip(data.axes, values, strict=True)
+                 if v is None]
+        if names:
+            gaps.append(f"{model}: {', '.join(names)}")
+    if not gaps:
+        return ""
+    return "Gap = every answer NA (no score), not 0: " + "; ".join(gaps) + "."
 
 
 def render(data: RadarData, fmt: str) -> bytes:

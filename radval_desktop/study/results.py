@@ -104,7 +104,8 @@ def build_report(db: Database, title: str, study_name: str | None = None,
                 "Higher is better on every metric.")),
             Section("Radar charts", charts=tuple(expert.charts), note=(
                 "One chart per body system and scope, one polygon per model; "
-                "an NA-only metric is drawn at 0.")),
+                "a metric every rater marked NA is a gap in the polygon, named under the chart, "
+                "not a score of 0.")),
             Section("Agreement", (agree,), note=(
                 "ICC(2,k): two-way random effects, absolute agreement, mean of k raters, on "
                 "the items every rater scored. Krippendorff's alpha, interval metric, on the "
