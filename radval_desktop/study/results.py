@@ -22,7 +22,15 @@ from radval_desktop.evaluation.aggregates import (
     load_ratings,
     study_case_count,
 )
-from radval_desktop.evaluation.agreement import Agreement, agreement, agreement_table
+from radval_desktop.evaluation.agreement import (
+    BOOTSTRAP_MIN_ITEMS,
+    BOOTSTRAP_RESAMPLES,
+    BOOTSTRAP_SEED,
+    POOLED,
+    Agreement,
+    agreement,
+    agreement_table,
+)
 from radval_desktop.evaluation.batch import outputs_from_db
 from radval_desktop.evaluation.html_report import Report, Section, render_html
 from radval_desktop.evaluation.radar import RadarData, save_charts
@@ -107,9 +115,17 @@ def build_report(db: Database, title: str, study_name: str | None = None,
                 "a metric every rater marked NA is a gap in the polygon, named under the chart, "
                 "not a score of 0.")),
             Section("Agreement", (agree,), note=(
-                "ICC(2,k): two-way random effects, absolute agreement, mean of k raters, on "
-                "the items every rater scored. Krippendorff's alpha, interval metric, on the "
-                "items two raters or more scored.")),
+                "ICC(2,1): how far a single rater's score can be trusted; ICC(2,k): the "
+                "reliability of the mean of the k raters (both two-way random effects, "
+                "absolute agreement, Shrout & Fleiss 1979, on the items every rater "
+                "scored; 95% CI from the F distribution, McGraw & Wong 1996). "
+                "Krippendorff's alpha, interval metric, on the items two raters or more "
+                "scored, NA as missing; 95% CI: percentile bootstrap over items "
+                f"({BOOTSTRAP_RESAMPLES:,} resamples, seed {BOOTSTRAP_SEED}; none under "
+                f"{BOOTSTRAP_MIN_ITEMS} items). Each model is "
+                f"given on its own; '{POOLED}' pools them, which adds the difference "
+                "between models to the spread of the items and so reads higher: quote the "
+                "per-model rows.")),
         ]
     if rouge:
         sections.append(Section("ROUGE, practical utility and output guards", tuple(rouge)))

@@ -68,6 +68,9 @@ def test_means_have_one_decimal_and_agreement_two(tmp_path: Path) -> None:
         assert "46.6" in text
         assert "46.56" not in text
         assert "46.5556" not in text
+    # Agreement: ICC(2,k) of the three raters 10 apart is 14/15 (test_agreement).
+    assert "<td class=\"num\">0.93</td>" in html
+    assert "0.9333" not in html
     # The CSV keeps the precision for anyone recomputing.
     assert "46.555556" in (out / "expert_aggregates.csv").read_text(encoding="utf-8")
 
