@@ -56,6 +56,7 @@ class RadarData:
     title: str
     axes: tuple[str, ...]  # axis labels, may hold a line break and Chinese
     series: tuple[tuple[str, tuple[float | None, ...]], ...]  # (model, one value per axis)
+    group: str = ""  # charts of one group (a body system) are drawn side by side in reports
 
     @property
     def slug(self) -> str:
@@ -129,6 +130,23 @@ def na_note(data: RadarData) -> str:
     if not gaps:
         return ""
     return "Gap = every answer NA (no score), not 0: " + "; ".join(gaps) + "."
+
+
+PANEL_INCHES = 5.5  # one chart of a row: three side by side fill A4 landscape
+
+
+def render_row(charts: Sequence[RadarData], fmt: str) -> bytes:
+    """Charts side by side in one image (a body system's scopes): 'png' or 'svg'."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(PANEL_INCHES * len(charts), PANEL_INCHES * 1.02),
+                 layout="constrained")
+    for panel, data in zip(fig.subfigures(1, len(charts), squeeze=False)[0], charts,
+                           strict=True):
+        draw_radar(panel, data)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, dpi=150, metadata=_metadata(fmt))
+    return buffer.getvalue()
 
 
 def render(data: RadarData, fmt: str) -> bytes:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,7 +74,8 @@ def radar_charts(aggregates: Sequence[Aggregate], institution_1: str) -> list[Ra
             if rows:
                 charts.append(RadarData(
                     f"{system} — {scope_caption(scope, institution_1)}", AXES,
-                    tuple((a.model, tuple(a.means[k] for k in METRIC_KEYS)) for a in rows)))
+                    tuple((a.model, tuple(a.means[k] for k in METRIC_KEYS)) for a in rows),
+                    group=system))
     return charts
 
 
@@ -111,7 +114,7 @@ def build_report(db: Database, title: str, study_name: str | None = None,
                 "intermediate, senior), then across levels; NA answers left out and counted. "
                 "Higher is better on every metric.")),
             Section("Radar charts", charts=tuple(expert.charts), note=(
-                "One chart per body system and scope, one polygon per model; "
+                "One row per body system, a chart per scope, one polygon per model; "
                 "a metric every rater marked NA is a gap in the polygon, named under the chart, "
                 "not a score of 0.")),
             Section("Agreement", (agree,), note=(
@@ -138,34 +141,50 @@ def build_report(db: Database, title: str, study_name: str | None = None,
     return Report(title, subtitle, tuple(sections)), rouge, expert
 
 
+PdfWriter = Callable[[str, Path, str], Path]  # (print HTML, path, title) -> path
+
+
 @dataclass(frozen=True)
 class WrittenReport:
     html: Path
-    pdf: Path
+    pdf: Path | None
     markdown: Path
     files: list[Path]
 
 
+def _write_private(path: Path, text: str, newline: str | None = None) -> Path:
+    """Owner-only (0600), as the databases and the scores export: the report names raters
+    and models and may be all a colleague needs to see the study."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with suppress(AttributeError, OSError):  # no fchmod on Windows: the folder's ACLs decide
+        os.fchmod(fd, 0o600)
+    with open(fd, "w", encoding="utf-8", newline=newline) as handle:
+        handle.write(text)
+    return path
+
+
 def write_report(db: Database, out: Path, title: str, study_name: str | None = None,
-                 institution_1: str | None = None) -> WrittenReport:
-    """report.html (self-contained), report.pdf, report.md, a CSV per table, chart files."""
+                 institution_1: str | None = None, pdf_writer: PdfWriter | None = None
+                 ) -> WrittenReport:
+    """report.html (self-contained), report.md, a CSV per table, chart files, and
+    report.pdf printed from the same report by pdf_writer (ui/report_pdf.py: the core has
+    no Qt) when one is given."""
     report, rouge, expert = build_report(db, title, study_name, institution_1)
     out.mkdir(parents=True, exist_ok=True)
     tables = [*(expert.tables() if expert else []), *rouge]
     files = []
     for table in tables:
-        path = out / f"{table.name}.csv"
-        path.write_text(table.to_csv(), encoding="utf-8", newline="")  # rows end in CRLF
-        files.append(path)
+        # Rows end in CRLF (csv_cells), written as they are.
+        files.append(_write_private(out / f"{table.name}.csv", table.to_csv(), newline=""))
     if expert is not None:
         files += save_charts(expert.charts, out / "charts")
-    markdown = out / "report.md"
-    markdown.write_text(f"# {title}\n\n" + "\n".join(t.to_markdown() for t in tables),
-                        encoding="utf-8")
-    html_path = out / "report.html"
-    html_path.write_text(render_html(report), encoding="utf-8")
-    # matplotlib (~0.3 s) only when a report is written, not when the window starts.
-    from radval_desktop.evaluation.pdf_report import write_pdf
-
-    pdf = write_pdf(report, out / "report.pdf")
+        for path in files[len(tables):]:
+            path.chmod(0o600)
+    markdown = _write_private(out / "report.md", f"# {title}\n\n"
+                              + "\n".join(t.to_markdown() for t in tables))
+    html_path = _write_private(out / "report.html", render_html(report))
+    pdf = None
+    if pdf_writer is not None:
+        pdf = pdf_writer(render_html(report, charts="png"), out / "report.pdf", title)
+        pdf.chmod(0o600)
     return WrittenReport(html_path, pdf, markdown, files)
