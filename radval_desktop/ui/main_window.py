@@ -192,9 +192,13 @@ class MainWindow(QMainWindow):
         self.draft_panel.set_model_state("ready")
         self.models_panel.set_active(info.path, info.adapter.path if info.adapter else None)
         adapter = f" + adapter {info.adapter.name}" if info.adapter else ""
-        self._set_status(model=f"Model: {info.name} ({info.quantization}){adapter}",
-                         device=info.device.describe(),
+        # By file and quantization, as the report names it: the default Q4_K_M file's own
+        # general.name says "AWQ" (issue 19). That name stays in the tooltip.
+        label = info.label or f"{info.name} ({info.quantization})"
+        self._set_status(model=f"Model: {label}{adapter}", device=info.device.describe(),
                          state=f"Ready (loaded in {info.load_seconds:.1f} s)")
+        self.status_labels["model"].setToolTip(plain_tooltip(
+            f"Model: {label}{adapter}\nIts file calls it: {info.name}"))
 
     @Slot(str)
     def _on_service_model_failed(self, sentence: str) -> None:
