@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 
@@ -109,6 +110,14 @@ def test_pdf_is_a4_with_every_table_whole_and_numbered_pages(
     if os.environ.get("RADVAL_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(exist_ok=True)
         shutil.copyfile(pdf, SCREENSHOTS / "report.pdf")
+
+
+def test_every_report_file_is_owner_only(written: tuple[Path, Path]) -> None:
+    _, pdf = written
+    files = [p for p in pdf.parent.rglob("*") if p.is_file()]
+    assert len(files) == 1 + 1 + 1 + 8 + 8  # pdf, html, md, 8 CSVs, 4 charts x PNG/SVG
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in files} == {
+        p.name: 0o600 for p in files}
 
 
 def test_pdf_has_one_chart_per_body_system(written: tuple[Path, Path]) -> None:
