@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TextIO
 
 from sqlite_utils import Database
 
 from radval_desktop import csv_cells
 from radval_desktop.errors import InputError
-from radval_desktop.store.database import FILE_MODE
+from radval_desktop.paths import open_private
 from radval_desktop.store.reader_study import study_errors
 
 COLUMNS = ("study", "rater", "rater_level", "scope", "institution", "body_system", "modality",
@@ -38,21 +34,6 @@ _SQL = """
 """
 
 
-@contextmanager
-def private_file(path: Path) -> Iterator[TextIO]:
-    """path opened for writing as UTF-8 with a BOM, owner-only (0600) like the databases.
-
-    The export holds what the raters wrote about patients' reports; created with the mode
-    (never briefly wider), and a file that was there before is narrowed too.
-    """
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    # Windows has no fchmod; there the folder's ACLs decide.
-    with suppress(AttributeError, OSError):
-        os.fchmod(fd, FILE_MODE)
-    with open(fd, "w", encoding="utf-8-sig", newline="") as handle:
-        yield handle
-
-
 def export_scores(db: Database, out: Path, study: str | None = None) -> int:
     """Write the CSV; the number of answers written.
 
@@ -69,7 +50,7 @@ def export_scores(db: Database, out: Path, study: str | None = None) -> int:
         if study and not db.execute("SELECT 1 FROM studies WHERE name = ?", [study]).fetchone():
             raise InputError(f"There is no study named '{study}' in this database.")
         rows = db.execute(_SQL.format(where=where), params).fetchall()
-    with private_file(out) as handle:
+    with open_private(out, encoding="utf-8-sig", newline="") as handle:
         writer = csv_cells.writer(handle)
         writer.writerow(COLUMNS)
         for row in rows:

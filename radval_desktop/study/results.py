@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +35,7 @@ from radval_desktop.evaluation.batch import outputs_from_db
 from radval_desktop.evaluation.html_report import Report, Section, render_html
 from radval_desktop.evaluation.radar import RadarData, save_charts
 from radval_desktop.evaluation.tables import Table, paper_tables
+from radval_desktop.paths import PRIVATE_FILE_MODE, open_private
 from radval_desktop.study.questionnaire import METRIC_KEYS, METRICS
 
 AXES = tuple(f"{m.name}\n{m.name_zh}" for m in METRICS)  # the chart's seven axes, Fig. 6
@@ -153,12 +152,8 @@ class WrittenReport:
 
 
 def _write_private(path: Path, text: str, newline: str | None = None) -> Path:
-    """Owner-only (0600), as the databases and the scores export: the report names raters
-    and models and may be all a colleague needs to see the study."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with suppress(AttributeError, OSError):  # no fchmod on Windows: the folder's ACLs decide
-        os.fchmod(fd, 0o600)
-    with open(fd, "w", encoding="utf-8", newline=newline) as handle:
+    # The report names raters and models and may be all a colleague needs of the study.
+    with open_private(path, newline=newline) as handle:
         handle.write(text)
     return path
 
@@ -179,12 +174,12 @@ def write_report(db: Database, out: Path, title: str, study_name: str | None = N
     if expert is not None:
         files += save_charts(expert.charts, out / "charts")
         for path in files[len(tables):]:
-            path.chmod(0o600)
+            path.chmod(PRIVATE_FILE_MODE)
     markdown = _write_private(out / "report.md", f"# {title}\n\n"
                               + "\n".join(t.to_markdown() for t in tables))
     html_path = _write_private(out / "report.html", render_html(report))
     pdf = None
     if pdf_writer is not None:
         pdf = pdf_writer(render_html(report, charts="png"), out / "report.pdf", title)
-        pdf.chmod(0o600)
+        pdf.chmod(PRIVATE_FILE_MODE)
     return WrittenReport(html_path, pdf, markdown, files)
