@@ -79,12 +79,14 @@ def _spearman_brown(r: float, k: int) -> float:
 
 def _single_interval(rho: float, n: int, k: int, bms: float, jms: float, ems: float,
                      confidence: float) -> Interval | None:
-    if not 0 < rho < 1:
-        return None  # perfect or negative agreement: Satterthwaite's df is undefined
+    if rho >= 1:
+        return None  # perfect agreement: nothing varies, no interval
     a = k * rho / (n * (1 - rho))
     b = 1 + k * rho * (n - 1) / (n * (1 - rho))
-    v = (a * jms + b * ems) ** 2 / ((a * jms) ** 2 / (k - 1)
-                                    + (b * ems) ** 2 / ((n - 1) * (k - 1)))
+    spread_df = (a * jms) ** 2 / (k - 1) + (b * ems) ** 2 / ((n - 1) * (k - 1))
+    v = (a * jms + b * ems) ** 2 / spread_df if spread_df > 0 else math.nan
+    if not v > 0:  # Satterthwaite's degrees of freedom undefined
+        return None
     q = 1 - (1 - confidence) / 2
     f_upper = f_quantile(q, n - 1, v)
     f_lower = f_quantile(q, v, n - 1)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 CJK_FONT_FILE = "wqy-microhei.ttc"  # the app's bundled font (ui/fonts.py)
 SCORE_RANGE = (0, 100)  # SPEC §7: scores 0-100, bands of 20
+LEGEND_ROW_CHARS = 40  # model names that fit on one legend line under one chart
 # Fixed colours per position so model 1 has the same colour in every chart of a report.
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
@@ -111,8 +112,12 @@ def draw_radar(fig: Figure | SubFigure, data: RadarData) -> None:
     ax.set_title(literal(data.title), fontsize=11, family=families, pad=18)
     # Handles and labels given, not collected: a label matplotlib finds on its own is dropped
     # when it starts with "_", so a model named "_base" would be missing from the legend.
-    ax.legend(lines, [literal(model) for model, _ in data.series], loc="upper center",
-              bbox_to_anchor=(0.5, -0.08), ncol=min(len(data.series), 3), frameon=False,
+    # Side by side while the names are short; long ones ("radiologists' own impressions"
+    # beside a file name) one a line, or the legend ran past a chart in a row of three.
+    names = [model for model, _ in data.series]
+    columns = min(len(names), 3) if sum(len(n) for n in names) <= LEGEND_ROW_CHARS else 1
+    ax.legend(lines, [literal(model) for model in names], loc="upper center",
+              bbox_to_anchor=(0.5, -0.08), ncol=columns, frameon=False,
               prop={"family": families, "size": 9})
     note = na_note(data)
     if note:
@@ -145,7 +150,9 @@ def render_row(charts: Sequence[RadarData], fmt: str) -> bytes:
                            strict=True):
         draw_radar(panel, data)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format=fmt, dpi=150, metadata=_metadata(fmt))
+    # "tight": an axis label at a panel's outer edge ("Relevance") was cut by the canvas.
+    fig.savefig(buffer, format=fmt, dpi=150, metadata=_metadata(fmt), bbox_inches="tight",
+                pad_inches=0.05)
     return buffer.getvalue()
 
 

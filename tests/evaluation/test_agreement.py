@@ -148,3 +148,24 @@ def test_too_few_items_give_no_bootstrap_interval() -> None:
     raters = [[60.0, 40, 70, 50, 30, 10], [70.0, 50, 80, 60, 40, 20]]
     assert interval_alpha(raters) is not None
     assert alpha_interval(raters) is None  # 6 items: fewer than BOOTSTRAP_MIN_ITEMS
+
+
+# pingouin 0.7.0 intraclass_corr, run once (2026-12-01) on these matrices:
+# np.random.default_rng(4).integers(0, 101, size=(12, 3)), three draws. The last has a
+# negative ICC, whose interval is reported too.
+PINGOUIN_RANDOM = [  # ICC(A,1), its CI95, ICC(A,k), its CI95
+    (0.0866, (-0.21, 0.51), 0.2214, (-1.11, 0.76)),
+    (0.1107, (-0.20, 0.54), 0.2719, (-0.99, 0.78)),
+    (-0.0808, (-0.29, 0.32), -0.2892, (-2.13, 0.58)),
+]
+
+
+def test_icc2_matches_pingouin_on_random_scores_negative_included() -> None:
+    rng = np.random.default_rng(4)
+    for single, single_ci, average, average_ci in PINGOUIN_RANDOM:
+        result = icc2(rng.integers(0, 101, size=(12, 3)).astype(float).tolist())
+        assert result is not None
+        assert result.single == pytest.approx(single, abs=5e-5)
+        assert result.average == pytest.approx(average, abs=5e-5)
+        assert result.single_ci == pytest.approx(single_ci, abs=0.005)
+        assert result.average_ci == pytest.approx(average_ci, abs=0.005)
