@@ -31,14 +31,15 @@ case "$mode" in
     ;;
   test)
     export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
-    # The study report's render test uses Debian's headless Chromium, the offline proof
-    # strace; where we may install them (root with apt, RADVAL_NO_APT unset) we do,
-    # otherwise those tests skip.
+    # The study report's render test uses Debian's headless Chromium, its PDF test poppler's
+    # pdftotext (package poppler-utils), the offline proof strace; where we may install them
+    # (root with apt, RADVAL_NO_APT unset) we do, otherwise those tests skip.
     missing=""
     for tool in chromium strace; do command -v "$tool" >/dev/null || missing+=" $tool"; done
+    command -v pdftotext >/dev/null || missing+=" poppler-utils"
     if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null \
         && [ -z "${RADVAL_NO_APT:-}" ]; then
-      echo "== installing$missing for the report render and offline tests (RADVAL_NO_APT=1 skips this)"
+      echo "== installing$missing for the report render, PDF and offline tests (RADVAL_NO_APT=1 skips this)"
       (apt-get update -qq && apt-get install -y -qq $missing >/dev/null) \
         || echo "   $missing could not be installed; the tests that need them will skip"
     fi

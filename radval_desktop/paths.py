@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import suppress
 from pathlib import Path
+from typing import TextIO
 
 import platformdirs
 
@@ -12,6 +14,17 @@ APP_NAME = "radval"
 
 # Owner-only: history and logs hold patient findings.
 PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def open_private(path: Path, encoding: str = "utf-8", newline: str | None = None) -> TextIO:
+    """``path`` opened for writing text, owner-only (0600) as the databases: created with
+    the mode (never briefly wider), and a file that was there before narrowed too. For
+    exports (issue 19: the answers CSV was world-readable, the report as well)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    with suppress(AttributeError, OSError):  # no fchmod on Windows: the folder's ACLs decide
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+    return open(fd, "w", encoding=encoding, newline=newline)
 
 
 def _home() -> Path | None:

@@ -305,6 +305,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from radval_desktop.store.database import open_database
     from radval_desktop.study.results import write_report
+    from radval_desktop.ui.report_pdf import write_pdf
 
     db_path = Path(args.db)
     if not db_path.is_file():
@@ -312,7 +313,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     db = open_database(db_path)
     try:
         written = write_report(db, Path(args.out), f"RadVal evaluation: {db_path.name}",
-                               args.study_name, args.institution_1)
+                               args.study_name, args.institution_1, pdf_writer=write_pdf)
     finally:
         db.close()
     print(written.markdown.read_text(encoding="utf-8"))

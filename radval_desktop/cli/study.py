@@ -30,8 +30,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p_create.add_argument("--name", required=True)
     p_create.add_argument("--show-reference", action="store_true",
                           help="show raters the reference impression (hidden by default)")
-    p_create.add_argument("--institution-1", dest="institution_1", default="1",
-                          help="the internal institution (IHG in the export)")
+    p_create.add_argument("--institution-1", dest="institution_1", required=True,
+                          help="the internal institution (IHG), as the cases name it")
     p_create.add_argument("--seed", type=int, help="shuffle seed (default: from the name)")
     p_assign = study.add_parser("assign", help="give a rater their shuffled order now")
     p_assign.add_argument("--db", required=True)

@@ -40,6 +40,24 @@ _STRING, _ARRAY = 8, 9
 _KEEP_ARRAY_MAX = 64
 
 
+def model_label(path: Path, quantization: str) -> str:
+    """The file's name and its quantization, as tables, reports and the status bar name
+    the model: "qwen2.5-coder-0.5b-instruct Q4_K_M".
+
+    Not general.name: the default Q4_K_M file calls itself "...Instruct AWQ" (issue 19),
+    so a lead quoting it would report the wrong quantization. A quantization the file
+    name already ends with is not said twice.
+    """
+    stem = path.name[:-len(".gguf")] if path.name.casefold().endswith(".gguf") else path.name
+    if quantization == "unknown":
+        return stem
+    for sep in ("-", ".", "_"):
+        if stem.casefold().endswith((sep + quantization).casefold()):
+            stem = stem[:-len(sep + quantization)]
+            break
+    return f"{stem} {quantization}"
+
+
 @dataclass(frozen=True)
 class GGUFInfo:
     path: Path
@@ -59,6 +77,10 @@ class GGUFInfo:
     @property
     def name(self) -> str:
         return str(self.get("general.name") or self.path.stem)
+
+    @property
+    def label(self) -> str:
+        return model_label(self.path, self.quantization)
 
     @property
     def quantization(self) -> str:

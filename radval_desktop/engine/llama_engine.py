@@ -60,6 +60,7 @@ class ModelInfo:
     load_seconds: float
     threads: int = 0
     adapter: AdapterInfo | None = None  # the LoRA adapter applied, recorded with each draft
+    label: str = ""  # file name and quantization (GGUFInfo.label): how reports name it
 
 
 @dataclass
@@ -200,6 +201,7 @@ class LlamaEngine:
             load_seconds=time.perf_counter() - start,
             threads=threads,
             adapter=adapter,
+            label=gguf.label,
         )
         return self.info
 

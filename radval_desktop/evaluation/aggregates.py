@@ -6,9 +6,11 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlite_utils import Database
 
+from radval_desktop.engine.gguf_file import model_label
 from radval_desktop.errors import InputError, sentence
 from radval_desktop.evaluation.tables import Table
 from radval_desktop.store.database import store_errors
@@ -58,9 +60,19 @@ def find_study(db: Database, name: str | None = None) -> StudyRef | None:
         names = ", ".join(r[1] for r in rows)
         raise InputError(sentence(
             "RadvalError", "This database holds several studies ({names}); choose one: "
-            "--study-name NAME on the command line, the Study box in the Results tab."),
-            names=names)
+            "`radval report --study-name NAME` on the command line, or the Study box in the "
+            "Results tab."), names=names)
     return StudyRef(rows[0][0], rows[0][1], rows[0][2] or "1")
+
+
+def candidate_model_name(model_name: str | None, model_file: str | None,
+                         quantization: str | None) -> str:
+    """How reports name a candidate's model: a batch model by its file and quantization
+    (issue 19: its general.name may name another quantization, and files batched before
+    this change stored that name), an imported one by the name the file gave it."""
+    if model_file:
+        return model_label(Path(model_file), quantization or "unknown")
+    return model_name or "?"
 
 
 def load_ratings(db: Database, study: str) -> list[Rating]:
@@ -70,14 +82,16 @@ def load_ratings(db: Database, study: str) -> list[Rating]:
     """
     sql = """
         SELECT a.rater_uuid, r.level, a.candidate_uuid, c.model_name, k.institution,
-               k.body_system, a.metric, a.score, a.na
+               k.body_system, a.metric, a.score, a.na, m.file_name, m.quantization
         FROM answers a JOIN raters r ON r.uuid = a.rater_uuid
         JOIN candidates c ON c.uuid = a.candidate_uuid JOIN cases k ON k.uuid = c.case_uuid
+        LEFT JOIN models m ON m.sha256 = c.model_sha256 AND c.source = 'batch'
         WHERE a.study_uuid = ? ORDER BY a.rater_uuid, a.candidate_uuid, a.metric
     """
     with store_errors():
         rows = db.execute(sql, [study]).fetchall()
-    return [Rating(r[0], r[1], r[2], r[3] or "?", r[4] or "", r[5] or "", r[6],
+    return [Rating(r[0], r[1], r[2], candidate_model_name(r[3], r[9], r[10]), r[4] or "",
+                   r[5] or "", r[6],
                    None if r[8] or r[7] is None else float(r[7])) for r in rows]
 
 
@@ -122,13 +136,21 @@ class Aggregate:
 
 def aggregate(ratings: Sequence[Rating], metrics: Sequence[str], institution_1: str
               ) -> list[Aggregate]:
-    """One Aggregate per model x body system (and all systems) x scope with any answers."""
+    """One Aggregate per model x body system x scope with any answers, and one over all
+    systems where a model's scope holds more than one."""
     groups: dict[tuple[str, str, str], list[Rating]] = defaultdict(list)
+    systems: dict[tuple[str, str], set[str]] = defaultdict(set)
     for r in ratings:
         for scope in SCOPES:
             if in_scope(r, scope, institution_1):
                 groups[(r.model, r.body_system, scope)].append(r)
-                groups[(r.model, ALL_SYSTEMS, scope)].append(r)
+                systems[(r.model, scope)].add(r.body_system)
+    # An "all systems" row only where it adds something: with one body system it repeated
+    # that system's row (issue 19).
+    for (model, scope), names in systems.items():
+        if len(names) > 1:
+            for name in names:
+                groups[(model, ALL_SYSTEMS, scope)].extend(groups[(model, name, scope)])
     result = []
     for (model, system, scope), items in sorted(groups.items(), key=_group_order):
         means: dict[str, float | None] = {}
@@ -156,7 +178,7 @@ def aggregates_table(aggregates: Sequence[Aggregate], metrics: Sequence[tuple[st
         for a in aggregates)
     return Table("expert_aggregates", "Expert scores, mean over rater levels (0-100)",
                  ("scope", "body system", "model", *(label for _, label in metrics),
-                  "items", "answers", "NA"), rows)
+                  "items", "answers", "NA"), rows, decimals=1)
 
 
 def _cell(value: float | None) -> object:

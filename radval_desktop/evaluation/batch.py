@@ -16,6 +16,7 @@ from radval_desktop.engine.llama_engine import EngineSettings, LlamaEngine
 from radval_desktop.engine.model_card import loaded_card
 from radval_desktop.engine.sampling import Sampling
 from radval_desktop.errors import InputError
+from radval_desktop.evaluation.aggregates import candidate_model_name
 from radval_desktop.evaluation.tables import Output
 from radval_desktop.findings import detect_language
 from radval_desktop.prompts import bundled_templates
@@ -131,7 +132,7 @@ def run_model(
                     break
                 last = result.total_seconds
                 save_candidate(db, NewCandidate(
-                    case_uuid=cid, model_sha256=info.sha256, model_name=info.name,
+                    case_uuid=cid, model_sha256=info.sha256, model_name=info.label,
                     source="batch", template_id=prompt_id,
                     template_version=result.template_version, text=result.text,
                     raw_text=result.raw_text, ok=result.ok, attempts=len(result.attempts),
@@ -144,17 +145,18 @@ def run_model(
                 ))
                 generated += 1
             if on_progress:
-                on_progress(BatchProgress(info.name, index, len(cases), generated, skipped, last))
+                on_progress(BatchProgress(info.label, index, len(cases), generated, skipped, last))
     finally:
         engine.close()
-    return ModelSummary(info.name, info.sha256, generated, skipped, failed,
+    return ModelSummary(info.label, info.sha256, generated, skipped, failed,
                         time.perf_counter() - started)
 
 
 def outputs_from_db(db: Database) -> list[Output]:
     return [
         Output(
-            model=row["model_name"], institution=row["institution"],
+            model=candidate_model_name(row["model_name"], row["model_file"],
+                                       row["quantization"]), institution=row["institution"],
             body_system=row["body_system"], language=row["language"],
             candidate=row["text"] or "", reference=row["reference_impression"] or "",
             seconds=row["seconds"] or 0.0, ok=bool(row["ok"]), attempts=row["attempts"] or 1,

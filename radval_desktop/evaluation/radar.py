@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 CJK_FONT_FILE = "wqy-microhei.ttc"  # the app's bundled font (ui/fonts.py)
 SCORE_RANGE = (0, 100)  # SPEC §7: scores 0-100, bands of 20
+LEGEND_ROW_CHARS = 40  # model names that fit on one legend line under one chart
 # Fixed colours per position so model 1 has the same colour in every chart of a report.
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
@@ -56,6 +57,7 @@ class RadarData:
     title: str
     axes: tuple[str, ...]  # axis labels, may hold a line break and Chinese
     series: tuple[tuple[str, tuple[float | None, ...]], ...]  # (model, one value per axis)
+    group: str = ""  # charts of one group (a body system) are drawn side by side in reports
 
     @property
     def slug(self) -> str:
@@ -75,7 +77,7 @@ def radar_figure(data: RadarData, size: float = 6.0) -> Figure:
 
 
 def draw_radar(fig: Figure | SubFigure, data: RadarData) -> None:
-    """Draw the chart into a figure or a subfigure (the PDF puts two on a page); NA as 0."""
+    """Draw the chart into a figure or a subfigure; an NA-only metric as a gap, noted."""
     from matplotlib.projections.polar import PolarAxes
 
     families = list(font_families())
@@ -90,10 +92,15 @@ def draw_radar(fig: Figure | SubFigure, data: RadarData) -> None:
     ax.set_thetalim(0, 2 * math.pi)
     lines = []
     for index, (_, values) in enumerate(data.series):
-        points = [0.0 if v is None else v for v in values]
+        # A metric every rater marked NA has no score: a gap in the polygon (NaN breaks
+        # matplotlib's line), not 0, the worst score (issue 19). The shading needs a whole
+        # polygon, so a model with a gap is drawn as its outline only.
+        points = [math.nan if v is None else float(v) for v in values]
         colour = COLOURS[index % len(COLOURS)]
-        lines += ax.plot([*angles, angles[0]], [*points, points[0]], color=colour, linewidth=2)
-        ax.fill([*angles, angles[0]], [*points, points[0]], color=colour, alpha=0.08)
+        lines += ax.plot([*angles, angles[0]], [*points, points[0]], color=colour, linewidth=2,
+                         marker="o", markersize=3)
+        if None not in values:
+            ax.fill([*angles, angles[0]], [*points, points[0]], color=colour, alpha=0.08)
     ax.set_ylim(*SCORE_RANGE)
     ax.set_yticks([20, 40, 60, 80, 100])  # the questionnaire's band edges
     ax.set_yticklabels(["20", "40", "60", "80", "100"], fontsize=8, color="#666666",
@@ -105,9 +112,48 @@ def draw_radar(fig: Figure | SubFigure, data: RadarData) -> None:
     ax.set_title(literal(data.title), fontsize=11, family=families, pad=18)
     # Handles and labels given, not collected: a label matplotlib finds on its own is dropped
     # when it starts with "_", so a model named "_base" would be missing from the legend.
-    ax.legend(lines, [literal(model) for model, _ in data.series], loc="upper center",
-              bbox_to_anchor=(0.5, -0.08), ncol=min(len(data.series), 3), frameon=False,
+    # Side by side while the names are short; long ones ("radiologists' own impressions"
+    # beside a file name) one a line, or the legend ran past a chart in a row of three.
+    names = [model for model, _ in data.series]
+    columns = min(len(names), 3) if sum(len(n) for n in names) <= LEGEND_ROW_CHARS else 1
+    ax.legend(lines, [literal(model) for model in names], loc="upper center",
+              bbox_to_anchor=(0.5, -0.08), ncol=columns, frameon=False,
               prop={"family": families, "size": 9})
+    note = na_note(data)
+    if note:
+        fig.supxlabel(literal(note), fontsize=8, color="#8a4b00", family=families, wrap=True)
+
+
+def na_note(data: RadarData) -> str:
+    """The sentence under a chart naming each metric left as a gap, per model; "" if none."""
+    gaps = []
+    for model, values in data.series:
+        names = [axis.split("\n")[0] for axis, v in zip(data.axes, values, strict=True)
+                 if v is None]
+        if names:
+            gaps.append(f"{model}: {', '.join(names)}")
+    if not gaps:
+        return ""
+    return "Gap = every answer NA (no score), not 0: " + "; ".join(gaps) + "."
+
+
+PANEL_INCHES = 5.5  # one chart of a row: three side by side fill A4 landscape
+
+
+def render_row(charts: Sequence[RadarData], fmt: str) -> bytes:
+    """Charts side by side in one image (a body system's scopes): 'png' or 'svg'."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(PANEL_INCHES * len(charts), PANEL_INCHES * 1.02),
+                 layout="constrained")
+    for panel, data in zip(fig.subfigures(1, len(charts), squeeze=False)[0], charts,
+                           strict=True):
+        draw_radar(panel, data)
+    buffer = io.BytesIO()
+    # "tight": an axis label at a panel's outer edge ("Relevance") was cut by the canvas.
+    fig.savefig(buffer, format=fmt, dpi=150, metadata=_metadata(fmt), bbox_inches="tight",
+                pad_inches=0.05)
+    return buffer.getvalue()
 
 
 def render(data: RadarData, fmt: str) -> bytes:

@@ -60,12 +60,19 @@ class Table:
     title: str
     columns: tuple[str, ...]
     rows: tuple[tuple[object, ...], ...]
+    # Decimals shown in the report (Markdown, HTML, PDF); the CSV keeps six. ROUGE F1 as the
+    # paper prints it; means of 0-100 scores need one, coefficients two (issue 19).
+    decimals: int = 4
+
+    def show(self, value: object) -> str:
+        """A cell as the report shows it."""
+        if isinstance(value, float):
+            return f"{value:.{self.decimals}f}"
+        return str(value)
 
     def to_markdown(self) -> str:
         def cell(value: object) -> str:
-            if isinstance(value, float):
-                return f"{value:.4f}"
-            return str(value).replace("|", "\\|")
+            return self.show(value).replace("|", "\\|")
 
         lines = [f"### {self.title}", "", "| " + " | ".join(self.columns) + " |",
                  "|" + "|".join(" --- " for _ in self.columns) + "|"]
@@ -128,7 +135,7 @@ def utility_table(outputs: Sequence[Output]) -> Table:
                      statistics.median(seconds), _percentile(seconds, 0.9)))
     return Table("table8_utility", "Practical utility (paper Table 8)",
                  ("model", "parameters", "n", "median s/inference", "p90 s/inference"),
-                 tuple(rows))
+                 tuple(rows), decimals=2)
 
 
 def guards_table(outputs: Sequence[Output]) -> Table:

@@ -121,7 +121,7 @@ def iter_outputs(db: Database) -> Iterator[dict[str, Any]]:
     """Every candidate joined with its case and model, for the evaluation tables."""
     sql = """
         SELECT c.*, k.institution, k.body_system, k.modality, k.language, k.findings,
-               k.reference_impression, m.parameters, m.quantization
+               k.reference_impression, m.parameters, m.quantization, m.file_name AS model_file
         FROM candidates c JOIN cases k ON k.uuid = c.case_uuid
         LEFT JOIN models m ON m.sha256 = c.model_sha256
         ORDER BY c.model_name, k.institution, k.body_system, c.created_at

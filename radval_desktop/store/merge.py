@@ -59,6 +59,24 @@ def _read(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(read_only_uri(path), uri=True)
 
 
+def _check_source(path: Path) -> None:
+    """Refuse, before anything is written, a file that is missing or not a SQLite database.
+
+    Issue 19: the rater's sentence ("ask the study lead for a fresh copy") reached the lead,
+    after the files named before it had already been merged.
+    """
+    conn = _read(path)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as err:
+        raise InputError(
+            f"{path} is not a RadVal study database, or it is damaged ({err}); nothing was "
+            "merged. Check that you named the study file the rater sent back (a .db file), "
+            "or ask that rater to send it again.") from err
+    finally:
+        conn.close()
+
+
 def _rows(conn: sqlite3.Connection, table: str, columns: list[str]) -> list[dict[str, Any]]:
     have = {r[1] for r in conn.execute(f"PRAGMA table_info([{table}])")}
     if not have:
@@ -143,6 +161,8 @@ def merge_databases(sources: Sequence[Path], out: Path,
         raise InputError(sentence("RadvalError",
                                   "The output {out} is also an input; name a new file with -o."),
                          out=out)
+    for path in sources:
+        _check_source(path)
     merged_at = (now or datetime.now(UTC)).isoformat(timespec="microseconds")
     target = open_database(out)
     report = MergeReport()

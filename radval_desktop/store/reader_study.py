@@ -196,12 +196,44 @@ class Study:
     seed: int
 
 
+def institutions(db: Database, candidates: Iterable[str] | None = None) -> list[str]:
+    """The institutions of the cases in the file (or of these candidates' cases), sorted."""
+    with study_errors():
+        rows = db.execute("SELECT c.uuid, k.institution FROM candidates c JOIN cases k "
+                          "ON k.uuid = c.case_uuid").fetchall()
+    wanted = None if candidates is None else set(candidates)
+    return sorted({place or "" for uuid, place in rows if wanted is None or uuid in wanted})
+
+
+def check_institution_1(db: Database, institution_1: str,
+                        candidates: Iterable[str] | None = None) -> str:
+    """institution_1 as the cases write it; InputError naming those present when absent.
+
+    Issue 19: a mistyped or defaulted institution 1 put every case in OHG and emptied IHG
+    and Tables 4-5 without a word.
+    """
+    wanted = " ".join(institution_1.split())
+    present = institutions(db, candidates)
+    match = next((i for i in present if " ".join(i.split()).casefold() == wanted.casefold()),
+                 None)
+    if match is None:
+        listed = ", ".join(f"'{i}'" for i in present) or "none (import candidates first)"
+        raise InputError(f"No case in this file is from institution '{institution_1}'; "
+                         f"the institutions in it are {listed}. Give one of them as "
+                         "institution 1 (the internal one, IHG).")
+    return match
+
+
 def save_study(db: Database, name: str, show_reference: bool = False, institution_1: str = "1",
                seed: int | None = None, candidates: Iterable[str] | None = None) -> Study:
-    """Create or update a study; it holds the given candidates, or every one in the file.
+    """Create a study over the given candidates, or every one in the file.
 
-    The reference impression is hidden unless asked for: a reader who sees it scores the
-    candidate against it rather than against the findings.
+    institution_1 must be an institution of the study's cases. Once any rater has been
+    handed the study (an assignment exists) it is frozen: the raters' copies hold its
+    candidates and order, so new candidates or another seed are refused with a sentence;
+    the same settings again change nothing. The reference impression is hidden unless
+    asked for: a reader who sees it scores the candidate against it rather than against
+    the findings.
     """
     name = " ".join(name.split())
     if not name:
@@ -210,18 +242,44 @@ def save_study(db: Database, name: str, show_reference: bool = False, institutio
     sid = study_uuid(name)
     # Default seed from the name: every machine shuffles a study the same way.
     seed = int(sid[:8], 16) if seed is None else seed
+    with study_errors():
+        if candidates is None:
+            candidates = [r[0] for r in db.execute("SELECT uuid FROM candidates")]
+        candidates = list(candidates)
+    institution_1 = check_institution_1(db, institution_1, candidates)
+    _check_not_frozen(db, sid, name, seed, candidates)
     with study_errors(), db.conn:
         db.execute(
             "INSERT INTO studies (uuid, name, created_at, show_reference, institution_1, seed) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(uuid) DO UPDATE SET show_reference = "
             "excluded.show_reference, institution_1 = excluded.institution_1, "
             "seed = excluded.seed", [sid, name, now(), int(show_reference), institution_1, seed])
-        if candidates is None:
-            candidates = [r[0] for r in db.execute("SELECT uuid FROM candidates")]
         db.table("study_candidates").insert_all(
             ({"uuid": _id("study_candidate", sid, c), "study_uuid": sid, "candidate_uuid": c}
              for c in candidates), pk="uuid", ignore=True)
     return Study(sid, name, show_reference, institution_1, seed)
+
+
+def _check_not_frozen(db: Database, sid: str, name: str, seed: int,
+                      candidates: list[str]) -> None:
+    with study_errors():
+        raters = db.execute("SELECT COUNT(DISTINCT rater_uuid) FROM assignments WHERE "
+                            "study_uuid = ?", [sid]).fetchone()[0]
+        if not raters:
+            return
+        have = {r[0] for r in db.execute(
+            "SELECT candidate_uuid FROM study_candidates WHERE study_uuid = ?", [sid])}
+        old_seed = db.execute("SELECT seed FROM studies WHERE uuid = ?", [sid]).fetchone()[0]
+    handed = (f"The study '{name}' has been handed out to {raters} "
+              f"rater{'' if raters == 1 else 's'}, so it is frozen")
+    new = len(set(candidates) - have)
+    if new:
+        raise InputError(f"{handed}: the {new} new candidate{'' if new == 1 else 's'} in "
+                         "this file would be missing from the raters' copies. Create a new "
+                         f"study for them with another name (--name \"{name} 2\").")
+    if old_seed != seed:
+        raise InputError(f"{handed}: its shuffle seed stays {old_seed} (the raters' order "
+                         "depends on it). Create a new study to use another seed.")
 
 
 def list_studies(db: Database) -> list[Study]:

@@ -9,16 +9,20 @@ from sqlite_utils import Database
 
 from radval_desktop import csv_cells
 from radval_desktop.errors import InputError
+from radval_desktop.paths import open_private
 from radval_desktop.store.reader_study import study_errors
 
 COLUMNS = ("study", "rater", "rater_level", "scope", "institution", "body_system", "modality",
-           "case_uuid", "model", "candidate_uuid", "metric", "score", "na", "quotes",
-           "explanation", "given_at", "changed_at", "answer_uuid")
+           "case_uuid", "case_id", "source_file", "model", "candidate_uuid", "metric", "score",
+           "na", "quotes", "explanation", "given_at", "changed_at", "answer_uuid")
+
+_QUOTES = COLUMNS.index("quotes")
 
 _SQL = """
     SELECT s.name, r.name, r.level,
            CASE WHEN k.institution = s.institution_1 THEN 'IHG' ELSE 'OHG' END,
-           k.institution, k.body_system, k.modality, k.uuid, c.model_name, c.uuid, a.metric,
+           k.institution, k.body_system, k.modality, k.uuid, k.source_id,
+           k.source_file, c.model_name, c.uuid, a.metric,
            a.score, a.na, a.quotes, a.explanation, a.given_at, a.changed_at, a.uuid
     FROM answers a
     JOIN studies s ON s.uuid = a.study_uuid
@@ -33,24 +37,26 @@ _SQL = """
 def export_scores(db: Database, out: Path, study: str | None = None) -> int:
     """Write the CSV; the number of answers written.
 
-    scope is the paper's IHG (the study's institution 1) or OHG (the others). quotes is a
-    JSON list (a quote may hold commas); explanation keeps one reason a line. UTF-8 with a
-    BOM, so Excel shows Chinese text rather than mojibake. A text cell that a spreadsheet
-    would run as a formula (a name or an explanation starting with = + - @) starts with a
-    single quote (csv_cells): Excel shows it as text.
+    case_id and source_file are the case as the imported file named it (issue 19: the
+    lead looks cases up by their own ids). scope is the paper's IHG (the study's
+    institution 1) or OHG (the others). quotes is a JSON list (a quote may hold commas);
+    explanation keeps one reason a line. UTF-8 with a BOM, so Excel shows Chinese text
+    rather than mojibake. A text cell that a spreadsheet would run as a formula (a name
+    or an explanation starting with = + - @) starts with a single quote (csv_cells):
+    Excel shows it as text. Owner-only (0600), as the databases.
     """
     where, params = ("WHERE s.name = ?", [study]) if study else ("", [])
     with study_errors():
         if study and not db.execute("SELECT 1 FROM studies WHERE name = ?", [study]).fetchone():
             raise InputError(f"There is no study named '{study}' in this database.")
         rows = db.execute(_SQL.format(where=where), params).fetchall()
-    with open(out, "w", encoding="utf-8-sig", newline="") as handle:
+    with open_private(out, encoding="utf-8-sig", newline="") as handle:
         writer = csv_cells.writer(handle)
         writer.writerow(COLUMNS)
         for row in rows:
             row = list(row)
-            row[11] = "" if row[11] is None else row[11]
-            quotes = json.loads(row[13] or "[]")
-            row[13] = json.dumps(quotes, ensure_ascii=False) if quotes else ""
+            row = ["" if v is None else v for v in row]  # score of NA, a case without id
+            quotes = json.loads(row[_QUOTES] or "[]")
+            row[_QUOTES] = json.dumps(quotes, ensure_ascii=False) if quotes else ""
             writer.writerow(row)
     return len(rows)

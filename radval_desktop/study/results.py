@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,11 +22,20 @@ from radval_desktop.evaluation.aggregates import (
     load_ratings,
     study_case_count,
 )
-from radval_desktop.evaluation.agreement import Agreement, agreement, agreement_table
+from radval_desktop.evaluation.agreement import (
+    BOOTSTRAP_MIN_ITEMS,
+    BOOTSTRAP_RESAMPLES,
+    BOOTSTRAP_SEED,
+    POOLED,
+    Agreement,
+    agreement,
+    agreement_table,
+)
 from radval_desktop.evaluation.batch import outputs_from_db
 from radval_desktop.evaluation.html_report import Report, Section, render_html
 from radval_desktop.evaluation.radar import RadarData, save_charts
 from radval_desktop.evaluation.tables import Table, paper_tables
+from radval_desktop.paths import PRIVATE_FILE_MODE, open_private
 from radval_desktop.study.questionnaire import METRIC_KEYS, METRICS
 
 AXES = tuple(f"{m.name}\n{m.name_zh}" for m in METRICS)  # the chart's seven axes, Fig. 6
@@ -64,7 +73,8 @@ def radar_charts(aggregates: Sequence[Aggregate], institution_1: str) -> list[Ra
             if rows:
                 charts.append(RadarData(
                     f"{system} — {scope_caption(scope, institution_1)}", AXES,
-                    tuple((a.model, tuple(a.means[k] for k in METRIC_KEYS)) for a in rows)))
+                    tuple((a.model, tuple(a.means[k] for k in METRIC_KEYS)) for a in rows),
+                    group=system))
     return charts
 
 
@@ -104,12 +114,21 @@ def build_report(db: Database, title: str, study_name: str | None = None,
                 "intermediate, senior), then across levels; NA answers left out and counted. "
                 "Higher is better on every metric.")),
             Section("Radar charts", charts=tuple(expert.charts), note=(
-                "One chart per body system and scope, one polygon per model; "
-                "an NA-only metric is drawn at 0.")),
+                "One row per body system, a chart per scope, one polygon per model; "
+                "a metric every rater marked NA is a gap in the polygon, named under the chart, "
+                "not a score of 0.")),
             Section("Agreement", (agree,), note=(
-                "ICC(2,k): two-way random effects, absolute agreement, mean of k raters, on "
-                "the items every rater scored. Krippendorff's alpha, interval metric, on the "
-                "items two raters or more scored.")),
+                "ICC(2,1): how far a single rater's score can be trusted; ICC(2,k): the "
+                "reliability of the mean of the k raters (both two-way random effects, "
+                "absolute agreement, Shrout & Fleiss 1979, on the items every rater "
+                "scored; 95% CI from the F distribution, McGraw & Wong 1996). "
+                "Krippendorff's alpha, interval metric, on the items two raters or more "
+                "scored, NA as missing; 95% CI: percentile bootstrap over items "
+                f"({BOOTSTRAP_RESAMPLES:,} resamples, seed {BOOTSTRAP_SEED}; none under "
+                f"{BOOTSTRAP_MIN_ITEMS} items). Each model is "
+                f"given on its own; '{POOLED}' pools them, which adds the difference "
+                "between models to the spread of the items and so reads higher: quote the "
+                "per-model rows.")),
         ]
     if rouge:
         sections.append(Section("ROUGE, practical utility and output guards", tuple(rouge)))
@@ -122,34 +141,46 @@ def build_report(db: Database, title: str, study_name: str | None = None,
     return Report(title, subtitle, tuple(sections)), rouge, expert
 
 
+PdfWriter = Callable[[str, Path, str], Path]  # (print HTML, path, title) -> path
+
+
 @dataclass(frozen=True)
 class WrittenReport:
     html: Path
-    pdf: Path
+    pdf: Path | None
     markdown: Path
     files: list[Path]
 
 
+def _write_private(path: Path, text: str, newline: str | None = None) -> Path:
+    # The report names raters and models and may be all a colleague needs of the study.
+    with open_private(path, newline=newline) as handle:
+        handle.write(text)
+    return path
+
+
 def write_report(db: Database, out: Path, title: str, study_name: str | None = None,
-                 institution_1: str | None = None) -> WrittenReport:
-    """report.html (self-contained), report.pdf, report.md, a CSV per table, chart files."""
+                 institution_1: str | None = None, pdf_writer: PdfWriter | None = None
+                 ) -> WrittenReport:
+    """report.html (self-contained), report.md, a CSV per table, chart files, and
+    report.pdf printed from the same report by pdf_writer (ui/report_pdf.py: the core has
+    no Qt) when one is given."""
     report, rouge, expert = build_report(db, title, study_name, institution_1)
     out.mkdir(parents=True, exist_ok=True)
     tables = [*(expert.tables() if expert else []), *rouge]
     files = []
     for table in tables:
-        path = out / f"{table.name}.csv"
-        path.write_text(table.to_csv(), encoding="utf-8", newline="")  # rows end in CRLF
-        files.append(path)
+        # Rows end in CRLF (csv_cells), written as they are.
+        files.append(_write_private(out / f"{table.name}.csv", table.to_csv(), newline=""))
     if expert is not None:
         files += save_charts(expert.charts, out / "charts")
-    markdown = out / "report.md"
-    markdown.write_text(f"# {title}\n\n" + "\n".join(t.to_markdown() for t in tables),
-                        encoding="utf-8")
-    html_path = out / "report.html"
-    html_path.write_text(render_html(report), encoding="utf-8")
-    # matplotlib (~0.3 s) only when a report is written, not when the window starts.
-    from radval_desktop.evaluation.pdf_report import write_pdf
-
-    pdf = write_pdf(report, out / "report.pdf")
+        for path in files[len(tables):]:
+            path.chmod(PRIVATE_FILE_MODE)
+    markdown = _write_private(out / "report.md", f"# {title}\n\n"
+                              + "\n".join(t.to_markdown() for t in tables))
+    html_path = _write_private(out / "report.html", render_html(report))
+    pdf = None
+    if pdf_writer is not None:
+        pdf = pdf_writer(render_html(report, charts="png"), out / "report.pdf", title)
+        pdf.chmod(PRIVATE_FILE_MODE)
     return WrittenReport(html_path, pdf, markdown, files)

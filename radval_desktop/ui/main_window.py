@@ -222,11 +222,15 @@ class MainWindow(QMainWindow):
         self.models_panel.set_active(info.path, info.adapter.path if info.adapter else None)
         adapter = (self.tr(" + adapter {name}").format(name=info.adapter.name)
                    if info.adapter else "")
+        # By file and quantization, as the report names it: the default Q4_K_M file's own
+        # general.name says "AWQ" (issue 19). That name stays in the tooltip.
+        label = info.label or f"{info.name} ({info.quantization})"
+        model = self.tr("Model: {name}").format(name=label) + adapter
         self._set_status(
-            model=self.tr("Model: {name} ({quantization})").format(
-                name=info.name, quantization=info.quantization) + adapter,
-            device=device_text(info.device),
+            model=model, device=device_text(info.device),
             state=self.tr("Ready (loaded in {seconds:.1f} s)").format(seconds=info.load_seconds))
+        self.status_labels["model"].setToolTip(plain_tooltip(
+            model + "\n" + self.tr("Its file calls it: {name}").format(name=info.name)))
 
     @Slot(str)
     def _on_service_model_failed(self, sentence: str) -> None:

@@ -194,5 +194,5 @@ class ResultsPanel(QWidget):
         self.grid.setRowCount(len(table.rows))
         for r, row in enumerate(table.rows):
             for c, value in enumerate(row):
-                text = f"{value:.4f}" if isinstance(value, float) else str(value)
+                text = table.show(value)  # the report's decimals (issue 19)
                 self.grid.setItem(r, c, QTableWidgetItem(text))

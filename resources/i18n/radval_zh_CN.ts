@@ -397,12 +397,16 @@
         <translation> + 适配器 {name}</translation>
     </message>
     <message>
-        <source>Model: {name} ({quantization})</source>
-        <translation>模型：{name}（{quantization}）</translation>
+        <source>Model: {name}</source>
+        <translation>模型：{name}</translation>
     </message>
     <message>
         <source>Ready (loaded in {seconds:.1f} s)</source>
         <translation>就绪（加载用时 {seconds:.1f} 秒）</translation>
+    </message>
+    <message>
+        <source>Its file calls it: {name}</source>
+        <translation>文件内名称：{name}</translation>
     </message>
     <message>
         <source>Model: none</source>
@@ -992,8 +996,8 @@
         <translation>此数据库中没有名为“{name}”的研究。</translation>
     </message>
     <message>
-        <source>This database holds several studies ({names}); choose one: --study-name NAME on the command line, the Study box in the Results tab.</source>
-        <translation>此数据库包含多个研究（{names}）；请选择一个：命令行用 --study-name NAME，或在“结果”页的“研究”框中选择。</translation>
+        <source>This database holds several studies ({names}); choose one: `radval report --study-name NAME` on the command line, or the Study box in the Results tab.</source>
+        <translation>此数据库包含多个研究（{names}）；请选择一个：命令行用 `radval report --study-name NAME`，或在“结果”页的“研究”框中选择。</translation>
     </message>
     <message>
         <source>The findings are empty: paste the FINDINGS section of the report.</source>

@@ -97,6 +97,9 @@ def test_cli_batch_then_report(default_model_path: Path, tmp_path: Path) -> None
     assert "Practical utility" in text
     csv_lines = (out / "tables2_3_institution.csv").read_text().splitlines()
     assert csv_lines[0] == "model,institution,tokenization,n,R-1,R-2,R-L"
+    # Issue 19: the default model by its file and quantization, not its header's "AWQ".
+    assert {line.split(",")[0] for line in csv_lines[1:]} == {
+        "qwen2.5-coder-0.5b-instruct Q4_K_M"}
     # institution 1: en, zh words, zh characters; institution 2: en.
     assert len(csv_lines) == 1 + 4
     institutions = {line.split(",")[1] for line in csv_lines[1:]}

@@ -54,8 +54,9 @@ def test_report_writes_html_pdf_tables_and_charts(report_dir: Path) -> None:
                     "ROUGE F1 per institution (paper Tables 2-3)", "Practical utility",
                     "Output guards", "ICC(2,k)", "NA answers (left out)", "可理解性"):
         assert heading in html, heading
-    # Self-contained: four charts inline as data URIs, nothing fetched from elsewhere.
-    assert html.count('src="data:image/svg+xml;base64,') == 4
+    # Self-contained: a row of charts per body system (chest, abdomen) inline as data URIs,
+    # nothing fetched from elsewhere.
+    assert html.count('src="data:image/svg+xml;base64,') == 2
     assert not re.search(r'(src|href)="(?!data:)', html)
     assert (report_dir / "report.pdf").read_bytes().startswith(b"%PDF")
     charts = sorted(p.name for p in (report_dir / "charts").iterdir())

@@ -46,7 +46,8 @@ def test_ctrl_enter_streams_the_impression_and_fills_the_status_bar(
         assert "still loading" in window.draft_panel.message_text()
     assert tokens, "no token_generated before draft_finished"
     assert _impression(window).toPlainText().strip()
-    assert "Qwen" in window.status_text("model")
+    # By file and quantization (issue 19), not the GGUF header's "...Instruct AWQ".
+    assert "qwen2.5-coder-0.5b-instruct Q4_K_M" in window.status_text("model")
     assert window.status_text("device").startswith("CPU: ")
     device = window.findChild(QLabel, "status.device")
     assert device.toolTip() == device.text()  # all of it on hover when the window is narrow

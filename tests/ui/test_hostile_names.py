@@ -91,9 +91,10 @@ def test_names_from_files_show_as_plain_text_in_every_widget(
         qtbot.mouseClick(window.findChild(QPushButton, "models.use"), Qt.MouseButton.LeftButton)
         assert _label_shows(message) == f"Loading {HOSTILE_NAME} with {HOSTILE_ADAPTER}.gguf…"
     status = window.findChild(QLabel, "status.model")
-    expected = f"Model: {HOSTILE_NAME} (Q4_K_M) + adapter {HOSTILE_ADAPTER}"
+    # Issue 19: named by its file and quantization; the file's own name in the tooltip.
+    expected = f"Model: hostile Q4_K_M + adapter {HOSTILE_ADAPTER}"
     assert _label_shows(status) == expected
-    assert _shown(status.toolTip()) == expected
+    assert _shown(status.toolTip()) == f"{expected}\nIts file calls it: {HOSTILE_NAME}"
 
 
 def test_a_refusal_quoting_a_key_from_the_file_shows_as_plain_text(

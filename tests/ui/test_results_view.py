@@ -49,7 +49,7 @@ def test_results_view_shows_rouge_per_institution(qtbot: QtBot, tmp_path: Path) 
                     ("B", "en-rouge-score"): "1.0000"}
     panel.table_choice.setCurrentIndex(3)
     assert grid.horizontalHeaderItem(3).text() == "median s/inference"
-    assert grid.item(0, 3).text() == "1.5000"
+    assert grid.item(0, 3).text() == "1.50"  # seconds: two decimals, as the report (issue 19)
 
 
 def test_results_view_says_when_there_is_nothing(qtbot: QtBot, tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_results_view_shows_expert_scores_and_radar_chart(qtbot: QtBot, tmp_path
     grid = panel.grid
     row = next(r for r in range(grid.rowCount())
                if [grid.item(r, c).text() for c in range(3)] == ["IHG", "chest", "model-a"])
-    assert grid.item(row, 3).text() == "75.0000"  # by hand: tests/evaluation/test_aggregates
+    assert grid.item(row, 3).text() == "75.0"  # 1 decimal; tests/evaluation/test_aggregates
     assert panel.chart_choice.count() == 4
     panel.chart_choice.setCurrentIndex(2)
     assert panel.chart_choice.currentText() == "chest — OG, all cases"
@@ -95,7 +95,7 @@ def test_a_file_with_two_studies_offers_a_study_picker(qtbot: QtBot, tmp_path: P
     build_scored_study(path)
     db = open_study(path)
     first = db.execute("SELECT uuid FROM candidates ORDER BY uuid LIMIT 1").fetchone()[0]
-    save_study(db, "follow-up", institution_1="2", candidates=[first])
+    save_study(db, "follow-up", institution_1="1", candidates=[first])
     db.close()
     panel = ResultsPanel()
     qtbot.addWidget(panel)
