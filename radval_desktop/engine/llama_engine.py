@@ -39,6 +39,8 @@ class EngineSettings:
     # faster here (500 tokens on 2 cores: 232 -> 254 tokens/s; bench/quality.py MedPix with
     # examples: median draft 2.40 -> 2.30 s), and GPUs run it best.
     flash_attn: bool = True
+    # Issue 18: the tokenizer and chat template alone, for prompts completed by a server.
+    vocab_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,7 @@ class LlamaEngine:
                 n_threads=threads,
                 n_threads_batch=threads,
                 flash_attn=self.settings.flash_attn,
+                vocab_only=self.settings.vocab_only,
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as err:
