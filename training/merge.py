@@ -46,6 +46,27 @@ def _saved_dtype(base: Path, wanted: str) -> str:
     return name if name in ("float32", "float16", "bfloat16") else "float32"
 
 
+def untie_output_layer(model: Any) -> bool:
+    """Give the output layer its own copy of the embeddings' weights; True if they were shared.
+
+    Stage one's LoRA is on the input embeddings only, so the trained model's output layer is
+    the base's. Merged into a tensor the output layer shares (Qwen2.5 0.5B-3B, Llama 3.2,
+    Gemma), the update would move the output layer too: the exported model would not be the
+    one trained (issue 16; PEFT warns of it). Untied, the merged model and its GGUF carry a
+    separate output.weight, equal to the base's.
+    """
+    import torch
+
+    inputs, outputs = model.get_input_embeddings(), model.get_output_embeddings()
+    if outputs is None or outputs.weight is not inputs.weight:
+        return False
+    outputs.weight = torch.nn.Parameter(inputs.weight.detach().clone(),
+                                        requires_grad=inputs.weight.requires_grad)
+    for config in {id(c): c for c in (model.config, model.config.get_text_config())}.values():
+        config.tie_word_embeddings = False
+    return True
+
+
 def merge(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]:
     started = time.time()
     adapter = run.adapter
@@ -66,6 +87,7 @@ def merge(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]
     model = AutoModelForCausalLM.from_pretrained(
         base, dtype=torch_dtype(recipe.merge.dtype), local_files_only=True,
         trust_remote_code=recipe.model.trust_remote_code)
+    untied = untie_output_layer(model)
     merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
     save_dtype = _saved_dtype(base, recipe.merge.save_dtype)
     merged = merged.to(torch_dtype(save_dtype))
@@ -77,6 +99,7 @@ def merge(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]
     tmp.rename(run.merged)
     summary = {"base": str(base), "adapter": str(adapter), "merge_dtype": recipe.merge.dtype,
                "saved_dtype": save_dtype, "tokenizer_files": copied,
+               "untied_output_layer": untied,
                "parameters": sum(p.numel() for p in merged.parameters())}
     run.record("merge", recipe, inputs, started, summary)
     return summary
