@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from training.errors import TrainingError
+from training.gguf_base import with_hf_base
 from training.modeling import base_dir, go_offline, torch_dtype
 from training.recipe import Recipe
 from training.run_folder import RunFolder, sha256_files
@@ -72,6 +73,7 @@ def merge(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]
     adapter = run.adapter
     if not (adapter / "adapter_config.json").is_file():
         raise TrainingError(f"No trained adapter in {adapter}: run `python -m training train`.")
+    recipe = with_hf_base(recipe, run)  # a GGUF base: merged into its dequantized copy
     base = base_dir(recipe.model)
     inputs = hashlib.sha256((sha256_files(sorted(adapter.iterdir())) + str(base.resolve())
                              + json.dumps(recipe.as_dict()["merge"])).encode()).hexdigest()

@@ -24,8 +24,9 @@ def go_offline() -> None:
 
 def base_dir(model: ModelConfig) -> Path:
     if not model.base:
-        raise TrainingError("Set model.base to a local Hugging Face model directory "
-                            "(--set model.base=/models/llama-2-7b-hf); nothing is downloaded.")
+        raise TrainingError("Set model.base to a local Hugging Face model directory or GGUF "
+                            "file (--set model.base=/models/llama-2-7b-hf); nothing is "
+                            "downloaded.")
     path = Path(model.base).expanduser()
     if not (path / "config.json").is_file():
         raise TrainingError(f"model.base {path} is not a Hugging Face model directory "

@@ -22,7 +22,7 @@ def _help(text: str) -> Any:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    base: str = _help("local Hugging Face model directory to fine-tune")
+    base: str = _help("local Hugging Face model directory, or a GGUF file, to fine-tune")
     quantization: str = _help("auto, nf4 or none: how the base is loaded for training")
     compute_dtype: str = _help("auto, bfloat16, float16 or float32")
     gradient_checkpointing: str = _help("auto, true or false")

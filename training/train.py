@@ -13,6 +13,7 @@ from typing import Any
 from radval_desktop.prompts import TemplateSet, default_templates_file, load_templates
 from training.errors import TrainingError
 from training.evaluation import generate_rouge
+from training.gguf_base import MARKER, TIED_ADAPTER, is_gguf_base, is_tied, with_hf_base
 from training.modeling import add_lora, load_adapter, load_base_for_training, load_tokenizer
 from training.precision import choose_precision, detect
 from training.recipe import Recipe
@@ -59,6 +60,11 @@ def chosen_template(recipe: Recipe, run: RunFolder, templates: TemplateSet) -> s
     return str(read_json(choice)["template_id"])
 
 
+def t_embeddings(recipe: Recipe) -> bool:
+    """Whether stage one (LoRA on the embeddings) runs with this recipe."""
+    return recipe.train.stage_one_fraction > 0 and bool(recipe.train.embedding_modules)
+
+
 def split_stages(samples: list[Sample], fraction: float, seed: int
                  ) -> tuple[list[Sample], list[Sample]]:
     """Algorithm 2: a small seeded sample for stage one, "the remaining majority" for two."""
@@ -89,7 +95,17 @@ def train(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]
     templates = load_templates()
     template_id = chosen_template(recipe, run, templates)
     data_sha = sha256_files([f for f in (train_file, valid_file) if f.is_file()])
-    inputs = _fingerprint(recipe, data_sha, template_id, templates.version)
+    hf = with_hf_base(recipe, run)
+    if is_gguf_base(recipe.model) and t_embeddings(recipe) and is_tied(Path(hf.model.base)):
+        # A GGUF base only ever yields an adapter: refuse now rather than after training.
+        raise TrainingError(TIED_ADAPTER.format(
+            name=Path(recipe.model.base).name,
+            fix="Train it with --set train.stage_one_fraction=0 (LoRA on the linear layers "
+                "only)."))
+    # A GGUF base is named by its path in the recipe: its bytes go into the fingerprint.
+    base_sha = (read_json(Path(hf.model.base) / MARKER)["sha256"]
+                if is_gguf_base(recipe.model) else "")
+    inputs = _fingerprint(recipe, data_sha + base_sha, template_id, templates.version)
     previous = run.step_record("train")
     if (not force and previous and run.is_done("train", inputs)
             and (run.adapter / "adapter_config.json").is_file()):
@@ -114,7 +130,7 @@ def train(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]
     templates = load_templates(copy)
     events = event_logger(run.train / "events.jsonl")
 
-    tokenizer = load_tokenizer(recipe.model)
+    tokenizer = load_tokenizer(hf.model)
     t = recipe.train
     train_set = build_samples(read_reports(train_file), tokenizer, template_id, templates,
                               t.max_source_length, t.max_target_length)
@@ -128,7 +144,7 @@ def train(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]
     stage_one, stage_two = split_stages(train_set.samples, t.stage_one_fraction, recipe.data.seed)
 
     stage1_dir, stage2_dir = run.train / "stage1", run.train / "stage2"
-    base = load_base_for_training(recipe.model, precision)
+    base = load_base_for_training(hf.model, precision)
     # Pick up where an earlier process stopped: after stage two (only the ROUGE figures
     # were missing), after stage one, or from the start.
     if (stage2_dir / "stage.json").is_file():

@@ -38,7 +38,8 @@ def exported(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         summary = train(recipe, run)
         merge(recipe, run)
         result = export(recipe, run)
-    return {"tied": tied, "base": base, "run": run, "train": summary, "export": result}
+    return {"tied": tied, "base": base, "run": run, "recipe": recipe, "train": summary,
+            "export": result}
 
 
 def _ids(base: Path) -> list[int]:
@@ -94,3 +95,22 @@ def test_exported_gguf_logits_equal_the_trained_peft_model(exported: dict[str, A
     assert float(np.abs(trained - _base_logits(exported["base"], ids)).max()) > 100 * LOGITS_BOUND
     assert diff < LOGITS_BOUND
     assert (trained.argmax(-1) == gguf.argmax(-1)).all()
+
+
+def test_an_adapter_with_embeddings_lora_is_refused_on_a_tied_base(
+        exported: dict[str, Any], tmp_path: Path) -> None:
+    """llama.cpp applies token_embd's LoRA to a tied output layer as well (on this tiny model
+    it stopped the process with GGML_ASSERT(ggml_can_mul_mat)): such an adapter is never
+    written. Untied, the same adapter exports."""
+    from training.adapter_export import export_adapter
+    from training.errors import TrainingError
+
+    out = tmp_path / "adapter.gguf"
+    with env(RADVAL_CACHE=str(MODEL_CACHE)):
+        if exported["tied"]:
+            with pytest.raises(TrainingError, match="shares the embeddings' tensor"):
+                export_adapter(exported["recipe"], exported["run"], outfile=out)
+            assert not out.exists()
+        else:
+            assert Path(export_adapter(exported["recipe"], exported["run"],
+                                       outfile=out)["adapter_gguf"]) == out
