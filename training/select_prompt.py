@@ -15,6 +15,7 @@ from training.evaluation import generate_rouge
 from training.gguf_base import with_hf_base
 from training.modeling import add_lora, load_base_for_training, load_tokenizer
 from training.precision import choose_precision, detect
+from training.preflight import preflight
 from training.recipe import Recipe
 from training.records import read_reports
 from training.run_folder import RunFolder, is_main_process, read_json, sha256_files, write_json
@@ -50,6 +51,7 @@ def choose(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 def select_prompt(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]:
     started = time.time()
+    preflight(recipe)
     init_distributed()
     templates = load_templates()
     candidates = list(recipe.prompt.candidates) or list(templates.templates)

@@ -16,6 +16,7 @@ from training.evaluation import generate_rouge
 from training.gguf_base import MARKER, TIED_ADAPTER, is_gguf_base, is_tied, with_hf_base
 from training.modeling import add_lora, load_adapter, load_base_for_training, load_tokenizer
 from training.precision import choose_precision, detect
+from training.preflight import preflight
 from training.recipe import Recipe
 from training.records import read_reports
 from training.run_folder import (
@@ -35,6 +36,7 @@ from training.stages import (
     init_distributed,
     run_stage,
     save_adapter,
+    tensorboard_dir,
     world_size,
 )
 
@@ -90,6 +92,7 @@ def _fingerprint(recipe: Recipe, data_sha: str, template_id: str, version: str) 
 
 def train(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]:
     started = time.time()
+    preflight(recipe)  # before the base is dequantized or loaded
     init_distributed()
     train_file, valid_file = data_files(run)
     templates = load_templates()
@@ -153,6 +156,7 @@ def train(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]
         model = load_adapter(base, stage1_dir / "adapter", trainable=True)
     else:
         model = add_lora(base, t, with_embeddings=bool(stage_one))
+    board = tensorboard_dir(run.train, events)
     results: list[dict[str, Any]] = []
     stages = ((1, "stage1", stage1_dir, stage_one), (2, "stage2", stage2_dir, stage_two))
     for number, name, folder, samples in stages:
@@ -163,7 +167,8 @@ def train(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]
             results.append(read_json(done))
             continue
         result: StageResult = run_stage(name, number, model, tokenizer, samples,
-                                        eval_set.samples, t, precision, folder, t.epochs, events)
+                                        eval_set.samples, t, precision, folder, t.epochs, events,
+                                        tensorboard=board)
         save_adapter(model, folder / "adapter")
         if is_main_process():
             write_json(done, result.as_dict())
