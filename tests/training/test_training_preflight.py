@@ -127,3 +127,31 @@ def test_training_says_once_that_tensorboard_is_missing(trained_run: dict[str, A
     else:
         assert len(notes) == 1
         assert list((trained_run["run"].train / "tensorboard").rglob("events.out.tfevents.*"))
+
+
+def test_status_of_a_training_under_way_shows_its_steps_of_the_planned(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The files a training writes as it goes (recipe.json, stage.json, events.jsonl)."""
+    from training.__main__ import main
+    from training.run_folder import RunFolder, write_json
+
+    run = RunFolder(tmp_path / "run").create()
+    recipe = build_recipe(parse_sets(["train.per_device_batch_size=2",
+                                      "train.effective_batch_size=4", "train.epochs=2",
+                                      "model.device=cpu"]))
+    write_json(run.recipe_file, recipe.as_dict())
+    (run.train / "stage1").mkdir(parents=True)
+    write_json(run.train / "stage1" / "stage.json",
+               {"steps": 5, "eval_loss_before": 3.21, "eval_loss_after": 2.5, "seconds": 9.0})
+    lines = [{"event": "start", "stage": "stage2", "samples": 41, "time": 1.0},
+             {"event": "log", "stage": "stage2", "step": 7, "loss": 2.125, "time": 2.0}]
+    (run.train / "events.jsonl").write_text(
+        "".join(json.dumps(line) + "\n" for line in lines) + '{"event": "log", "sta',
+        encoding="utf-8")  # the last line cut by a kill
+    assert main(["status", str(run.root)]) == 0
+    out = capsys.readouterr().out
+    assert "stage1: 5 of 5 steps, done (eval loss 3.21 -> 2.5, 9.0 s)" in out
+    # 41 samples / 4 per optimizer step = 11 steps an epoch, 2 epochs.
+    assert "stage2: 7 of 22 steps, last loss 2.125 (not finished)" in out
+    assert "train: not run" in out
+    assert "device: cpu" in out
