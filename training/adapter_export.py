@@ -18,9 +18,9 @@ from training.converter import require_converter
 from training.errors import TrainingError
 from training.export import OUTTYPES, model_name, write_card
 from training.gguf_base import TIED_ADAPTER, is_tied, with_hf_base
-from training.modeling import base_dir
+from training.modeling import adapter_trains_embeddings, base_dir
 from training.recipe import Recipe
-from training.run_folder import RunFolder, owner_only, read_json
+from training.run_folder import RunFolder, owner_only
 
 
 def export_adapter(recipe: Recipe, run: RunFolder, adapter: Path | None = None,
@@ -48,11 +48,7 @@ def _export_adapter(recipe: Recipe, run: RunFolder, adapter: Path | None,
     tmp.unlink(missing_ok=True)
     # --base: the base's config (and nothing else) so no hub lookup is attempted.
     hf = with_hf_base(recipe, run)  # a GGUF base: the config of its dequantized copy
-    targets = read_json(adapter / "adapter_config.json").get("target_modules") or []
-    # PEFT stores a list of names, or one regular expression as text.
-    embedded = [m for m in recipe.train.embedding_modules
-                if (m in targets if isinstance(targets, list) else m in str(targets))]
-    if embedded and is_tied(base_dir(hf.model)):
+    if adapter_trains_embeddings(adapter, recipe.train) and is_tied(base_dir(hf.model)):
         raise TrainingError(TIED_ADAPTER.format(
             name=Path(recipe.model.base).name,
             fix="Use `python -m training merge` and `export` for this model, or train the "

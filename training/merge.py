@@ -15,7 +15,7 @@ from typing import Any
 
 from training.errors import TrainingError
 from training.gguf_base import with_hf_base
-from training.modeling import base_dir, go_offline, torch_dtype
+from training.modeling import adapter_trains_embeddings, base_dir, go_offline, torch_dtype
 from training.recipe import Recipe
 from training.run_folder import RunFolder, sha256_files
 
@@ -89,7 +89,8 @@ def merge(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]
     model = AutoModelForCausalLM.from_pretrained(
         base, dtype=torch_dtype(recipe.merge.dtype), local_files_only=True,
         trust_remote_code=recipe.model.trust_remote_code)
-    untied = untie_output_layer(model)
+    # Only an embeddings LoRA moves a shared tensor; otherwise a copy would only add size.
+    untied = adapter_trains_embeddings(adapter, recipe.train) and untie_output_layer(model)
     merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
     save_dtype = _saved_dtype(base, recipe.merge.save_dtype)
     merged = merged.to(torch_dtype(save_dtype))

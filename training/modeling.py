@@ -115,6 +115,17 @@ def load_adapter(base: Any, adapter: Path, trainable: bool) -> Any:
     return PeftModel.from_pretrained(base, str(adapter), is_trainable=trainable)
 
 
+def adapter_trains_embeddings(adapter: Path, train: TrainConfig) -> bool:
+    """Whether a saved PEFT adapter holds a LoRA on one of the embedding modules."""
+    import json
+
+    config = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
+    targets = config.get("target_modules") or []
+    # PEFT stores a list of names, or one regular expression as text.
+    return any(m in targets if isinstance(targets, list) else m in str(targets)
+               for m in train.embedding_modules)
+
+
 def is_embedding_lora(name: str, train: TrainConfig) -> bool:
     return "lora_embedding" in name and any(f".{m}." in name for m in train.embedding_modules)
 

@@ -157,3 +157,19 @@ def test_a_tied_gguf_base_with_embeddings_lora_is_refused_before_training(
                 train(with_stage_one, gguf_run["run"])
         else:  # untied: stage one is what the fixture trained, so that run is done
             assert train(with_stage_one, gguf_run["run"])["skipped"] is True
+
+
+def test_merge_and_export_also_work_from_a_gguf_base(gguf_run: dict[str, Any]) -> None:
+    """The merged-model route too: merged into the dequantized copy, converted, and its card
+    names the GGUF it came from."""
+    from training.export import export
+    from training.merge import merge
+
+    with env(RADVAL_CACHE=str(MODEL_CACHE)):
+        merged = merge(gguf_run["recipe"], gguf_run["run"])
+        exported = export(gguf_run["recipe"], gguf_run["run"])
+    assert merged["untied_output_layer"] is False  # stage one was off for the tied one
+    card = read_card(Path(exported["model"]))
+    assert card is not None
+    assert card.base_model == "tiny-Q8_0"
+    assert Path(exported["model"]).name == "radval-tiny-Q8_0-f32.gguf"

@@ -69,6 +69,8 @@ def test_base_is_tied_as_asked(exported: dict[str, Any]) -> None:
     assert config["tie_word_embeddings"] is exported["tied"]
     # Stage one trained the embeddings' LoRA: the case that moves a tied output layer.
     assert [s["name"] for s in exported["train"]["stages"]] == ["stage1", "stage2"]
+    merge = json.loads(exported["run"].record_file.read_text(encoding="utf-8"))["steps"]["merge"]
+    assert merge["summary"]["untied_output_layer"] is exported["tied"]
 
 
 def _base_logits(base: Path, ids: list[int]) -> np.ndarray:
