@@ -47,6 +47,9 @@ def _saved_dtype(base: Path, wanted: str) -> str:
     return name if name in ("float32", "float16", "bfloat16") else "float32"
 
 
+MERGE_FORMAT = "untied-output-2"
+
+
 def untie_output_layer(model: Any) -> bool:
     """Give the output layer its own copy of the embeddings' weights; True if they were shared.
 
@@ -73,10 +76,12 @@ def merge(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]
     adapter = run.adapter
     if not (adapter / "adapter_config.json").is_file():
         raise TrainingError(f"No trained adapter in {adapter}: run `python -m training train`.")
-    recipe = with_hf_base(recipe, run)  # a GGUF base: merged into its dequantized copy
-    base = base_dir(recipe.model)
+    # A GGUF base: merged into its dequantized copy (run.json keeps the recipe's own path).
+    base = base_dir(with_hf_base(recipe, run).model)
+    # MERGE_FORMAT: a merge made before tied output layers were kept is redone (issue 16).
     inputs = hashlib.sha256((sha256_files(sorted(adapter.iterdir())) + str(base.resolve())
-                             + json.dumps(recipe.as_dict()["merge"])).encode()).hexdigest()
+                             + json.dumps(recipe.as_dict()["merge"]) + MERGE_FORMAT
+                             ).encode()).hexdigest()
     previous = run.step_record("merge")
     if (not force and previous and run.is_done("merge", inputs)
             and (run.merged / "config.json").is_file()):
