@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
                                   "llama-cpp-python (needs the package index once)")
     p_fetch.add_argument("--force", action="store_true", help="fetch again")
     sub.add_parser("recipe", help="print every recipe key with its default and meaning")
+    p_status = sub.add_parser("status", help="steps done, training progress, the plan and the "
+                                             "device of a run (loads no model)")
+    p_status.add_argument("run_dir", type=Path, metavar="RUN", help="the run folder")
     return parser
 
 
@@ -124,6 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.step == "recipe":
             print(describe())
+            return 0
+        if args.step == "status":
+            from training.status import status
+
+            print(status(RunFolder(args.run_dir)))
             return 0
         if args.step == "fetch-converter":
             from training.converter import fetch_converter

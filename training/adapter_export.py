@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from radval_desktop.engine.checksums import sha256_file
+from radval_desktop.engine.gguf_file import read_gguf
 from training.converter import require_converter
 from training.errors import TrainingError
-from training.export import OUTTYPES, model_name
-from training.modeling import base_dir
+from training.export import OUTTYPES, model_name, write_card
+from training.gguf_base import TIED_ADAPTER, is_tied, with_hf_base
+from training.modeling import adapter_trains_embeddings, base_dir
 from training.recipe import Recipe
 from training.run_folder import RunFolder, owner_only
 
@@ -45,9 +47,24 @@ def _export_adapter(recipe: Recipe, run: RunFolder, adapter: Path | None,
     tmp = outfile.with_name(f".{outfile.name}.converting")
     tmp.unlink(missing_ok=True)
     # --base: the base's config (and nothing else) so no hub lookup is attempted.
-    converter.run(converter.lora_script, [str(adapter), "--base", str(base_dir(recipe.model)),
+    hf = with_hf_base(recipe, run)  # a GGUF base: the config of its dequantized copy
+    if adapter_trains_embeddings(adapter, recipe.train) and is_tied(base_dir(hf.model)):
+        raise TrainingError(TIED_ADAPTER.format(
+            name=Path(recipe.model.base).name,
+            fix="Use `python -m training merge` and `export` for this model, or train the "
+                "adapter with --set train.stage_one_fraction=0."))
+    converter.run(converter.lora_script, [str(adapter), "--base", str(base_dir(hf.model)),
                                           "--outfile", str(tmp), "--outtype", outtype])
     os.replace(tmp, outfile)
-    return {"adapter_gguf": str(outfile), "size": outfile.stat().st_size,
+    info = read_gguf(outfile)
+    # A card beside the adapter, as beside a merged model: the app reads it for the prompt
+    # the adapter was trained with, and it names the base (for a GGUF base, by sha256) that
+    # the adapter applies to.
+    checked = {"architecture": info.architecture, "quantization": info.quantization,
+               "kind": "LoRA adapter", "tensors": info.tensor_count, "size": info.file_size}
+    card = write_card(recipe, run, outfile, checked,
+                      {"converter": f"llama.cpp from llama-cpp-python {converter.version}",
+                       "outtype": outtype})
+    return {"adapter_gguf": str(outfile), "card": str(card), "size": outfile.stat().st_size,
             "sha256": sha256_file(outfile), "seconds": round(time.time() - started, 2)}
 

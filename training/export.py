@@ -17,6 +17,7 @@ from radval_desktop.errors import RadvalError
 from radval_desktop.prompts import load_templates
 from training.converter import Converter, require_converter
 from training.errors import TrainingError
+from training.gguf_base import base_record, is_gguf_base
 from training.modeling import base_dir
 from training.recipe import Recipe
 from training.run_folder import RunFolder, read_json, sha256_files, write_json
@@ -26,7 +27,10 @@ OUTTYPES = ("auto", "f32", "f16", "bf16", "q8_0")
 
 
 def model_name(recipe: Recipe) -> str:
-    return recipe.export.name or f"radval-{base_dir(recipe.model).name}"
+    if recipe.export.name:
+        return recipe.export.name
+    base = Path(recipe.model.base).expanduser()
+    return f"radval-{base.stem if is_gguf_base(recipe.model) else base_dir(recipe.model).name}"
 
 
 def convert(converter: Converter, model_dir: Path, out_dir: Path, name: str,
@@ -120,14 +124,12 @@ def write_card(recipe: Recipe, run: RunFolder, model: Path, checked: dict[str, A
                             f"(version {templates.version}, not "
                             f"{train_summary['template_version']}); train again.")
     rouge = train_summary["rouge_l_validation"]
-    base = base_dir(recipe.model)
     card = {
         "format": CARD_FORMAT,
         "format_version": CARD_FORMAT_VERSION,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "model": {"file": model.name, "sha256": sha256_file(model), **checked},
-        "base": {"name": base.name, "path": str(base),
-                 "config_sha256": sha256_files([base / "config.json"])},
+        "base": _base(recipe, run),
         "prompt": {"template_id": train_summary["template_id"],
                    "template_version": train_summary["template_version"],
                    "layout": train_summary["prompt_layout"],
@@ -150,6 +152,14 @@ def write_card(recipe: Recipe, run: RunFolder, model: Path, checked: dict[str, A
     path = card_path(model)
     write_json(path, card)
     return path
+
+
+def _base(recipe: Recipe, run: RunFolder) -> dict[str, Any]:
+    if is_gguf_base(recipe.model):
+        return base_record(recipe.model, run)
+    base = base_dir(recipe.model)
+    return {"name": base.name, "path": str(base),
+            "config_sha256": sha256_files([base / "config.json"])}
 
 
 def _selection(run: RunFolder) -> dict[str, Any] | None:

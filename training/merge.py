@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from training.errors import TrainingError
-from training.modeling import base_dir, go_offline, torch_dtype
+from training.gguf_base import with_hf_base
+from training.modeling import adapter_trains_embeddings, base_dir, go_offline, torch_dtype
 from training.recipe import Recipe
 from training.run_folder import RunFolder, sha256_files
 
@@ -46,14 +47,41 @@ def _saved_dtype(base: Path, wanted: str) -> str:
     return name if name in ("float32", "float16", "bfloat16") else "float32"
 
 
+MERGE_FORMAT = "untied-output-2"
+
+
+def untie_output_layer(model: Any) -> bool:
+    """Give the output layer its own copy of the embeddings' weights; True if they were shared.
+
+    Stage one's LoRA is on the input embeddings only, so the trained model's output layer is
+    the base's. Merged into a tensor the output layer shares (Qwen2.5 0.5B-3B, Llama 3.2,
+    Gemma), the update would move the output layer too: the exported model would not be the
+    one trained (issue 16; PEFT warns of it). Untied, the merged model and its GGUF carry a
+    separate output.weight, equal to the base's.
+    """
+    import torch
+
+    inputs, outputs = model.get_input_embeddings(), model.get_output_embeddings()
+    if outputs is None or outputs.weight is not inputs.weight:
+        return False
+    outputs.weight = torch.nn.Parameter(inputs.weight.detach().clone(),
+                                        requires_grad=inputs.weight.requires_grad)
+    for config in {id(c): c for c in (model.config, model.config.get_text_config())}.values():
+        config.tie_word_embeddings = False
+    return True
+
+
 def merge(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]:
     started = time.time()
     adapter = run.adapter
     if not (adapter / "adapter_config.json").is_file():
         raise TrainingError(f"No trained adapter in {adapter}: run `python -m training train`.")
-    base = base_dir(recipe.model)
+    # A GGUF base: merged into its dequantized copy (run.json keeps the recipe's own path).
+    base = base_dir(with_hf_base(recipe, run).model)
+    # MERGE_FORMAT: a merge made before tied output layers were kept is redone (issue 16).
     inputs = hashlib.sha256((sha256_files(sorted(adapter.iterdir())) + str(base.resolve())
-                             + json.dumps(recipe.as_dict()["merge"])).encode()).hexdigest()
+                             + json.dumps(recipe.as_dict()["merge"]) + MERGE_FORMAT
+                             ).encode()).hexdigest()
     previous = run.step_record("merge")
     if (not force and previous and run.is_done("merge", inputs)
             and (run.merged / "config.json").is_file()):
@@ -66,6 +94,8 @@ def merge(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]
     model = AutoModelForCausalLM.from_pretrained(
         base, dtype=torch_dtype(recipe.merge.dtype), local_files_only=True,
         trust_remote_code=recipe.model.trust_remote_code)
+    # Only an embeddings LoRA moves a shared tensor; otherwise a copy would only add size.
+    untied = adapter_trains_embeddings(adapter, recipe.train) and untie_output_layer(model)
     merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
     save_dtype = _saved_dtype(base, recipe.merge.save_dtype)
     merged = merged.to(torch_dtype(save_dtype))
@@ -77,6 +107,7 @@ def merge(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]
     tmp.rename(run.merged)
     summary = {"base": str(base), "adapter": str(adapter), "merge_dtype": recipe.merge.dtype,
                "saved_dtype": save_dtype, "tokenizer_files": copied,
+               "untied_output_layer": untied,
                "parameters": sum(p.numel() for p in merged.parameters())}
     run.record("merge", recipe, inputs, started, summary)
     return summary

@@ -24,8 +24,9 @@ def go_offline() -> None:
 
 def base_dir(model: ModelConfig) -> Path:
     if not model.base:
-        raise TrainingError("Set model.base to a local Hugging Face model directory "
-                            "(--set model.base=/models/llama-2-7b-hf); nothing is downloaded.")
+        raise TrainingError("Set model.base to a local Hugging Face model directory or GGUF "
+                            "file (--set model.base=/models/llama-2-7b-hf); nothing is "
+                            "downloaded.")
     path = Path(model.base).expanduser()
     if not (path / "config.json").is_file():
         raise TrainingError(f"model.base {path} is not a Hugging Face model directory "
@@ -112,6 +113,17 @@ def load_adapter(base: Any, adapter: Path, trainable: bool) -> Any:
     from peft import PeftModel
 
     return PeftModel.from_pretrained(base, str(adapter), is_trainable=trainable)
+
+
+def adapter_trains_embeddings(adapter: Path, train: TrainConfig) -> bool:
+    """Whether a saved PEFT adapter holds a LoRA on one of the embedding modules."""
+    import json
+
+    config = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
+    targets = config.get("target_modules") or []
+    # PEFT stores a list of names, or one regular expression as text.
+    return any(m in targets if isinstance(targets, list) else m in str(targets)
+               for m in train.embedding_modules)
 
 
 def is_embedding_lora(name: str, train: TrainConfig) -> bool:

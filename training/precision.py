@@ -40,6 +40,8 @@ def detect() -> tuple[bool, bool]:
 def choose_precision(model: ModelConfig, train: TrainConfig, cuda: bool,
                      bf16_supported: bool) -> Precision:
     """The plan for this machine; detection is passed in so tests can fake a GPU."""
+    if model.device == "cpu":
+        cuda = bf16_supported = False
     quant = model.quantization
     load_in_4bit = quant == "nf4" or (quant == "auto" and cuda)
     if model.compute_dtype == "auto":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
+import difflib
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -13,8 +13,6 @@ from typing import Any
 from radval_desktop import paths
 from training.errors import RecipeError
 
-log = logging.getLogger(__name__)
-
 
 def _help(text: str) -> Any:
     return field(metadata={"help": text})
@@ -22,7 +20,8 @@ def _help(text: str) -> Any:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    base: str = _help("local Hugging Face model directory to fine-tune")
+    base: str = _help("local Hugging Face model directory, or a GGUF file, to fine-tune")
+    device: str = _help("auto, cuda or cpu: where training runs")
     quantization: str = _help("auto, nf4 or none: how the base is loaded for training")
     compute_dtype: str = _help("auto, bfloat16, float16 or float32")
     gradient_checkpointing: str = _help("auto, true or false")
@@ -152,25 +151,52 @@ def _coerce(key: str, value: Any, wanted: Any) -> Any:
     raise RecipeError(f"'{key}' should be {getattr(wanted, '__name__', wanted)}, not {value!r}.")
 
 
-def merge_layers(*layers: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Later layers win, key by key; unknown sections and keys warn and are dropped."""
+def _nearest(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def merge_layers(*layers: dict[str, Any], problems: list[str] | None = None
+                 ) -> dict[str, dict[str, Any]]:
+    """Later layers win, key by key. Unknown sections and keys, and values of the wrong type,
+    are added to ``problems`` (one sentence each) and dropped; without a list they raise.
+
+    A training recipe refuses what it does not know, unlike the app's settings: a misspelt
+    key would otherwise train for hours with the default (issue 16)."""
+    found: list[str] = [] if problems is None else problems
     merged: dict[str, dict[str, Any]] = {}
     for layer in layers:
         for section, table in layer.items():
             if section not in SECTIONS:
-                log.warning("unknown recipe section [%s] ignored", section)
+                near = _nearest(section, list(SECTIONS))
+                found.append(f"[{section}] is not a recipe section{near}; the sections are "
+                             f"{', '.join(SECTIONS)}.")
                 continue
             if not isinstance(table, dict):
-                log.warning("recipe '%s' is not a [section]; ignored", section)
+                found.append(f"Recipe '{section}' should be a [section] table, not {table!r}.")
                 continue
             hints = typing.get_type_hints(SECTIONS[section])
             for key, value in table.items():
                 if key not in hints:
-                    log.warning("unknown recipe key %s.%s ignored", section, key)
+                    near = _nearest(f"{section}.{key}", [f"{section}.{k}" for k in hints])
+                    found.append(f"{section}.{key} is not a recipe key{near}; "
+                                 "`python -m training recipe` lists them.")
                     continue
-                merged.setdefault(section, {})[key] = _coerce(f"{section}.{key}", value,
-                                                              hints[key])
+                try:
+                    merged.setdefault(section, {})[key] = _coerce(f"{section}.{key}", value,
+                                                                  hints[key])
+                except RecipeError as err:
+                    found.append(str(err))
+    if problems is None and found:
+        raise RecipeError(_problems_sentence(found))
     return merged
+
+
+def _problems_sentence(problems: list[str]) -> str:
+    if len(problems) == 1:
+        return problems[0]
+    return (f"The recipe has {len(problems)} problems; nothing was loaded or trained:\n"
+            + "\n".join(f"- {p}" for p in problems))
 
 
 def parse_sets(pairs: list[str]) -> dict[str, dict[str, Any]]:
@@ -186,8 +212,12 @@ def parse_sets(pairs: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def build_recipe(*layers: dict[str, Any]) -> Recipe:
-    """The bundled defaults overlaid with ``layers`` (dicts shaped like the TOML)."""
-    merged = merge_layers(read_toml(defaults_file()), *layers)
+    """The bundled defaults overlaid with ``layers`` (dicts shaped like the TOML), checked:
+    every problem is refused here, before any model loads, with one sentence each."""
+    problems: list[str] = []
+    merged = merge_layers(read_toml(defaults_file()), *layers, problems=problems)
+    if problems:
+        raise RecipeError(_problems_sentence(problems))
     sections = {}
     for name, cls in SECTIONS.items():
         values = merged.get(name, {})
@@ -196,22 +226,66 @@ def build_recipe(*layers: dict[str, Any]) -> Recipe:
             raise RecipeError(f"The recipe defaults lack {name}.{', '.join(missing)}.")
         sections[name] = cls(**values)
     recipe = Recipe(**sections)
-    _validate(recipe)
+    problems = validate(recipe)
+    if problems:
+        raise RecipeError(_problems_sentence(problems))
     return recipe
 
 
-def _validate(recipe: Recipe) -> None:
+# Values a key may take where its type alone does not say (export.outtype: export.OUTTYPES).
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "model.quantization": ("auto", "nf4", "none"),
+    "model.device": ("auto", "cuda", "cpu"),
+    "model.compute_dtype": ("auto", "bfloat16", "float16", "float32"),
+    "model.gradient_checkpointing": ("auto", "true", "false"),
+    "merge.dtype": ("bfloat16", "float16", "float32"),
+    "merge.save_dtype": ("auto", "bfloat16", "float16", "float32"),
+    "export.outtype": ("auto", "f32", "f16", "bf16", "q8_0"),
+}
+# Keys that count something: zero or less cannot train.
+_AT_LEAST_ONE = ("train.lora_r", "train.lora_alpha", "train.per_device_batch_size",
+                 "train.effective_batch_size", "train.max_source_length",
+                 "train.max_target_length", "train.save_steps", "train.keep_checkpoints",
+                 "train.eval_steps", "train.logging_steps", "prompt.select_max_samples",
+                 "prompt.rouge_max_new_tokens")
+_AT_LEAST_ZERO = ("train.max_steps", "train.warmup_steps", "train.weight_decay",
+                  "prompt.rouge_samples", "export.threads")
+_ABOVE_ZERO = ("train.learning_rate", "train.max_grad_norm", "prompt.select_epochs")
+
+
+def validate(recipe: Recipe) -> list[str]:
+    """Every value that cannot work, one sentence each (empty: the recipe can run)."""
+    values = {f"{section}.{key}": value for section, table in recipe.as_dict().items()
+              for key, value in table.items()}
+    problems = []
+    for key, choices in _CHOICES.items():
+        if values[key] not in choices:
+            problems.append(f"{key} must be {_or(choices)}, not '{values[key]}'.")
+    problems += [f"{key} must be at least 1, not {values[key]}." for key in _AT_LEAST_ONE
+                 if values[key] < 1]
+    problems += [f"{key} must be at least 0, not {values[key]}." for key in _AT_LEAST_ZERO
+                 if values[key] < 0]
+    problems += [f"{key} must be above 0, not {values[key]}." for key in _ABOVE_ZERO
+                 if not values[key] > 0]
     t = recipe.train
-    if t.effective_batch_size % t.per_device_batch_size:
-        raise RecipeError(f"train.effective_batch_size {t.effective_batch_size} is not a multiple "
-                          f"of train.per_device_batch_size {t.per_device_batch_size}.")
+    if t.max_steps == 0 and not t.epochs > 0:
+        problems.append(f"train.epochs must be above 0 (or train.max_steps set), not {t.epochs}.")
+    if t.per_device_batch_size >= 1 and t.effective_batch_size % t.per_device_batch_size:
+        problems.append(f"train.effective_batch_size {t.effective_batch_size} is not a multiple "
+                        f"of train.per_device_batch_size {t.per_device_batch_size}.")
+    for key in ("train.lora_dropout", "train.stage_one_fraction", "data.validation_fraction"):
+        if not 0 <= values[key] < 1:
+            problems.append(f"{key} must be at least 0 and below 1, not {values[key]}.")
     if not 0 < recipe.data.train_fraction < 1:
-        raise RecipeError("data.train_fraction must be between 0 and 1.")
-    if not 0 <= t.stage_one_fraction < 1:
-        raise RecipeError("train.stage_one_fraction must be at least 0 and below 1.")
-    for key, value in (("model.quantization", recipe.model.quantization),):
-        if value not in ("auto", "nf4", "none"):
-            raise RecipeError(f"{key} must be auto, nf4 or none, not '{value}'.")
+        problems.append("data.train_fraction must be between 0 and 1.")
+    if not t.target_modules:
+        problems.append("train.target_modules must name at least one layer (q_proj, v_proj...).")
+    return problems
+
+
+def _or(choices: tuple[str, ...]) -> str:
+    return "one of " + ", ".join(choices) if len(choices) > 3 else \
+        ", ".join(choices[:-1]) + " or " + choices[-1]
 
 
 def describe() -> str:

@@ -12,8 +12,10 @@ from typing import Any
 from radval_desktop.prompts import load_templates
 from training.errors import TrainingError
 from training.evaluation import generate_rouge
+from training.gguf_base import with_hf_base
 from training.modeling import add_lora, load_base_for_training, load_tokenizer
 from training.precision import choose_precision, detect
+from training.preflight import preflight
 from training.recipe import Recipe
 from training.records import read_reports
 from training.run_folder import RunFolder, is_main_process, read_json, sha256_files, write_json
@@ -49,6 +51,7 @@ def choose(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 def select_prompt(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]:
     started = time.time()
+    preflight(recipe)
     init_distributed()
     templates = load_templates()
     candidates = list(recipe.prompt.candidates) or list(templates.templates)
@@ -70,7 +73,8 @@ def select_prompt(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[s
     if not force and previous and run.is_done("select-prompt", inputs):
         return dict(previous["summary"], skipped=True)
 
-    tokenizer = load_tokenizer(recipe.model)
+    hf = with_hf_base(recipe, run)  # a GGUF base: its dequantized copy
+    tokenizer = load_tokenizer(hf.model)
     cuda, bf16 = detect()
     precision = choose_precision(recipe.model, recipe.train, cuda, bf16)
     events = event_logger(run.select_prompt / "events.jsonl")
@@ -90,7 +94,7 @@ def select_prompt(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[s
         if not train_set.samples or not eval_set.samples:
             raise TrainingError(f"Template {template_id} leaves no sample that fits "
                                 f"({train_set.dropped}, validation {eval_set.dropped}).")
-        model = add_lora(load_base_for_training(recipe.model, precision), t,
+        model = add_lora(load_base_for_training(hf.model, precision), t,
                          with_embeddings=False)
         stage = run_stage(f"select-{template_id}", 2, model, tokenizer, train_set.samples,
                           eval_set.samples, t, precision, out, recipe.prompt.select_epochs,

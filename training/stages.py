@@ -112,6 +112,31 @@ def _log_callback(stage: str, events: Events) -> Any:
     return LogEvents()
 
 
+def tensorboard_dir(folder: Path, events: Events) -> Path | None:
+    """Where TensorBoard curves go (offline: local event files), or None when it is not
+    installed; said once per training, in the log and in events.jsonl."""
+    from transformers.integrations import is_tensorboard_available
+
+    if is_tensorboard_available():
+        path: Path | None = folder / "tensorboard"
+        note = f"TensorBoard logs in {path} (tensorboard --logdir {path})."
+    else:
+        path = None
+        note = ("TensorBoard is not installed (pip install tensorboard to get curves): "
+                "training progress is in events.jsonl and `python -m training status`.")
+    if is_main_process():
+        log.info(note)
+    events("tensorboard", note=note)
+    return path
+
+
+def _tensorboard_callback(folder: Path) -> Any:
+    from torch.utils.tensorboard import SummaryWriter
+    from transformers.integrations import TensorBoardCallback
+
+    return TensorBoardCallback(tb_writer=SummaryWriter(log_dir=str(folder)))
+
+
 def _training_arguments(out: Path, train: TrainConfig, precision: Precision, epochs: float,
                         max_steps: int, evaluate: bool, first_start: bool,
                         save: bool) -> Any:
@@ -172,6 +197,7 @@ def run_stage(
     epochs: float,
     events: Events,
     save_checkpoints: bool = True,
+    tensorboard: Path | None = None,
 ) -> StageResult:
     """Train ``model`` (a PeftModel) in place; resumes from the last committed checkpoint."""
     from transformers import Trainer
@@ -198,6 +224,8 @@ def run_stage(
 
     callbacks = [checkpoints.commit_callback(out, train.keep_checkpoints, events),
                  _log_callback(name, events)]
+    if tensorboard is not None and is_main_process():
+        callbacks.append(_tensorboard_callback(tensorboard / name))
     trainer = StageTrainer(model=model, args=args, train_dataset=SampleDataset(train_samples),
                            eval_dataset=SampleDataset(eval_samples) if evaluate else None,
                            data_collator=PadCollator(tokenizer.pad_token_id),

@@ -13,8 +13,10 @@ from typing import Any
 from radval_desktop.prompts import TemplateSet, default_templates_file, load_templates
 from training.errors import TrainingError
 from training.evaluation import generate_rouge
+from training.gguf_base import MARKER, TIED_ADAPTER, is_gguf_base, is_tied, with_hf_base
 from training.modeling import add_lora, load_adapter, load_base_for_training, load_tokenizer
 from training.precision import choose_precision, detect
+from training.preflight import preflight
 from training.recipe import Recipe
 from training.records import read_reports
 from training.run_folder import (
@@ -34,6 +36,7 @@ from training.stages import (
     init_distributed,
     run_stage,
     save_adapter,
+    tensorboard_dir,
     world_size,
 )
 
@@ -57,6 +60,11 @@ def chosen_template(recipe: Recipe, run: RunFolder, templates: TemplateSet) -> s
             "No prompt template chosen yet: run `python -m training select-prompt` first, or "
             f"set prompt.template to one of {', '.join(templates.templates)}.")
     return str(read_json(choice)["template_id"])
+
+
+def t_embeddings(recipe: Recipe) -> bool:
+    """Whether stage one (LoRA on the embeddings) runs with this recipe."""
+    return recipe.train.stage_one_fraction > 0 and bool(recipe.train.embedding_modules)
 
 
 def split_stages(samples: list[Sample], fraction: float, seed: int
@@ -84,12 +92,23 @@ def _fingerprint(recipe: Recipe, data_sha: str, template_id: str, version: str) 
 
 def train(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]:
     started = time.time()
+    preflight(recipe)  # before the base is dequantized or loaded
     init_distributed()
     train_file, valid_file = data_files(run)
     templates = load_templates()
     template_id = chosen_template(recipe, run, templates)
     data_sha = sha256_files([f for f in (train_file, valid_file) if f.is_file()])
-    inputs = _fingerprint(recipe, data_sha, template_id, templates.version)
+    hf = with_hf_base(recipe, run)
+    if is_gguf_base(recipe.model) and t_embeddings(recipe) and is_tied(Path(hf.model.base)):
+        # A GGUF base only ever yields an adapter: refuse now rather than after training.
+        raise TrainingError(TIED_ADAPTER.format(
+            name=Path(recipe.model.base).name,
+            fix="Train it with --set train.stage_one_fraction=0 (LoRA on the linear layers "
+                "only)."))
+    # A GGUF base is named by its path in the recipe: its bytes go into the fingerprint.
+    base_sha = (read_json(Path(hf.model.base) / MARKER)["sha256"]
+                if is_gguf_base(recipe.model) else "")
+    inputs = _fingerprint(recipe, data_sha + base_sha, template_id, templates.version)
     previous = run.step_record("train")
     if (not force and previous and run.is_done("train", inputs)
             and (run.adapter / "adapter_config.json").is_file()):
@@ -114,7 +133,7 @@ def train(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]
     templates = load_templates(copy)
     events = event_logger(run.train / "events.jsonl")
 
-    tokenizer = load_tokenizer(recipe.model)
+    tokenizer = load_tokenizer(hf.model)
     t = recipe.train
     train_set = build_samples(read_reports(train_file), tokenizer, template_id, templates,
                               t.max_source_length, t.max_target_length)
@@ -128,7 +147,7 @@ def train(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]
     stage_one, stage_two = split_stages(train_set.samples, t.stage_one_fraction, recipe.data.seed)
 
     stage1_dir, stage2_dir = run.train / "stage1", run.train / "stage2"
-    base = load_base_for_training(recipe.model, precision)
+    base = load_base_for_training(hf.model, precision)
     # Pick up where an earlier process stopped: after stage two (only the ROUGE figures
     # were missing), after stage one, or from the start.
     if (stage2_dir / "stage.json").is_file():
@@ -137,6 +156,7 @@ def train(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]
         model = load_adapter(base, stage1_dir / "adapter", trainable=True)
     else:
         model = add_lora(base, t, with_embeddings=bool(stage_one))
+    board = tensorboard_dir(run.train, events)
     results: list[dict[str, Any]] = []
     stages = ((1, "stage1", stage1_dir, stage_one), (2, "stage2", stage2_dir, stage_two))
     for number, name, folder, samples in stages:
@@ -147,7 +167,8 @@ def train(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]
             results.append(read_json(done))
             continue
         result: StageResult = run_stage(name, number, model, tokenizer, samples,
-                                        eval_set.samples, t, precision, folder, t.epochs, events)
+                                        eval_set.samples, t, precision, folder, t.epochs, events,
+                                        tensorboard=board)
         save_adapter(model, folder / "adapter")
         if is_main_process():
             write_json(done, result.as_dict())

@@ -46,25 +46,27 @@ def build_tokenizer(texts: Iterable[str], out: Path, vocab_size: int = 1000) -> 
     tokenizer.save_pretrained(str(out))
 
 
-def build_model(out: Path, vocab_size: int, seed: int = 0) -> int:
+def build_model(out: Path, vocab_size: int, seed: int = 0, tied: bool = False) -> int:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(seed)
     config = LlamaConfig(vocab_size=vocab_size, hidden_size=64, intermediate_size=128,
                          num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                         max_position_embeddings=2048, tie_word_embeddings=False,
+                         max_position_embeddings=2048, tie_word_embeddings=tied,
                          bos_token_id=1, eos_token_id=2, rms_norm_eps=1e-6)
     model = LlamaForCausalLM(config)
     model.save_pretrained(str(out))
     return sum(p.numel() for p in model.parameters())
 
 
-def build_tiny_llama(out: Path, texts: Iterable[str]) -> Path:
+def build_tiny_llama(out: Path, texts: Iterable[str], tied: bool = False) -> Path:
+    """``tied``: the output layer shares the embeddings' tensor, as in Qwen2.5 0.5B-3B,
+    Llama 3.2 1B/3B and Gemma (issue 16)."""
     from transformers import AutoTokenizer
 
     out.mkdir(parents=True, exist_ok=True)
     build_tokenizer(texts, out)
     vocab = len(AutoTokenizer.from_pretrained(str(out)))
-    build_model(out, vocab)
+    build_model(out, vocab, tied=tied)
     return out
