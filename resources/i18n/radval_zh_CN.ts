@@ -237,12 +237,75 @@
         <translation>此提示不适用于本病例；忽略记录将随草稿保存在历史记录中。</translation>
     </message>
     <message>
+        <source>⚠ {title}: {reason}</source>
+        <translation>⚠ {title}：{reason}</translation>
+    </message>
+    <message>
         <source>Safety checks: {count} to look at before copying</source>
         <translation>安全检查：复制前有 {count} 处需核对</translation>
     </message>
     <message>
         <source>Safety checks: nothing flagged</source>
         <translation>安全检查：未发现问题</translation>
+    </message>
+</context>
+<context>
+    <name>FlagReasons</name>
+    <message>
+        <source>both sides</source>
+        <translation>双侧</translation>
+    </message>
+    <message>
+        <source>the left</source>
+        <translation>左侧</translation>
+    </message>
+    <message>
+        <source>the right</source>
+        <translation>右侧</translation>
+    </message>
+    <message>
+        <source>The impression says {said!r}; the findings describe this on {where}.</source>
+        <translation>诊断意见写“{said}”，而检查所见描述在{where}。</translation>
+    </message>
+    <message>
+        <source>The impression says {said!r}; the findings describe the lung findings in {where} only.</source>
+        <translation>诊断意见写“{said}”，而检查所见的肺部病变仅在{where}。</translation>
+    </message>
+    <message>
+        <source>The impression states {concept!r} that the findings rule out.</source>
+        <translation>诊断意见提出“{concept}”，而检查所见已将其排除。</translation>
+    </message>
+    <message>
+        <source>The impression rules out {concept!r} that the findings describe.</source>
+        <translation>诊断意见排除了“{concept}”，而检查所见有描述。</translation>
+    </message>
+    <message>
+        <source>The impression says {said!r}; the findings describe {concept!r}.</source>
+        <translation>诊断意见写“{said}”，而检查所见描述了“{concept}”。</translation>
+    </message>
+    <message>
+        <source>The impression says only {said!r}; the findings describe {concept!r}.</source>
+        <translation>诊断意见仅写“{said}”，而检查所见描述了“{concept}”。</translation>
+    </message>
+    <message>
+        <source>The findings describe {concept!r}; the impression does not mention it.</source>
+        <translation>检查所见描述了“{concept}”，诊断意见未提及。</translation>
+    </message>
+    <message>
+        <source>The impression states {concept!r}; nothing in the findings supports it.</source>
+        <translation>诊断意见提出“{concept}”，检查所见中无支持依据。</translation>
+    </message>
+    <message>
+        <source>The impression says {said!r}; the findings describe nothing abnormal there.</source>
+        <translation>诊断意见写“{said}”，而检查所见该处未见异常。</translation>
+    </message>
+    <message>
+        <source>The impression says {said!r}; the findings describe nothing abnormal.</source>
+        <translation>诊断意见写“{said}”，而检查所见未见异常。</translation>
+    </message>
+    <message>
+        <source>The impression says {said!r}; the findings call it normal there: {quote!r}.</source>
+        <translation>诊断意见写“{said}”，而检查所见称该处正常：“{quote}”。</translation>
     </message>
 </context>
 <context>

@@ -104,9 +104,12 @@ def test_every_string_of_the_sources_has_a_finished_chinese_translation(tmp_path
 
 def test_every_translation_keeps_the_placeholders_of_its_source() -> None:
     fields = re.compile(r"\{[^{}]*\}|%[vmp]")
+    # The names must match; a conversion may differ: the English quotes with {said!r}, the
+    # Chinese with “{said}”.
+    names = re.compile(r"\{([^{}!]*)(?:![rsa])?\}|(%[vmp])")
     committed = _messages(TS)
     wrong = [(source, text) for (_, source), (text, _kind) in committed.items()
-             if sorted(fields.findall(source)) != sorted(fields.findall(text))]
+             if sorted(names.findall(source)) != sorted(names.findall(text))]
     assert not wrong
     # And Chinese it is: every translation but the names kept as they are holds Han text.
     latin = [s for (_, s), (t, _k) in committed.items()
@@ -289,6 +292,36 @@ def test_core_errors_and_device_reach_the_chinese_window_in_chinese(
         assert cpu.describe() == "CPU: this llama.cpp build has no GPU support (no CUDA)"
     finally:
         window.shutdown()
+
+
+# Chinese cases and the flags they raise (safety.checks), each reason in the Chinese window.
+FLAG_CASES = [("右肺上叶见磨玻璃影，边界模糊。左侧胸腔积液。", "左肺上叶炎性病变。"),
+              ("右肺上叶见片状磨玻璃影。", "双肺未见异常。未见胸腔积液。"),
+              ("双肺纹理清晰。", "右肺结节。")]
+
+
+def test_safety_flag_reasons_reach_the_chinese_window_in_chinese(
+        qtbot: QtBot, qapp: QApplication, language: None) -> None:
+    """Every flag's reason is a template and values (safety.checks): the window says it in
+    Chinese and names the concept as the report words it (磨玻璃影, not 'ground glass')."""
+    from radval_desktop.safety.checks import run_checks
+    from radval_desktop.ui.safety_flags import FlagList
+
+    _start(qapp, "zh_CN")
+    panel = FlagList()
+    qtbot.addWidget(panel)
+    shown = []
+    for findings, impression in FLAG_CASES:
+        flags = run_checks(findings, impression, "zh")
+        panel.set_flags(flags)
+        items = panel.findChild(QListWidget, "draft.flags")
+        shown += [(items.item(i).text(), items.item(i).toolTip()) for i in range(items.count())]
+        assert flags[0].reason.startswith("The impression")  # the CLI's English is kept
+    assert len(shown) == 4
+    assert [(text, tip) for text, tip in shown
+            if _english_words(text) or not tip or tip not in text] == []
+    assert shown[0][0] == "⚠ 侧别或肺叶：诊断意见写“左肺上叶”，而检查所见描述在右侧。"
+    assert "“磨玻璃影”" in shown[2][0]
 
 
 @pytest.mark.skipif(not os.environ.get("RADVAL_SCREENSHOTS"),
