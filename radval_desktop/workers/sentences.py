@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
-from radval_desktop.errors import SENTENCES, RadvalError
+from radval_desktop.errors import SENTENCES, RadvalError, Words
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,8 @@ def translated(context: str, template: str, values: Mapping[str, object] | Itera
         tuple[str, object]] = (), english: str | None = None) -> str:
     """``template`` in the window's language with ``values`` filled in; the English (or
     ``english``) when a translation cannot be filled, so a slip never hides the message."""
-    values = dict(values)
+    values = {key: translated(value.context, value.template, value.values)
+              if isinstance(value, Words) else value for key, value in dict(values).items()}
     text = QCoreApplication.translate(context, template)
     try:
         return text.format(**values) if values else text

@@ -2,6 +2,29 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>Backends</name>
+    <message>
+        <source>portable CPU build: the {module} variant was chosen at start for this processor</source>
+        <translation>通用 CPU 版本：启动时为此处理器选用了 {module} 变体</translation>
+    </message>
+    <message>
+        <source>portable CPU build: a variant was chosen at start for this processor</source>
+        <translation>通用 CPU 版本：启动时为此处理器选用了一个变体</translation>
+    </message>
+    <message>
+        <source>CUDA build: layers go to the NVIDIA GPU</source>
+        <translation>CUDA 版本：模型层在 NVIDIA GPU 上运行</translation>
+    </message>
+    <message>
+        <source>CUDA build, but no usable NVIDIA GPU or driver: it runs on the CPU</source>
+        <translation>CUDA 版本，但没有可用的 NVIDIA GPU 或驱动：在 CPU 上运行</translation>
+    </message>
+    <message>
+        <source>native CPU build (-march=native): stops with &apos;illegal instruction&apos; on a processor older than its build machine&apos;s</source>
+        <translation>本机优化 CPU 版本（-march=native）：在比构建机更旧的处理器上会因“非法指令”（illegal instruction）而停止</translation>
+    </message>
+</context>
+<context>
     <name>CorpusNotice</name>
     <message>
         <source>No past reports yet: drafts use RadVal&apos;s built-in starter examples. Import past reports (CSV/XLSX/JSONL from the reporting system) so drafts follow your department&apos;s style.</source>
@@ -1330,6 +1353,201 @@
     <message>
         <source>Select text in the impression first (Alt+I, then Shift+arrows).</source>
         <translation>请先在诊断意见中选中文字（Alt+I，再按 Shift+方向键）。</translation>
+    </message>
+</context>
+<context>
+    <name>SelfTest</name>
+    <message>
+        <source>version</source>
+        <translation>版本</translation>
+    </message>
+    <message>
+        <source>settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>llama.cpp</source>
+        <translation>llama.cpp</translation>
+    </message>
+    <message>
+        <source>cpu</source>
+        <translation>处理器</translation>
+    </message>
+    <message>
+        <source>model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>sha256</source>
+        <translation>sha256</translation>
+    </message>
+    <message>
+        <source>allowlist</source>
+        <translation>允许列表</translation>
+    </message>
+    <message>
+        <source>load</source>
+        <translation>加载</translation>
+    </message>
+    <message>
+        <source>device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>draft</source>
+        <translation>草稿</translation>
+    </message>
+    <message>
+        <source>database</source>
+        <translation>数据库</translation>
+    </message>
+    <message>
+        <source>fonts</source>
+        <translation>字体</translation>
+    </message>
+    <message>
+        <source>Qt</source>
+        <translation>Qt 界面库</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>、</translation>
+    </message>
+    <message>
+        <source>RadVal self-test ({when})</source>
+        <translation>RadVal 自检（{when}）</translation>
+    </message>
+    <message>
+        <source>PASS, with a warning: RadVal runs on this workstation, but see {names} ({seconds:.1f} s).</source>
+        <translation>通过，但有警告：RadVal 可在此工作站运行，但请查看{names}（{seconds:.1f} 秒）。</translation>
+    </message>
+    <message>
+        <source>PASS: RadVal is ready to draft on this workstation ({seconds:.1f} s).</source>
+        <translation>通过：RadVal 已可在此工作站生成草稿（{seconds:.1f} 秒）。</translation>
+    </message>
+    <message>
+        <source>FAIL: {names}: see the lines marked FAIL ({seconds:.1f} s).</source>
+        <translation>未通过：{names}：请查看标为 FAIL 的行（{seconds:.1f} 秒）。</translation>
+    </message>
+    <message>
+        <source>RadVal {version}, installed app {folder}</source>
+        <translation>RadVal {version}，已安装的程序 {folder}</translation>
+    </message>
+    <message>
+        <source>RadVal {version}, from source, Python {python} at {executable}</source>
+        <translation>RadVal {version}，从源代码运行，Python {python}（{executable}）</translation>
+    </message>
+    <message>
+        <source>{file} sets {keys}</source>
+        <translation>{file} 设置了 {keys}</translation>
+    </message>
+    <message>
+        <source>IT&apos;s {file} sets nothing: defaults apply</source>
+        <translation>IT 的 {file} 未设置任何项：使用默认值</translation>
+    </message>
+    <message>
+        <source>IT&apos;s {file} is absent: defaults apply</source>
+        <translation>IT 的 {file} 不存在：使用默认值</translation>
+    </message>
+    <message>
+        <source>{path} writable (history off)</source>
+        <translation>{path} 可写入（历史记录关闭）</translation>
+    </message>
+    <message>
+        <source>{path} writable (history on, kept {days} days)</source>
+        <translation>{path} 可写入（历史记录开启，保留 {days} 天）</translation>
+    </message>
+    <message>
+        <source>{path} writable (history on, kept forever)</source>
+        <translation>{path} 可写入（历史记录开启，永久保留）</translation>
+    </message>
+    <message>
+        <source>{path} present</source>
+        <translation>{path} 存在</translation>
+    </message>
+    <message>
+        <source>{path} MISSING</source>
+        <translation>{path} 缺失</translation>
+    </message>
+    <message>
+        <source>PySide6 is missing: the window cannot open</source>
+        <translation>缺少 PySide6：窗口无法打开</translation>
+    </message>
+    <message>
+        <source>display plugin {path}</source>
+        <translation>显示插件 {path}</translation>
+    </message>
+    <message>
+        <source>display plugin {path} MISSING</source>
+        <translation>显示插件 {path} 缺失</translation>
+    </message>
+    <message>
+        <source>{path} ({source}) does not exist</source>
+        <translation>{path}（{source}）不存在</translation>
+    </message>
+    <message>
+        <source>{path} ({source}, {mb:,.0f} MB)</source>
+        <translation>{path}（{source}，{mb:,.0f} MB）</translation>
+    </message>
+    <message>
+        <source>{digest} (IT&apos;s pin {pin}…)</source>
+        <translation>{digest}（IT 指定的校验值 {pin}…）</translation>
+    </message>
+    <message>
+        <source>no allowlist set by IT (model.allowed_sha256): any model loads</source>
+        <translation>IT 未设置允许列表（model.allowed_sha256）：任何模型均可加载</translation>
+    </message>
+    <message>
+        <source>on IT&apos;s list of approved models ({count} approved)</source>
+        <translation>在 IT 批准的模型列表中（共 {count} 个）</translation>
+    </message>
+    <message>
+        <source>NOT on IT&apos;s list of approved models ({count} approved): it is refused</source>
+        <translation>不在 IT 批准的模型列表中（共 {count} 个）：拒绝加载</translation>
+    </message>
+    <message>
+        <source>{version}, {explain}</source>
+        <translation>{version}，{explain}</translation>
+    </message>
+    <message>
+        <source>{name} in {seconds:.2f} s, 1 thread</source>
+        <translation>{name} 加载用时 {seconds:.2f} 秒，1 个线程</translation>
+    </message>
+    <message>
+        <source>{name} in {seconds:.2f} s, {threads} threads</source>
+        <translation>{name} 加载用时 {seconds:.2f} 秒，{threads} 个线程</translation>
+    </message>
+    <message>
+        <source>{tokens} tokens, {rate:.0f} tok/s, {examples} {source} examples</source>
+        <translation>{tokens} 个词元，{rate:.0f} 词元/秒，{examples} 条{source}示例</translation>
+    </message>
+    <message>
+        <source>{seconds:.2f} s, {speed}: {text}</source>
+        <translation>{seconds:.2f} 秒，{speed}：{text}</translation>
+    </message>
+    <message>
+        <source>the model ran, but its drafts were refused: {message} ({speed})</source>
+        <translation>模型可以运行，但其草稿均被拒绝：{message}（{speed}）</translation>
+    </message>
+    <message>
+        <source>{message} ({speed})</source>
+        <translation>{message}（{speed}）</translation>
+    </message>
+    <message>
+        <source>past-report</source>
+        <translation>既往报告</translation>
+    </message>
+    <message>
+        <source>starter</source>
+        <translation>内置</translation>
+    </message>
+    <message>
+        <source>given</source>
+        <translation>给定</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>无</translation>
     </message>
 </context>
 <context>

@@ -294,6 +294,27 @@ def test_core_errors_and_device_reach_the_chinese_window_in_chinese(
         window.shutdown()
 
 
+def test_self_test_from_the_window_follows_the_window_language(
+        qapp: QApplication, tmp_path: Path, language: None) -> None:
+    """The self-test's report said through the window's own translator (Qt's), as the window
+    would show it: Chinese in a Chinese window whatever LANG says, English in an English one."""
+    from PySide6.QtCore import QCoreApplication
+
+    from radval_desktop.self_test import run_self_test
+
+    _start(qapp, "zh_CN")
+    settings = load_settings()
+    report = run_self_test(settings, model=str(tmp_path / "gone.gguf"))
+    chinese = report.lines(QCoreApplication.translate)
+    assert chinese[0].startswith("RadVal 自检（")
+    assert chinese[-1].startswith("未通过：模型：请查看标为 FAIL 的行")
+    assert [line for line in chinese[1:] if not _HAN.search(line)] == [], chinese
+    remove_language(qapp)
+    english = report.lines(QCoreApplication.translate)
+    assert english[-1].startswith("FAIL: model: see the lines marked FAIL")
+    assert [line for line in english if _HAN.search(line)] == []
+
+
 # Chinese cases and the flags they raise (safety.checks), each reason in the Chinese window.
 FLAG_CASES = [("右肺上叶见磨玻璃影，边界模糊。左侧胸腔积液。", "左肺上叶炎性病变。"),
               ("右肺上叶见片状磨玻璃影。", "双肺未见异常。未见胸腔积液。"),
