@@ -579,6 +579,33 @@
     </message>
 </context>
 <context>
+    <name>ModelCard</name>
+    <message>
+        <source>model card</source>
+        <translation>模型说明</translation>
+    </message>
+    <message>
+        <source>base model</source>
+        <translation>基础模型</translation>
+    </message>
+    <message>
+        <source>prompt</source>
+        <translation>提示词</translation>
+    </message>
+    <message>
+        <source>trained</source>
+        <translation>训练时间</translation>
+    </message>
+    <message>
+        <source>reports</source>
+        <translation>报告数</translation>
+    </message>
+    <message>
+        <source>eval loss</source>
+        <translation>验证损失</translation>
+    </message>
+</context>
+<context>
     <name>ModelColumns</name>
     <message>
         <source>Name</source>
@@ -622,6 +649,25 @@
     </message>
 </context>
 <context>
+    <name>ModelSources</name>
+    <message>
+        <source>embedded default</source>
+        <translation>内置默认模型</translation>
+    </message>
+    <message>
+        <source>models folder</source>
+        <translation>模型文件夹</translation>
+    </message>
+    <message>
+        <source>settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>hub cache {where}</source>
+        <translation>模型缓存 {where}</translation>
+    </message>
+</context>
+<context>
     <name>ModelsPanel</name>
     <message>
         <source>not hashed yet</source>
@@ -652,6 +698,42 @@
         <translation>否</translation>
     </message>
     <message>
+        <source>{verdict} ({device})</source>
+        <translation>{verdict}（{device}）</translation>
+    </message>
+    <message>
+        <source>tuned from {base}</source>
+        <translation>基于 {base} 微调</translation>
+    </message>
+    <message>
+        <source>fine-tuned</source>
+        <translation>已微调</translation>
+    </message>
+    <message>
+        <source>{base}, {date}</source>
+        <translation>{base}，{date}</translation>
+    </message>
+    <message>
+        <source>RAM</source>
+        <translation>内存</translation>
+    </message>
+    <message>
+        <source>GPU</source>
+        <translation>GPU</translation>
+    </message>
+    <message>
+        <source>{needed} needed; {device} size unknown</source>
+        <translation>需要 {needed}；{device}容量未知</translation>
+    </message>
+    <message>
+        <source>fits: {needed} needed of {total} {device}</source>
+        <translation>可容纳：需要 {needed}，{device}共 {total}</translation>
+    </message>
+    <message>
+        <source>does not fit: {needed} needed of {total} {device}</source>
+        <translation>无法容纳：需要 {needed}，{device}仅 {total}</translation>
+    </message>
+    <message>
         <source>sha256 {digest} ({allowlist})</source>
         <translation>sha256 {digest}（{allowlist}）</translation>
     </message>
@@ -672,8 +754,16 @@
         <translation>训练上下文 {tokens:,} 词元；</translation>
     </message>
     <message>
+        <source>{label}: {value}</source>
+        <translation>{label}：{value}</translation>
+    </message>
+    <message>
         <source>No model card beside this file.</source>
         <translation>此文件旁没有模型说明。</translation>
+    </message>
+    <message>
+        <source>{source}; </source>
+        <translation>{source}；</translation>
     </message>
     <message>
         <source>Rescan</source>
@@ -1175,6 +1265,185 @@
     </message>
 </context>
 <context>
+    <name>ResultTables</name>
+    <message>
+        <source>all</source>
+        <translation>全部</translation>
+    </message>
+    <message>
+        <source>Expert scores, mean over rater levels (0-100)</source>
+        <translation>专家评分，各评分者级别均值（0-100）</translation>
+    </message>
+    <message>
+        <source>scope</source>
+        <translation>范围</translation>
+    </message>
+    <message>
+        <source>body system</source>
+        <translation>检查部位</translation>
+    </message>
+    <message>
+        <source>model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>items</source>
+        <translation>条目数</translation>
+    </message>
+    <message>
+        <source>answers</source>
+        <translation>回答数</translation>
+    </message>
+    <message>
+        <source>{total} ({junior} junior, {intermediate} intermediate, {senior} senior)</source>
+        <translation>{total}（初级 {junior}，中级 {intermediate}，高级 {senior}）</translation>
+    </message>
+    <message>
+        <source>cases in the study</source>
+        <translation>研究病例数</translation>
+    </message>
+    <message>
+        <source>candidates scored</source>
+        <translation>已评分候选</translation>
+    </message>
+    <message>
+        <source>models</source>
+        <translation>模型数</translation>
+    </message>
+    <message>
+        <source>raters</source>
+        <translation>评分者</translation>
+    </message>
+    <message>
+        <source>scores given</source>
+        <translation>已给评分</translation>
+    </message>
+    <message>
+        <source>NA answers (left out)</source>
+        <translation>NA 回答（未计入）</translation>
+    </message>
+    <message>
+        <source>Cases, raters and answers</source>
+        <translation>病例、评分者与回答</translation>
+    </message>
+    <message>
+        <source>what</source>
+        <translation>项目</translation>
+    </message>
+    <message>
+        <source>how many</source>
+        <translation>数量</translation>
+    </message>
+    <message>
+        <source>all models</source>
+        <translation>全部模型</translation>
+    </message>
+    <message>
+        <source>{low:.2f} to {high:.2f}</source>
+        <translation>{low:.2f} 至 {high:.2f}</translation>
+    </message>
+    <message>
+        <source>Agreement across raters</source>
+        <translation>评分者间一致性</translation>
+    </message>
+    <message>
+        <source>metric</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <source>items (ICC)</source>
+        <translation>条目数（ICC）</translation>
+    </message>
+    <message>
+        <source>items (alpha)</source>
+        <translation>条目数（alpha）</translation>
+    </message>
+    <message>
+        <source>alpha (interval)</source>
+        <translation>alpha（区间尺度）</translation>
+    </message>
+    <message>
+        <source>95% CI (bootstrap)</source>
+        <translation>95% CI（自助法）</translation>
+    </message>
+    <message>
+        <source>tokenization</source>
+        <translation>分词方式</translation>
+    </message>
+    <message>
+        <source>Practical utility (paper Table 8)</source>
+        <translation>实用性（论文表 8）</translation>
+    </message>
+    <message>
+        <source>parameters</source>
+        <translation>参数量</translation>
+    </message>
+    <message>
+        <source>median s/inference</source>
+        <translation>每次推理秒数（中位数）</translation>
+    </message>
+    <message>
+        <source>p90 s/inference</source>
+        <translation>每次推理秒数（p90）</translation>
+    </message>
+    <message>
+        <source>Output guards</source>
+        <translation>输出检查</translation>
+    </message>
+    <message>
+        <source>outputs</source>
+        <translation>输出数</translation>
+    </message>
+    <message>
+        <source>empty attempts</source>
+        <translation>空输出次数</translation>
+    </message>
+    <message>
+        <source>repetition attempts</source>
+        <translation>重复输出次数</translation>
+    </message>
+    <message>
+        <source>retries</source>
+        <translation>重试次数</translation>
+    </message>
+    <message>
+        <source>no usable draft</source>
+        <translation>无可用草稿</translation>
+    </message>
+    <message>
+        <source>ROUGE F1 per body system, institution {name} (paper Tables 4-5)</source>
+        <translation>各检查部位 ROUGE F1，机构 {name}（论文表 4-5）</translation>
+    </message>
+    <message>
+        <source>ROUGE F1 per institution (paper Tables 2-3)</source>
+        <translation>各机构 ROUGE F1（论文表 2-3）</translation>
+    </message>
+    <message>
+        <source>institution</source>
+        <translation>机构</translation>
+    </message>
+    <message>
+        <source>ROUGE F1 per body system, all institutions (paper Tables 6-7)</source>
+        <translation>各检查部位 ROUGE F1，全部机构（论文表 6-7）</translation>
+    </message>
+    <message>
+        <source>OG, all cases</source>
+        <translation>OG，全部病例</translation>
+    </message>
+    <message>
+        <source>IHG, institution {name}</source>
+        <translation>IHG，机构 {name}</translation>
+    </message>
+    <message>
+        <source>OHG, institutions other than {name}</source>
+        <translation>OHG，{name} 以外的机构</translation>
+    </message>
+    <message>
+        <source>{system} — {scope}</source>
+        <translation>{system} — {scope}</translation>
+    </message>
+</context>
+<context>
     <name>ResultsPanel</name>
     <message>
         <source>Open study database…</source>
@@ -1210,7 +1479,7 @@
     </message>
     <message>
         <source> Study &apos;{study}&apos;: {answers} scores, {na} NA.</source>
-        <translation> 研究“{study}”：{answers} 个评分，{na} 个 NA。</translation>
+        <translation>研究“{study}”：{answers} 个评分，{na} 个 NA。</translation>
     </message>
     <message>
         <source> {count} studies in this file: pick one in the Study box.</source>

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from gguf_builder import write_gguf
-from PySide6.QtCore import QLocale
+from PySide6.QtCore import QAbstractItemModel, QAbstractListModel, QLocale, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -292,6 +292,97 @@ def test_core_errors_and_device_reach_the_chinese_window_in_chinese(
         assert cpu.describe() == "CPU: this llama.cpp build has no GPU support (no CUDA)"
     finally:
         window.shutdown()
+
+
+# What a Chinese window shows in Latin letters in its cells, data and tooltips besides
+# ALLOWED_LATIN: file names and paths, numbers, and these (a model's own name, its
+# quantization, the study's institutions and model ids in the test study).
+_DATA_LATIN = re.compile(r"<[^<>]+>|\S*[/\\]\S*|\S+\.(?:gguf|db|csv|xlsx|jsonl|toml|png|pdf)\b"
+                         r"|\b[0-9a-f]{12,64}\b|\bQ\d_\w+\b|\bmodel-[a-z]\b|\bIHG\b"
+                         r"|\bQwen[\w.]*|\bCoder\b|\bInstruct\b|\bAWQ\b|\bqwen[\w.-]*"
+                         r"|\bpilot\b|\bDr (?:Junior|Middle|Senior)\b"
+                         # the paper's statistics and groups, as Chinese papers write them
+                         r"|\b(?:ICC|CI|alpha|OG|IHG|OHG|ROUGE|F1|p90)\b"
+                         # the seven metrics, bilingual as the paper prints them
+                         r"|\b[A-Z][a-z]+(?: [a-z]+)? (?=[\u4e00-\u9fff])")
+
+
+def _model_texts(model: QAbstractItemModel) -> list[str]:
+    """Headers and cells of a view's model, as shown and as tooltips."""
+    columns = 1 if isinstance(model, QAbstractListModel) else model.columnCount()
+    texts = []
+    for role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+        texts += [str(model.headerData(c, Qt.Orientation.Horizontal, role) or "")
+                  for c in range(columns)]
+        texts += [str(model.data(model.index(r, c), role) or "")
+                  for r in range(model.rowCount()) for c in range(columns)]
+    return texts
+
+
+def _everything(window: MainWindow) -> list[tuple[str, str, str]]:
+    """(tab, objectName, text) of every text on every tab, data widgets, table cells, list
+    items and tooltips included."""
+    from PySide6.QtWidgets import QAbstractItemView
+
+    found = []
+    for index in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(index)
+        page, tab = window.tabs.widget(index), window.tabs.tabText(index)
+        for widget in [page, *page.findChildren(QWidget)]:
+            if not widget.isVisibleTo(page):
+                continue
+            name = widget.objectName()
+            texts = [widget.toolTip()]
+            if isinstance(widget, QLabel | QAbstractButton):
+                texts.append(widget.text())
+            if isinstance(widget, QLineEdit):
+                texts += [widget.text(), widget.placeholderText()]
+            if isinstance(widget, QPlainTextEdit):
+                texts += [widget.toPlainText(), widget.placeholderText()]
+            if isinstance(widget, QComboBox):
+                texts += [widget.itemText(i) for i in range(widget.count())]
+            if isinstance(widget, QAbstractItemView) and widget.model() is not None:
+                texts += _model_texts(widget.model())
+            found += [(tab, name, text) for text in texts if text]
+    return found
+
+
+def test_the_chinese_window_after_a_draft_shows_no_english_in_cells_data_or_tooltips(
+        qtbot: QtBot, qapp: QApplication, tmp_path: Path, language: None,
+        make_window: Callable[..., MainWindow]) -> None:
+    """After a draft with the real default model (its safety flags on screen) and with a
+    scored study in Results: no English in any cell, data widget or tooltip but the data's
+    own names, paths and numbers."""
+    from reader_study_data import build_scored_study
+
+    _start(qapp, "zh_CN", tiny_model=False)
+    window = make_window(loaded=True)
+    window.draft_panel.set_findings(
+        "右肺上叶见片状磨玻璃影，边界模糊。左侧胸腔少量积液。纵隔居中，未见肿大淋巴结。")
+    with qtbot.waitSignal(window.draft_panel.draft_completed, timeout=120_000):
+        window.draft_panel.generate()
+    study = tmp_path / "study.db"
+    build_scored_study(study)
+    window.results_panel.open_study(study)
+    window.scoring_panel.open_file(study)
+    with qtbot.waitSignal(window.scanner.scan_finished, timeout=SCAN_TIMEOUT_MS):
+        window.tabs.setCurrentWidget(window.models_panel)
+    found = _everything(window)
+    results = window.results_panel
+    for index in range(results.table_choice.count()):  # every table, not only the first
+        results.table_choice.setCurrentIndex(index)
+        found += [("结果", "results.table", text) for text in _model_texts(results.grid.model())]
+    english = sorted({(tab, name, text) for tab, name, text in found
+                      if name not in BILINGUAL
+                      and _english_words(_DATA_LATIN.sub(" ", text))})
+    assert english == []
+    assert len(found) >= 200
+    # The draft's safety flags were on screen, and checked: Chinese reasons.
+    flags = [text for _tab, name, text in found if name == "draft.flags" and "：" in text]
+    assert flags
+    assert all(_HAN.search(text.split("：", 1)[1]) for text in flags)
+    history = [text for _tab, name, text in found if name == "history.list" and "CT" in text]
+    assert "  胸部 CT\n" in history[0]
 
 
 def test_self_test_from_the_window_follows_the_window_language(
