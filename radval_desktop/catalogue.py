@@ -81,7 +81,8 @@ def render(translate: Translate, context: str, template: str,
            values: Mapping[str, object] | Iterable[tuple[str, object]] = ()) -> str:
     """``template`` translated, its values filled in (a Words value translated first); the
     English when a translation does not fit its values, so a slip never hides the text."""
-    filled = {key: render(translate, value.context, value.template, value.values)
+    # A sentence inside another drops its Chinese full stop, as in workers/sentences.py.
+    filled = {key: render(translate, value.context, value.template, value.values).rstrip("。")
               if isinstance(value, Words) else value for key, value in dict(values).items()}
     text = translate(context, template)
     try:

@@ -14,7 +14,7 @@ from radval_desktop.engine.guards import find_loop, judge, strip_echo
 from radval_desktop.engine.llama_engine import LlamaEngine
 from radval_desktop.engine.model_card import ModelCard, loaded_card
 from radval_desktop.engine.sampling import Sampling, retry_sampling
-from radval_desktop.errors import InputError, sentence
+from radval_desktop.errors import InputError, Words, sentence
 from radval_desktop.findings import clean_findings, detect_language
 from radval_desktop.prompts import (
     Case,
@@ -286,8 +286,12 @@ def _copied_from_starters(case: Case, text: str, examples: Sequence[Example]) ->
     for flag in run_checks(case.findings, text, case.language, kinds=(UNSUPPORTED,)):
         concept = flag.key.split(":", 1)[1]
         if concept in shown:
-            return Flag(COPIED, flag.key, f"{flag.reason} It is in an example's impression: "
-                        "the model copied the example.", (), flag.impression_spans)
+            template = sentence("FlagReasons", "The impression states {concept!r}; nothing in "
+                                "the findings supports it. It is in an example's impression: "
+                                "the model copied the example.")
+            values = dict(flag.values)
+            return Flag(COPIED, flag.key, template.format(**values), (),
+                        flag.impression_spans, template, flag.values)
     return None
 
 
@@ -367,22 +371,28 @@ def draft_events(
         if loop_detail and verdict.ok:
             verdict = judge(raw)
         reason, detail = verdict.reason, verdict.detail
+        words: Words | None = verdict.words  # the detail in the window's language
         copy = find_restatement(case.findings, text, case.language) if verdict.ok else None
         unsafe = _contradiction(case, text) if verdict.ok and copy is None else None
         if unsafe is None and verdict.ok and copy is None and ready.example_source == STARTER:
             unsafe = _copied_from_starters(case, text, ready.examples)
         if copy is not None:
-            reason, detail = "restated", copy.detail
+            reason, detail, words = "restated", copy.detail, copy.words
         elif unsafe is not None:
             reason = COPIED if unsafe.kind == COPIED else "contradicts"
             detail = unsafe.reason
+            # The flag's place words ("the left") are sentences of their own.
+            words = (Words("FlagReasons", unsafe.template, tuple(
+                (key, Words("FlagReasons", value) if key == "where" else value)
+                for key, value in unsafe.values)) if unsafe.template else None)
         restated = copy is not None
         if verdict.ok and copy is None and unsafe is None:
             attempts.append(_attempt(current, raw, "ok", "", stats))
             message, template, values = "", "", {}
             break
         attempts.append(_attempt(current, raw, reason, detail, stats))
-        template, values = _failure_message(reason, detail, number + 1, ready.example_source)
+        template, values = _failure_message(reason, words or detail, number + 1,
+                                            ready.example_source)
         message = template.format(**values)
         text = ""
         if number < max_retries:
@@ -435,7 +445,7 @@ def _attempt(sampling: Sampling, raw: str, verdict: str, detail: str, stats: obj
                    stats.first_token_seconds, stats.total_seconds)
 
 
-def _failure_message(reason: str, detail: str, tries: int, example_source: str
+def _failure_message(reason: str, detail: str | Words, tries: int, example_source: str
                      ) -> tuple[str, dict[str, object]]:
     """Why no draft is shown: a sentence template and its values."""
     values: dict[str, object] = {"detail": detail, "tries": tries}

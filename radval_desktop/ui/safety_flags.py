@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
 )
 
 from radval_desktop.safety.checks import TITLES, Flag, Span
-from radval_desktop.ui.i18n import ENGLISH, current_language
 from radval_desktop.workers.sentences import translated
 
 # Amber for every open flag, a stronger orange for the one selected in the list.
@@ -53,14 +52,13 @@ def flag_title(kind: str) -> str:
 
 def flag_reason(flag: Flag) -> str:
     """The flag's reason in the window's language. A Chinese window names the concept as the
-    report words it (磨玻璃影) rather than by the term list's English id (ground glass)."""
+    report words it (磨玻璃影) rather than by the term list's English id (ground glass):
+    workers.sentences.translated does that for every flag sentence."""
     if not flag.template:
         return flag.reason
     values = dict(flag.values)
     if "where" in values:
         values["where"] = QCoreApplication.translate("FlagReasons", values["where"])
-    if current_language() != ENGLISH and "written" in values:
-        values["concept"] = values["written"]
     return translated("FlagReasons", flag.template, values, flag.reason)
 
 

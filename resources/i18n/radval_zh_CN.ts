@@ -330,6 +330,10 @@
         <source>The impression says {said!r}; the findings call it normal there: {quote!r}.</source>
         <translation>诊断意见写“{said}”，而检查所见称该处正常：“{quote}”。</translation>
     </message>
+    <message>
+        <source>The impression states {concept!r}; nothing in the findings supports it. It is in an example&apos;s impression: the model copied the example.</source>
+        <translation>诊断意见提出“{concept}”，检查所见中无支持依据；该诊断出自示例的诊断意见：模型照抄了示例。</translation>
+    </message>
 </context>
 <context>
     <name>FlagTitles</name>
@@ -356,6 +360,25 @@
     <message>
         <source>Unsupported</source>
         <translation>缺乏依据</translation>
+    </message>
+</context>
+<context>
+    <name>Guards</name>
+    <message>
+        <source>&apos;{unit}&apos; repeated {repeats} times</source>
+        <translation>“{unit}”重复了 {repeats} 次</translation>
+    </message>
+    <message>
+        <source>the model returned no text</source>
+        <translation>模型未返回任何文字</translation>
+    </message>
+    <message>
+        <source>The draft lists {count} items as normal, one by one, instead of concluding.</source>
+        <translation>草稿逐条列出 {count} 项正常表现，而未给出结论。</translation>
+    </message>
+    <message>
+        <source>The draft repeats {share:.0%} of the findings instead of concluding.</source>
+        <translation>草稿重复了 {share:.0%} 的检查所见，而未给出结论。</translation>
     </message>
 </context>
 <context>

@@ -436,6 +436,45 @@ def test_safety_flag_reasons_reach_the_chinese_window_in_chinese(
     assert "“磨玻璃影”" in shown[2][0]
 
 
+def test_the_detail_inside_a_not_usable_sentence_is_chinese_too(
+        qapp: QApplication, language: None) -> None:
+    """"Not usable: … ({detail}) …": the detail (a guard's, a restatement's, a flag's reason)
+    is a sentence of its own (errors.Words), translated inside the outer one; the English
+    the CLI prints is unchanged."""
+    from radval_desktop.drafting import _failure_message
+    from radval_desktop.engine.guards import judge
+    from radval_desktop.errors import SENTENCES, Words
+    from radval_desktop.safety.checks import run_checks
+    from radval_desktop.safety.restatement import find_restatement
+    from radval_desktop.workers.sentences import translated
+
+    _start(qapp, "zh_CN")
+    flag = run_checks(*FLAG_CASES[0], "zh")[0]
+    copy = find_restatement("右肺上叶见片状磨玻璃影，边界模糊。纵隔居中，未见肿大淋巴结。",
+                            "右肺上叶见片状磨玻璃影，边界模糊。纵隔居中，未见肿大淋巴结。", "zh")
+    assert copy is not None
+    details = {
+        "contradicts": Words("FlagReasons", flag.template, tuple(
+            (k, Words("FlagReasons", v) if k == "where" else v) for k, v in flag.values)),
+        "repetition": judge("肺结节" * 40).words,
+        "empty": judge("  ").words,
+        "restated": copy.words,
+    }
+    shown = {}
+    for reason, detail in details.items():
+        assert detail is not None
+        template, values = _failure_message(reason, detail, 3, "corpus")
+        english = template.format(**values)
+        assert "(" + str(detail) + ")" in english or reason == "empty"  # the CLI's English
+        shown[reason] = translated(SENTENCES, template, values, english)
+    assert [text for text in shown.values() if _english_words(text)] == []
+    assert shown["contradicts"] == ("不可用：尝试 3 次，每份草稿都与检查所见矛盾"
+                                    "（诊断意见写“左肺上叶”，而检查所见描述在右侧）。"
+                                    "请手动书写此诊断意见。")
+    assert "“肺结节”重复了" in shown["repetition"]
+    assert "草稿重复了 100% 的检查所见" in shown["restated"]
+
+
 @pytest.mark.skipif(not os.environ.get("RADVAL_SCREENSHOTS"),
                     reason="set RADVAL_SCREENSHOTS=1 to save screenshots")
 @pytest.mark.parametrize("value", ["zh_CN", "en"])
