@@ -1459,7 +1459,7 @@
     </message>
     <message>
         <source>OHG, institutions other than {name}</source>
-        <translation>OHG，{name} 以外的机构</translation>
+        <translation>OHG，除机构 {name} 外的机构</translation>
     </message>
     <message>
         <source>{system} — {scope}</source>

@@ -492,6 +492,12 @@ def test_screenshots_of_every_tab(qtbot: QtBot, qapp: QApplication, tmp_path: Pa
         window.draft_panel.generate()
     build_study(tmp_path / "study.db")
     _all_tabs(qtbot, window, tmp_path / "study.db")
+    from reader_study_data import build_scored_study
+
+    build_scored_study(tmp_path / "scored.db")  # Results: tables and a radar chart to see
+    window.results_panel.open_study(tmp_path / "scored.db")
+    window.results_panel.table_choice.setCurrentIndex(1)
+    window.results_panel.chart_choice.setCurrentIndex(1)
     SCREENSHOTS.mkdir(exist_ok=True)
     for index in range(window.tabs.count()):
         window.tabs.setCurrentIndex(index)
