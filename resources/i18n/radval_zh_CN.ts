@@ -1247,8 +1247,48 @@
         <translation>模型的对话模板试图越出沙箱，已被拒绝；请向 IT 索取可信的模型文件。</translation>
     </message>
     <message>
+        <source>The history database{where} is locked by another program; close other RadVal windows and try again.</source>
+        <translation>历史记录数据库{where}被其他程序锁定；请关闭其他 RadVal 窗口后重试。</translation>
+    </message>
+    <message>
+        <source>The history database{where} is read-only; ask IT to give your account write access, or turn history off in Settings.</source>
+        <translation>历史记录数据库{where}为只读；请联系 IT 为您的账户开通写入权限，或在“设置”中关闭历史记录。</translation>
+    </message>
+    <message>
+        <source>The disk holding the history database{where} is full; free some space.</source>
+        <translation>历史记录数据库{where}所在的磁盘已满；请清理出部分空间。</translation>
+    </message>
+    <message>
+        <source>The history database{where} is damaged or is not a RadVal database; move it away (RadVal starts a new one) or turn history off in Settings.</source>
+        <translation>历史记录数据库{where}已损坏或不是 RadVal 数据库；请将其移走（RadVal 会新建一个），或在“设置”中关闭历史记录。</translation>
+    </message>
+    <message>
+        <source>The history database{where} cannot be read or written ({error}); check the disk and the folder&apos;s permissions.</source>
+        <translation>历史记录数据库{where}无法读写（{error}）；请检查磁盘和文件夹权限。</translation>
+    </message>
+    <message>
         <source>The history database {path} cannot be created: {strerror}.</source>
         <translation>无法创建历史记录数据库 {path}：{strerror}。</translation>
+    </message>
+    <message>
+        <source>The study database{where} is locked by another program (another RadVal window or a merge?); close it and go on. Your answer is kept on screen and saved with your next change.</source>
+        <translation>研究数据库{where}被其他程序锁定（另一个 RadVal 窗口或正在合并？）；请关闭后继续。您的回答保留在屏幕上，下次修改时一并保存。</translation>
+    </message>
+    <message>
+        <source>The study database{where} is read-only; scoring needs write access. Your answer is kept on screen and saved with your next change.</source>
+        <translation>研究数据库{where}为只读；评分需要写入权限。您的回答保留在屏幕上，下次修改时一并保存。</translation>
+    </message>
+    <message>
+        <source>The disk holding the study database{where} is full; free some space. Your answer is kept on screen and saved with your next change.</source>
+        <translation>研究数据库{where}所在的磁盘已满；请清理出部分空间。您的回答保留在屏幕上，下次修改时一并保存。</translation>
+    </message>
+    <message>
+        <source>The study database{where} is damaged or is not a RadVal database; ask the study lead for a fresh copy (your answers so far are in its backup).</source>
+        <translation>研究数据库{where}已损坏或不是 RadVal 数据库；请向研究负责人索取新的副本（您已给出的回答在其备份中）。</translation>
+    </message>
+    <message>
+        <source>The study database{where} cannot be read or written ({error}). Your answer is kept on screen and saved with your next change.</source>
+        <translation>研究数据库{where}无法读写（{error}）。您的回答保留在屏幕上，下次修改时一并保存。</translation>
     </message>
     <message>
         <source>The study database {path} is read-only; scoring needs write access. Copy it to a folder of your own, or ask IT.</source>

@@ -475,6 +475,40 @@ def test_the_detail_inside_a_not_usable_sentence_is_chinese_too(
     assert "草稿重复了 100% 的检查所见" in shown["restated"]
 
 
+def test_sqlite_failures_reach_the_chinese_window_in_chinese(
+        qapp: QApplication, tmp_path: Path, language: None) -> None:
+    """A read-only and a damaged history or study database (real SQLite files, SQLite's own
+    error codes) give StoreErrors that the Chinese window shows in Chinese, the English kept."""
+    import sqlite3
+
+    from radval_desktop.errors import StoreError
+    from radval_desktop.store.database import store_errors
+    from radval_desktop.store.reader_study import study_errors
+    from radval_desktop.workers.sentences import error_text
+
+    _start(qapp, "zh_CN")
+    path = tmp_path / "history.db"
+    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
+    damaged = tmp_path / "damaged.db"
+    damaged.write_bytes(b"not a database at all " * 200)
+    shown, english = [], []
+    for errors in (store_errors, study_errors):
+        for file, sql, uri in ((path, "INSERT INTO t VALUES (1)", "?mode=ro"),
+                               (damaged, "SELECT * FROM sqlite_master", "")):
+            db = sqlite3.connect(f"file:{file}{uri}", uri=True)
+            with pytest.raises(StoreError) as caught, errors(file):
+                db.execute(sql)
+            db.close()
+            shown.append(error_text(caught.value))
+            english.append(str(caught.value))
+    assert [text for text in shown if _english_words(_DATA_LATIN.sub(" ", text))] == []
+    assert shown[0] == (f"历史记录数据库 ({path})为只读；请联系 IT 为您的账户开通写入权限，"
+                        "或在“设置”中关闭历史记录。")
+    assert shown[3].startswith(f"研究数据库 {damaged}已损坏或不是 RadVal 数据库")
+    assert english[0].startswith(f"The history database ({path}) is read-only;")
+    assert english[2].endswith("Your answer is kept on screen and saved with your next change.")
+
+
 @pytest.mark.skipif(not os.environ.get("RADVAL_SCREENSHOTS"),
                     reason="set RADVAL_SCREENSHOTS=1 to save screenshots")
 @pytest.mark.parametrize("value", ["zh_CN", "en"])
