@@ -140,7 +140,9 @@ def open_study(path: Path) -> Database:
     except StoreError as err:
         cause = err.__cause__
         said = _sentence(cause, path) if isinstance(cause, sqlite3.Error) else None
-        raise StoreError(said or str(err)) from cause
+        if said is None:
+            raise
+        raise StoreError(said[0], **said[1]) from cause
 
 
 # --- raters and studies -----------------------------------------------------------------

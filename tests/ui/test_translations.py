@@ -501,6 +501,12 @@ def test_sqlite_failures_reach_the_chinese_window_in_chinese(
             db.close()
             shown.append(error_text(caught.value))
             english.append(str(caught.value))
+    from radval_desktop.store.reader_study import open_study
+
+    with pytest.raises(StoreError) as caught:  # opening a damaged study: the rater's sentence
+        open_study(damaged)
+    shown.append(error_text(caught.value))
+    assert shown[-1].startswith(f"研究数据库 {damaged}已损坏")
     assert [text for text in shown if _english_words(_DATA_LATIN.sub(" ", text))] == []
     assert shown[0] == (f"历史记录数据库 ({path})为只读；请联系 IT 为您的账户开通写入权限，"
                         "或在“设置”中关闭历史记录。")
