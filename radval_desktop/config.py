@@ -15,7 +15,7 @@ from radval_desktop.engine.catalog import CatalogSettings
 from radval_desktop.engine.hub_mirror import HubSettings
 from radval_desktop.engine.llama_engine import EngineSettings
 from radval_desktop.engine.sampling import Sampling
-from radval_desktop.errors import ConfigError, sentence
+from radval_desktop.errors import ConfigError, Words, sentence
 
 log = logging.getLogger(__name__)
 
@@ -95,12 +95,17 @@ class Settings:
     # Issue 17: IT's file exists but cannot be read or parsed. Its locks are unknown, so
     # nothing may draft (fail closed); the sentence says why and how to fix it.
     system_error: str = ""
+    # The same as a template and values, for the window's (and the self-test's) language.
+    system_error_words: Words | None = None
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
 
     def check_system_file(self) -> None:
         """Raise the sentence when IT's file is unreadable: no model may load then."""
+        if self.system_error_words is not None:
+            words = self.system_error_words
+            raise ConfigError(words.template, **dict(words.values))
         if self.system_error:
             raise ConfigError(self.system_error)
 
@@ -183,7 +188,7 @@ def _read(path: Path, warnings: list[str]) -> dict[str, Any]:
     return _flatten(path, raw, warnings) if raw is not None else {}
 
 
-def _read_system(path: Path, warnings: list[str]) -> tuple[dict[str, Any], str]:
+def _read_system(path: Path, warnings: list[str]) -> tuple[dict[str, Any], Words | None]:
     """IT's file and, when it exists but cannot be read, the sentence that locks drafting.
 
     Ignoring it, as the user's file is, would drop IT's allowlist, pin and locked model: a
@@ -193,23 +198,38 @@ def _read_system(path: Path, warnings: list[str]) -> tuple[dict[str, Any], str]:
         raw = _parse(path)
     except OSError as err:
         reason = err.strerror or str(err)
-        return {}, _locked_sentence(path, f"cannot be read ({reason})",
-                                    "make it readable by every user (chmod 644)")
+        return {}, _locked_sentence(
+            path, _said(sentence("Settings", "cannot be read ({reason})"), reason=reason),
+            _said(sentence("Settings", "make it readable by every user (chmod 644)")))
     except UnicodeDecodeError:
-        return {}, _locked_sentence(path, "is not UTF-8 text", "save it as UTF-8")
+        return {}, _locked_sentence(path, _said(sentence("Settings", "is not UTF-8 text")),
+                                    _said(sentence("Settings", "save it as UTF-8")))
     except tomllib.TOMLDecodeError as err:
-        fix = "correct it"
+        fix = _said(sentence("Settings", "correct it"))
         if "\\" in path.read_text(encoding="utf-8-sig", errors="replace"):
             # TOML reads "C:\Users" as escapes; a Windows path needs one of these forms.
-            fix = ("write Windows paths in single quotes ('C:\\models\\a.gguf') or with "
-                   "forward slashes (\"C:/models/a.gguf\")")
-        return {}, _locked_sentence(path, f"is not valid TOML ({err})", fix)
-    return (_flatten(path, raw, warnings) if raw is not None else {}), ""
+            fix = _said(sentence("Settings", "write Windows paths in single quotes "
+                                 "('C:\\models\\a.gguf') or with forward slashes "
+                                 "(\"C:/models/a.gguf\")"))
+        return {}, _locked_sentence(path, _said(sentence("Settings", "is not valid TOML "
+                                                         "({error})"), error=err), fix)
+    return (_flatten(path, raw, warnings) if raw is not None else {}), None
 
 
-def _locked_sentence(path: Path, problem: str, fix: str) -> str:
-    return (f"IT's settings file {path} {problem}, so no model is loaded until it is fixed: "
-            f"{fix}. Tell your IT department.")
+def _said(template: str, **values: object) -> Words:
+    """A piece of the locked sentence, for the window's translation."""
+    return Words(SETTINGS_CONTEXT, template, tuple(values.items()))
+
+
+# lupdate's context for the pieces, marked sentence("Settings", …) where _said is called.
+SETTINGS_CONTEXT = "Settings"
+
+
+def _locked_sentence(path: Path, problem: Words, fix: Words) -> Words:
+    return Words("RadvalError", sentence(
+        "RadvalError", "IT's settings file {path} {problem}, so no model is loaded until it is "
+        "fixed: {fix}. Tell your IT department."),
+        (("path", path), ("problem", problem), ("fix", fix)))
 
 
 def _coerce(key: str, value: Any, source: Path, warnings: list[str]) -> tuple[bool, Any]:
@@ -244,7 +264,8 @@ def load_settings(system_file: Path | None = None, user_file: Path | None = None
     values = {key: option.default for key, option in OPTIONS.items()}
     sources = dict.fromkeys(OPTIONS, DEFAULT_SOURCE)
     locked: set[str] = set()
-    system_values, system_error = _read_system(system_file, warnings)
+    system_values, system_words = _read_system(system_file, warnings)
+    system_error = str(system_words) if system_words is not None else ""
     user_values = _read(user_file, warnings)
     ignored = [key for key in IT_ONLY if key in user_values]
     if ignored:
@@ -263,7 +284,8 @@ def load_settings(system_file: Path | None = None, user_file: Path | None = None
         log.warning(warning)
     # system_error is not logged here: whoever refuses to load says it, once (the window in
     # its log and on screen, the CLI on stderr, the self-test in its report).
-    return Settings(values, sources, frozenset(locked), tuple(warnings), system_error)
+    return Settings(values, sources, frozenset(locked), tuple(warnings), system_error,
+                    system_words)
 
 
 # TOML basic strings allow no control character but tab: each is written as an escape.

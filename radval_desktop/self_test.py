@@ -157,7 +157,11 @@ def _check_settings(report: SelfTestReport, settings: Settings) -> None:
     system_file = paths.system_config_file()
     it_keys = sorted(settings.locked)
     problems = [w for w in settings.warnings if str(system_file) in w]
-    if settings.system_error:  # issue 17: fails closed; the model check says so too
+    words = settings.system_error_words
+    if words is not None:  # issue 17: fails closed; the model check says so too
+        report.add("settings", False, words.template, values=dict(words.values),
+                   context=words.context)
+    elif settings.system_error:
         report.add("settings", False, settings.system_error)
     elif problems:
         report.add("settings", False, problems[0])

@@ -991,6 +991,10 @@
         <translation>{name} 中没有 {missing} 对应的列（现有列：{columns}）；请指定列映射。</translation>
     </message>
     <message>
+        <source>IT&apos;s settings file {path} {problem}, so no model is loaded until it is fixed: {fix}. Tell your IT department.</source>
+        <translation>IT 的设置文件 {path} {problem}，修复之前不会加载任何模型：请{fix}。请告知 IT 部门。</translation>
+    </message>
+    <message>
         <source>&apos;{key}&apos; is set by IT in {sources} and cannot be changed here.</source>
         <translation>“{key}”已由 IT 在 {sources} 中设定，此处无法更改。</translation>
     </message>
@@ -1880,6 +1884,37 @@
     <message>
         <source>no</source>
         <translation>无</translation>
+    </message>
+</context>
+<context>
+    <name>Settings</name>
+    <message>
+        <source>cannot be read ({reason})</source>
+        <translation>无法读取（{reason}）</translation>
+    </message>
+    <message>
+        <source>make it readable by every user (chmod 644)</source>
+        <translation>使所有用户均可读取（chmod 644）</translation>
+    </message>
+    <message>
+        <source>is not UTF-8 text</source>
+        <translation>不是 UTF-8 文本</translation>
+    </message>
+    <message>
+        <source>save it as UTF-8</source>
+        <translation>以 UTF-8 编码保存</translation>
+    </message>
+    <message>
+        <source>correct it</source>
+        <translation>更正该文件</translation>
+    </message>
+    <message>
+        <source>write Windows paths in single quotes (&apos;C:\models\a.gguf&apos;) or with forward slashes (&quot;C:/models/a.gguf&quot;)</source>
+        <translation>将 Windows 路径写在单引号中（&apos;C:\models\a.gguf&apos;）或改用正斜杠（&quot;C:/models/a.gguf&quot;）</translation>
+    </message>
+    <message>
+        <source>is not valid TOML ({error})</source>
+        <translation>不是有效的 TOML（{error}）</translation>
     </message>
 </context>
 <context>

@@ -515,6 +515,34 @@ def test_sqlite_failures_reach_the_chinese_window_in_chinese(
     assert english[2].endswith("Your answer is kept on screen and saved with your next change.")
 
 
+def test_an_unreadable_it_file_is_said_in_chinese_in_the_window_and_the_self_test(
+        qtbot: QtBot, qapp: QApplication, radval_home: Path, language: None) -> None:
+    """IT's file with a TOML error (issue 17: nothing drafts): the Draft tab's sentence and the
+    self-test's settings line are Chinese, pieces and all; the English stays for the log."""
+    from PySide6.QtCore import QCoreApplication
+
+    from radval_desktop.self_test import run_self_test
+
+    _start(qapp, "zh_CN")
+    system = paths.system_config_file()
+    system.parent.mkdir(parents=True, exist_ok=True)
+    system.write_text("[model]\nallowed_sha256 = ['" + "a" * 64 + "'\n", encoding="utf-8")
+    settings = load_settings()
+    assert settings.system_error.startswith(f"IT's settings file {system} is not valid TOML (")
+    window = MainWindow(load_model=False)
+    qtbot.addWidget(window)
+    try:
+        window.load_model()
+        shown = window.draft_panel.message_text()
+    finally:
+        window.shutdown()
+    assert shown.startswith(f"IT 的设置文件 {system} 不是有效的 TOML（")
+    assert shown.endswith("修复之前不会加载任何模型：请更正该文件。请告知 IT 部门。")
+    lines = run_self_test(settings).lines(QCoreApplication.translate)
+    line = next(text for text in lines if "FAIL 设置" in text)
+    assert line.endswith("修复之前不会加载任何模型：请更正该文件。请告知 IT 部门。")
+
+
 @pytest.mark.skipif(not os.environ.get("RADVAL_SCREENSHOTS"),
                     reason="set RADVAL_SCREENSHOTS=1 to save screenshots")
 @pytest.mark.parametrize("value", ["zh_CN", "en"])
