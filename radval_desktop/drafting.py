@@ -127,6 +127,7 @@ class DraftResult:
     # ``message`` as a template and its values: the window shows it in its language.
     message_template: str = ""
     message_values: tuple[tuple[str, object], ...] = ()
+    prompt_note_words: tuple[Words, ...] = ()  # ``prompt_note``'s parts, for the window
 
     @property
     def completion_tokens(self) -> int:
@@ -180,6 +181,7 @@ class Prepared:
     example_source: str
     note: str  # said once to the radiologist: examples left out, plain layout, ...
     templates: TemplateSet | None = None  # a model card's own template file, else bundled
+    note_words: tuple[Words, ...] = ()  # the note's parts, for the window's translation
 
 
 def find_examples(request: DraftRequest, case: Case, corpus: ExampleSource | None,
@@ -252,13 +254,17 @@ def prepare_draft(engine: LlamaEngine, request: DraftRequest,
                      "Settings."),
             tokens=tokens, room=room, n_ctx=engine.info.n_ctx, max_tokens=sampling.max_tokens
         )
-    notes = [rendered.note] if rendered.note else []
+    words = [rendered.note_words] if rendered.note_words else []
     if left_out:
-        notes.append(f"{left_out} example(s) left out: too long for the context")
+        words.append(Words("PromptNotes", sentence("PromptNotes", "{count} example(s) left out: "
+                                                   "too long for the context"),
+                           (("count", left_out),)))
+    notes = [rendered.note] if rendered.note and not rendered.note_words else []
+    notes += [str(w) for w in words]
     if not examples:
         source = NONE
     return Prepared(case, prompt, rendered, tokens, tuple(examples), source, "; ".join(notes),
-                    templates)
+                    templates, tuple(words))
 
 
 # The checks whose flag means the draft says the opposite of the findings (SPEC §9): such a
@@ -423,6 +429,7 @@ def draft_events(
         prompt=rendered.text,
         used_chat_template=rendered.used_chat_template,
         prompt_note=ready.note,
+        prompt_note_words=ready.note_words,
         model_sha256=engine.info.sha256,
         sampling=sampling,
         attempts=tuple(attempts),

@@ -248,6 +248,14 @@
         <source> Based on RadVal&apos;s starter examples (no similar past report).</source>
         <translation> 参考了 RadVal 内置示例（无相似的既往报告）。</translation>
     </message>
+    <message>
+        <source> ({note})</source>
+        <translation>（{note}）</translation>
+    </message>
+    <message>
+        <source>; </source>
+        <translation>；</translation>
+    </message>
 </context>
 <context>
     <name>FlagList</name>
@@ -902,6 +910,25 @@
     <message>
         <source>NA</source>
         <translation>不适用</translation>
+    </message>
+</context>
+<context>
+    <name>PromptNotes</name>
+    <message>
+        <source>{count} example(s) left out: too long for the context</source>
+        <translation>{count} 个示例过长、超出上下文，未使用</translation>
+    </message>
+    <message>
+        <source>the model has no chat template</source>
+        <translation>模型没有对话模板</translation>
+    </message>
+    <message>
+        <source>the model&apos;s chat template failed ({error}); plain layout</source>
+        <translation>模型的对话模板出错（{error}）；改用纯文本格式</translation>
+    </message>
+    <message>
+        <source>the model&apos;s chat template leaves out the findings; plain layout</source>
+        <translation>模型的对话模板遗漏了检查所见；改用纯文本格式</translation>
     </message>
 </context>
 <context>

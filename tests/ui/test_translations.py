@@ -9,6 +9,7 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ from reader_study_data import build_study
 
 from radval_desktop import paths
 from radval_desktop.config import load_settings
+from radval_desktop.errors import Words
 from radval_desktop.ui.app import start_language
 from radval_desktop.ui.i18n import CHINESE, ENGLISH, choose_language, remove_language
 from radval_desktop.ui.main_window import MainWindow, device_text
@@ -541,6 +543,38 @@ def test_an_unreadable_it_file_is_said_in_chinese_in_the_window_and_the_self_tes
     lines = run_self_test(settings).lines(QCoreApplication.translate)
     line = next(text for text in lines if "FAIL 设置" in text)
     assert line.endswith("修复之前不会加载任何模型：请更正该文件。请告知 IT 部门。")
+
+
+@dataclass(frozen=True)
+class _NoteOnly:
+    """The fields of a DraftResult its note is made of."""
+
+    prompt_note: str
+    prompt_note_words: tuple[Words, ...]
+    example_source: str
+    examples: tuple[object, ...]
+
+
+def test_the_note_of_examples_left_out_is_chinese_in_the_window(
+        qapp: QApplication, language: None, engine: object) -> None:
+    """Examples too long for the context are left out and said (the real default model's
+    tokenizer decides): the Draft tab's note is Chinese, the CLI's note English."""
+    from radval_desktop.drafting import DraftRequest, prepare_draft
+    from radval_desktop.engine.sampling import Sampling
+    from radval_desktop.prompts import Example
+    from radval_desktop.ui.draft_panel import _examples_note
+
+    _start(qapp, "zh_CN")
+    long = Example("右肺上叶见结节，边缘光整。" * 120, "右肺上叶结节。")
+    short = Example("左肺下叶见斑片影。", "左肺下叶炎症。")
+    ready = prepare_draft(engine, DraftRequest("右肺上叶见片状磨玻璃影。", "chest", "CT",
+                                               examples=[long, long, short]),
+                          sampling=Sampling(max_tokens=3500))
+    assert ready.note == "2 example(s) left out: too long for the context"
+    result = _NoteOnly(ready.note, ready.note_words, ready.example_source, ready.examples)
+    shown = _examples_note(result)  # type: ignore[arg-type]
+    assert shown.endswith("（2 个示例过长、超出上下文，未使用）")
+    assert _english_words(shown) == []
 
 
 @pytest.mark.skipif(not os.environ.get("RADVAL_SCREENSHOTS"),
