@@ -31,54 +31,79 @@ class Option:
 
 # Every setting a user or IT may write, "section.key" -> its type, default and why.
 OPTIONS: dict[str, Option] = {
-    "model.path": Option(str, "", "GGUF file to draft with; empty = the embedded default model"),
-    "model.sha256": Option(str, "", "IT's pin: the model file must have this sha256"),
+    "model.path": Option(str, "", sentence(
+        "SettingHelp", "GGUF file to draft with; empty = the embedded default model")),
+    "model.sha256": Option(str, "", sentence(
+        "SettingHelp", "IT's pin: the model file must have this sha256")),
     # A list, not one pin: IT approves the default and the hospital's fine-tuned models.
-    "model.allowed_sha256": Option(tuple, (), "IT's allowlist of model sha256 values; "
-                                   "a model not on it is refused; empty = no allowlist"),
-    "model.n_gpu_layers": Option(int, EngineSettings.n_gpu_layers, "-1 = all layers on the GPU"),
-    "model.n_threads": Option(int, EngineSettings.n_threads,
-                              "0 = generate on all cores but one (max 8) and read each prompt "
-                              "on the cores idle then"),
-    "model.n_ctx": Option(int, EngineSettings.n_ctx, "context size in tokens"),
+    "model.allowed_sha256": Option(tuple, (), sentence(
+        "SettingHelp", "IT's allowlist of model sha256 values; a model not on it is refused; "
+                       "empty = no allowlist")),
+    "model.n_gpu_layers": Option(int, EngineSettings.n_gpu_layers, sentence(
+        "SettingHelp", "-1 = all layers on the GPU")),
+    "model.n_threads": Option(int, EngineSettings.n_threads, sentence(
+        "SettingHelp", "0 = generate on all cores but one (max 8) and read each prompt on the "
+                       "cores idle then")),
+    "model.n_ctx": Option(int, EngineSettings.n_ctx, sentence(
+        "SettingHelp", "context size in tokens")),
     # Issue 11: one base model serves several institutions' styles through LoRA adapters.
-    "model.adapter": Option(str, "", "GGUF LoRA adapter applied on top of the model (one per "
-                            "institution, exported by training/); empty = none"),
-    "models.folders": Option(tuple, (), "folders listed in the Models view; empty = the "
-                             "models folder in RadVal's data folder"),
+    "model.adapter": Option(str, "", sentence(
+        "SettingHelp", "GGUF LoRA adapter applied on top of the model (one per institution, "
+                       "exported by training/); empty = none")),
+    "models.folders": Option(tuple, (), sentence(
+        "SettingHelp", "folders listed in the Models view; empty = the models folder in RadVal's"
+                       " data folder")),
     # Issue 11: only IT opens the network, by naming its mirror; empty = nothing is fetched.
-    "hub.endpoint": Option(str, "", "the hospital's Hugging Face mirror URL, read from IT's "
-                           "system file only; empty = no downloads and no network"),
-    "hub.cache": Option(str, "", "a pre-seeded Hugging Face cache folder IT copies to each "
-                        "workstation; its GGUF files are listed and used offline"),
-    "hub.files": Option(tuple, (), "files IT offers for download: owner/repo/file.gguf; "
-                        "read from IT's system file only; empty = any file of IT's mirror"),
-    "hub.revision": Option(str, "main", "branch, tag or commit of the mirror's repos, read "
-                           "from IT's system file only"),
-    "sampling.temperature": Option(float, Sampling.temperature, "0 = greedy, same draft each time"),
-    "sampling.top_k": Option(int, Sampling.top_k, "paper §3.4"),
-    "sampling.top_p": Option(float, Sampling.top_p, "paper §3.4"),
-    "sampling.repeat_penalty": Option(float, Sampling.repeat_penalty, "> 1 discourages loops"),
-    "sampling.max_tokens": Option(int, Sampling.max_tokens, "paper §3.4: max new tokens"),
-    "sampling.seed": Option(int, Sampling.seed, "seed for non-greedy sampling"),
-    "drafting.template": Option(str, "", "prompt template id; empty = the model card's "
-                                "(a fine-tuned model's training prompt), else the file's default"),
-    "drafting.language": Option(str, "auto", "auto, en or zh"),
+    "hub.endpoint": Option(str, "", sentence(
+        "SettingHelp", "the hospital's Hugging Face mirror URL, read from IT's system file only;"
+                       " empty = no downloads and no network")),
+    "hub.cache": Option(str, "", sentence(
+        "SettingHelp", "a pre-seeded Hugging Face cache folder IT copies to each workstation; "
+                       "its GGUF files are listed and used offline")),
+    "hub.files": Option(tuple, (), sentence(
+        "SettingHelp", "files IT offers for download: owner/repo/file.gguf; read from IT's "
+                       "system file only; empty = any file of IT's mirror")),
+    "hub.revision": Option(str, "main", sentence(
+        "SettingHelp", "branch, tag or commit of the mirror's repos, read from IT's system file "
+                       "only")),
+    "sampling.temperature": Option(float, Sampling.temperature, sentence(
+        "SettingHelp", "0 = greedy, same draft each time")),
+    "sampling.top_k": Option(int, Sampling.top_k, sentence(
+        "SettingHelp", "paper §3.4")),
+    "sampling.top_p": Option(float, Sampling.top_p, sentence(
+        "SettingHelp", "paper §3.4")),
+    "sampling.repeat_penalty": Option(float, Sampling.repeat_penalty, sentence(
+        "SettingHelp", "> 1 discourages loops")),
+    "sampling.max_tokens": Option(int, Sampling.max_tokens, sentence(
+        "SettingHelp", "paper §3.4: max new tokens")),
+    "sampling.seed": Option(int, Sampling.seed, sentence(
+        "SettingHelp", "seed for non-greedy sampling")),
+    "drafting.template": Option(str, "", sentence(
+        "SettingHelp", "prompt template id; empty = the model card's (a fine-tuned model's "
+                       "training prompt), else the file's default")),
+    "drafting.language": Option(str, "auto", sentence(
+        "SettingHelp", "auto, en or zh")),
     # On since issue 15: the department's own past reports are the strongest lever measured
     # (bench/quality.py, README "Drafting quality"), and the corpus holds only what the user
     # imported or copied. SPEC §3's "when the user turns it on" stays a switch: 0 = off
     # (the Draft tab's "Use past examples", or IT's lock); then starter examples are used.
-    "drafting.examples": Option(int, 3, "retrieved past examples per prompt; 0 = off"),
-    "drafting.examples_chars": Option(int, 1500, "most characters of examples per prompt "
-                                      "(~600-1,200 tokens, room left in a 4,096 context)"),
-    "safety.enabled": Option(bool, True, "check each impression against its findings "
-                             "before Copy (side, negation, missed, unsupported)"),
-    "history.enabled": Option(bool, True, "keep every draft in the local history"),
-    "history.retention_days": Option(int, 90, "drafts older than this are deleted; 0 = forever"),
+    "drafting.examples": Option(int, 3, sentence(
+        "SettingHelp", "retrieved past examples per prompt; 0 = off")),
+    "drafting.examples_chars": Option(int, 1500, sentence(
+        "SettingHelp", "most characters of examples per prompt (~600-1,200 tokens, room left in "
+                       "a 4,096 context)")),
+    "safety.enabled": Option(bool, True, sentence(
+        "SettingHelp", "check each impression against its findings before Copy (side, negation, "
+                       "missed, unsupported)")),
+    "history.enabled": Option(bool, True, sentence(
+        "SettingHelp", "keep every draft in the local history")),
+    "history.retention_days": Option(int, 90, sentence(
+        "SettingHelp", "drafts older than this are deleted; 0 = forever")),
     # Issue 20: the paper's radiologists read Chinese; the system's locale decides unless the
     # user or IT (for a whole department) chose. Read when the window starts.
-    "ui.language": Option(str, "auto", "window language: auto (the system's), en or zh_CN; "
-                          "takes effect at the next start"),
+    "ui.language": Option(str, "auto", sentence(
+        "SettingHelp", "window language: auto (the system's), en or zh_CN; takes effect at the "
+                       "next start")),
 }
 
 

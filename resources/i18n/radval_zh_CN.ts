@@ -1914,6 +1914,109 @@
     </message>
 </context>
 <context>
+    <name>SettingHelp</name>
+    <message>
+        <source>GGUF file to draft with; empty = the embedded default model</source>
+        <translation>用于生成草稿的 GGUF 文件；留空 = 内置默认模型</translation>
+    </message>
+    <message>
+        <source>IT&apos;s pin: the model file must have this sha256</source>
+        <translation>IT 指定的校验值：模型文件必须具有此 sha256</translation>
+    </message>
+    <message>
+        <source>IT&apos;s allowlist of model sha256 values; a model not on it is refused; empty = no allowlist</source>
+        <translation>IT 批准的模型 sha256 列表；不在列表中的模型将被拒绝；留空 = 不限制</translation>
+    </message>
+    <message>
+        <source>-1 = all layers on the GPU</source>
+        <translation>-1 = 全部层在 GPU 上</translation>
+    </message>
+    <message>
+        <source>0 = generate on all cores but one (max 8) and read each prompt on the cores idle then</source>
+        <translation>0 = 使用除一个以外的全部核心生成（最多 8 个），读取提示词时使用当时空闲的核心</translation>
+    </message>
+    <message>
+        <source>context size in tokens</source>
+        <translation>上下文长度（词元）</translation>
+    </message>
+    <message>
+        <source>GGUF LoRA adapter applied on top of the model (one per institution, exported by training/); empty = none</source>
+        <translation>叠加在模型上的 GGUF LoRA 适配器（每个机构一个，由 training/ 导出）；留空 = 不使用</translation>
+    </message>
+    <message>
+        <source>folders listed in the Models view; empty = the models folder in RadVal&apos;s data folder</source>
+        <translation>“模型”页列出的文件夹；留空 = RadVal 数据文件夹中的 models 文件夹</translation>
+    </message>
+    <message>
+        <source>the hospital&apos;s Hugging Face mirror URL, read from IT&apos;s system file only; empty = no downloads and no network</source>
+        <translation>医院的 Hugging Face 镜像地址，仅从 IT 的系统文件读取；留空 = 不下载、不联网</translation>
+    </message>
+    <message>
+        <source>a pre-seeded Hugging Face cache folder IT copies to each workstation; its GGUF files are listed and used offline</source>
+        <translation>IT 预先复制到各工作站的 Hugging Face 缓存文件夹；其中的 GGUF 文件会被列出并离线使用</translation>
+    </message>
+    <message>
+        <source>files IT offers for download: owner/repo/file.gguf; read from IT&apos;s system file only; empty = any file of IT&apos;s mirror</source>
+        <translation>IT 提供下载的文件：owner/repo/file.gguf；仅从 IT 的系统文件读取；留空 = IT 镜像中的任何文件</translation>
+    </message>
+    <message>
+        <source>branch, tag or commit of the mirror&apos;s repos, read from IT&apos;s system file only</source>
+        <translation>镜像仓库的分支、标签或提交，仅从 IT 的系统文件读取</translation>
+    </message>
+    <message>
+        <source>0 = greedy, same draft each time</source>
+        <translation>0 = 贪心解码，每次草稿相同</translation>
+    </message>
+    <message>
+        <source>paper §3.4</source>
+        <translation>论文 §3.4</translation>
+    </message>
+    <message>
+        <source>&gt; 1 discourages loops</source>
+        <translation>&gt; 1 可减少重复</translation>
+    </message>
+    <message>
+        <source>paper §3.4: max new tokens</source>
+        <translation>论文 §3.4：最多新生成的词元数</translation>
+    </message>
+    <message>
+        <source>seed for non-greedy sampling</source>
+        <translation>非贪心采样的随机种子</translation>
+    </message>
+    <message>
+        <source>prompt template id; empty = the model card&apos;s (a fine-tuned model&apos;s training prompt), else the file&apos;s default</source>
+        <translation>提示词模板编号；留空 = 使用模型说明中的模板（微调模型训练时的提示词），否则使用文件默认模板</translation>
+    </message>
+    <message>
+        <source>auto, en or zh</source>
+        <translation>auto（自动）、en 或 zh</translation>
+    </message>
+    <message>
+        <source>retrieved past examples per prompt; 0 = off</source>
+        <translation>每个提示词检索的既往示例数；0 = 关闭</translation>
+    </message>
+    <message>
+        <source>most characters of examples per prompt (~600-1,200 tokens, room left in a 4,096 context)</source>
+        <translation>每个提示词中示例的最多字符数（约 600-1,200 词元，在 4,096 的上下文中留出余量）</translation>
+    </message>
+    <message>
+        <source>check each impression against its findings before Copy (side, negation, missed, unsupported)</source>
+        <translation>复制前将诊断意见与检查所见核对（侧别、否定、遗漏、无依据）</translation>
+    </message>
+    <message>
+        <source>keep every draft in the local history</source>
+        <translation>在本地历史记录中保存每份草稿</translation>
+    </message>
+    <message>
+        <source>drafts older than this are deleted; 0 = forever</source>
+        <translation>超过此天数的草稿将被删除；0 = 永久保留</translation>
+    </message>
+    <message>
+        <source>window language: auto (the system&apos;s), en or zh_CN; takes effect at the next start</source>
+        <translation>界面语言：auto（跟随系统）、en 或 zh_CN；下次启动时生效</translation>
+    </message>
+</context>
+<context>
     <name>Settings</name>
     <message>
         <source>cannot be read ({reason})</source>
@@ -2029,6 +2132,10 @@
     <message>
         <source>RadVal settings</source>
         <translation>RadVal 设置</translation>
+    </message>
+    <message>
+        <source>{key}: {help}</source>
+        <translation>{key}：{help}</translation>
     </message>
     <message>
         <source>The language takes effect at the next start.</source>

@@ -577,6 +577,20 @@ def test_the_note_of_examples_left_out_is_chinese_in_the_window(
     assert _english_words(shown) == []
 
 
+def test_settings_tooltips_are_chinese_but_their_keys(
+        qtbot: QtBot, qapp: QApplication, language: None) -> None:
+    """Each setting's tooltip: its TOML key as IT writes it, then what it does, in Chinese."""
+    _start(qapp, "zh_CN")
+    dialog = SettingsDialog(load_settings())
+    qtbot.addWidget(dialog)
+    tips = [w.toolTip() for w in dialog.findChildren(QWidget) if w.toolTip()]
+    assert len(tips) >= 15
+    keys = re.compile(r"\b[a-z_]+\.[a-z_0-9]+\b|\b(?:auto|en|zh|zh_CN|owner|repo|file|Hugging|Face"
+                      r"|training)\b")
+    assert [tip for tip in tips if _english_words(keys.sub(" ", tip))] == []
+    assert "model.path：用于生成草稿的 GGUF 文件；留空 = 内置默认模型" in tips
+
+
 @pytest.mark.skipif(not os.environ.get("RADVAL_SCREENSHOTS"),
                     reason="set RADVAL_SCREENSHOTS=1 to save screenshots")
 @pytest.mark.parametrize("value", ["zh_CN", "en"])
