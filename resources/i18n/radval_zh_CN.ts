@@ -25,6 +25,41 @@
     </message>
 </context>
 <context>
+    <name>CaseFiles</name>
+    <message>
+        <source>line {line}: {reason}</source>
+        <translation>第 {line} 行：{reason}</translation>
+    </message>
+    <message>
+        <source>not valid JSON ({error})</source>
+        <translation>不是有效的 JSON（{error}）</translation>
+    </message>
+    <message>
+        <source>not a JSON object</source>
+        <translation>不是 JSON 对象</translation>
+    </message>
+    <message>
+        <source>a \u escape that is no character (lone surrogate)</source>
+        <translation>含有不对应任何字符的 \u 转义（孤立代理项）</translation>
+    </message>
+    <message>
+        <source>not readable as CSV ({error})</source>
+        <translation>无法按 CSV 读取（{error}）</translation>
+    </message>
+    <message>
+        <source>more cells than the header has columns</source>
+        <translation>单元格数多于表头列数</translation>
+    </message>
+    <message>
+        <source>empty {columns}</source>
+        <translation>{columns} 为空</translation>
+    </message>
+    <message>
+        <source>findings longer than {limit:,} characters</source>
+        <translation>检查所见超过 {limit:,} 个字符</translation>
+    </message>
+</context>
+<context>
     <name>CorpusNotice</name>
     <message>
         <source>No past reports yet: drafts use RadVal&apos;s built-in starter examples. Import past reports (CSV/XLSX/JSONL from the reporting system) so drafts follow your department&apos;s style.</source>

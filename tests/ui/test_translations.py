@@ -591,6 +591,38 @@ def test_settings_tooltips_are_chinese_but_their_keys(
     assert "model.path：用于生成草稿的 GGUF 文件；留空 = 内置默认模型" in tips
 
 
+def test_corpus_import_problem_lines_are_chinese_in_the_window(
+        qtbot: QtBot, qapp: QApplication, tmp_path: Path, language: None) -> None:
+    """A past-reports file with a row missing its impression, one with a body system RadVal
+    does not know and a broken CSV row: the Chinese window's import message names the first
+    in Chinese (第 3 行：impression 为空); the CLI's problem lines stay English."""
+    _start(qapp, "zh_CN")
+    path = tmp_path / "export.csv"
+    path.write_text("检查所见,诊断意见,检查部位\n"
+                    "右肺上叶见片状磨玻璃影。,右肺上叶炎性病变,胸部\n"
+                    "左肺下叶见结节影。,,胸部\n"
+                    "肝右叶见低密度影。,肝囊肿,脚部\n", encoding="utf-8")
+    window = MainWindow(load_model=False)
+    qtbot.addWidget(window)
+    try:
+        with qtbot.waitSignal(window.importer.import_finished, timeout=30_000):
+            window.import_corpus_file(path)
+        shown = window.draft_panel.message_text()
+    finally:
+        window.shutdown()
+    assert shown == "已导入 1 对，0 对已存在；跳过 2 行（第一处：第 3 行：impression 为空）。"
+    from radval_desktop.case_files import read_cases
+
+    read = read_cases(path, required=("findings", "impression", "body_system"))
+    assert [str(p) for p in read.problems][0] == "line 3: empty impression"
+    from radval_desktop.workers.sentences import translated
+
+    second = read.problems[1].sentence()
+    text = translated(second.context, second.template, second.values)
+    assert text.startswith("第 4 行：")
+    assert _HAN.search(text.split("：", 1)[1])
+
+
 @pytest.mark.skipif(not os.environ.get("RADVAL_SCREENSHOTS"),
                     reason="set RADVAL_SCREENSHOTS=1 to save screenshots")
 @pytest.mark.parametrize("value", ["zh_CN", "en"])
