@@ -1005,6 +1005,10 @@
         <translation>{path} 处没有数据库。</translation>
     </message>
     <message>
+        <source>{path} is not a RadVal study database, or it is damaged ({error}); nothing was merged. Check that you named the study file the rater sent back (a .db file), or ask that rater to send it again.</source>
+        <translation>{path} 不是 RadVal 研究数据库，或已损坏（{error}）；未合并任何内容。请确认选择的是评分者交回的研究文件（.db 文件），或请该评分者重新发送。</translation>
+    </message>
+    <message>
         <source>The output {out} is also an input; name a new file with -o.</source>
         <translation>输出文件 {out} 同时也是输入文件；请用 -o 指定一个新文件。</translation>
     </message>

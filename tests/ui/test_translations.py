@@ -514,6 +514,13 @@ def test_sqlite_failures_reach_the_chinese_window_in_chinese(
                         "或在“设置”中关闭历史记录。")
     assert shown[3].startswith(f"研究数据库 {damaged}已损坏或不是 RadVal 数据库")
     assert english[0].startswith(f"The history database ({path}) is read-only;")
+    from radval_desktop.errors import InputError
+    from radval_desktop.store.merge import merge_databases
+
+    with pytest.raises(InputError) as merged:  # a junk file sent back as a rater's study
+        merge_databases([damaged], tmp_path / "merged.db")
+    assert error_text(merged.value).startswith(f"{damaged} 不是 RadVal 研究数据库，或已损坏（")
+    assert str(merged.value).startswith(f"{damaged} is not a RadVal study database")
     assert english[2].endswith("Your answer is kept on screen and saved with your next change.")
 
 
