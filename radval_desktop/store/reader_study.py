@@ -228,10 +228,15 @@ def check_institution_1(db: Database, institution_1: str,
     match = next((i for i in present if " ".join(i.split()).casefold() == wanted.casefold()),
                  None)
     if match is None:
-        listed = ", ".join(f"'{i}'" for i in present) or "none (import candidates first)"
-        raise InputError(f"No case in this file is from institution '{institution_1}'; "
-                         f"the institutions in it are {listed}. Give one of them as "
-                         "institution 1 (the internal one, IHG).")
+        if not present:
+            raise InputError(sentence(
+                "RadvalError", "No case in this file is from institution '{name}'; the "
+                "institutions in it are none (import candidates first). Give one of them as "
+                "institution 1 (the internal one, IHG)."), name=institution_1)
+        raise InputError(sentence(
+            "RadvalError", "No case in this file is from institution '{name}'; the institutions "
+            "in it are {listed}. Give one of them as institution 1 (the internal one, IHG)."),
+            name=institution_1, listed=", ".join(f"'{i}'" for i in present))
     return match
 
 

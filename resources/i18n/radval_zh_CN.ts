@@ -1381,6 +1381,14 @@
         <translation>{name} 在此研究文件中已是 {level} 级别；评分者级别由研究负责人设定一次，因为它决定此人计入哪一组的均分。如确需更改：radval study assign --rater &quot;{name}&quot; --level {new} --change-level（并加 --db 和 --study）。</translation>
     </message>
     <message>
+        <source>No case in this file is from institution &apos;{name}&apos;; the institutions in it are none (import candidates first). Give one of them as institution 1 (the internal one, IHG).</source>
+        <translation>此文件中没有来自机构“{name}”的病例；文件中尚无任何机构（请先导入待评诊断意见）。请从中选择一个作为机构 1（内部机构，IHG）。</translation>
+    </message>
+    <message>
+        <source>No case in this file is from institution &apos;{name}&apos;; the institutions in it are {listed}. Give one of them as institution 1 (the internal one, IHG).</source>
+        <translation>此文件中没有来自机构“{name}”的病例；文件中的机构为 {listed}。请从中选择一个作为机构 1（内部机构，IHG）。</translation>
+    </message>
+    <message>
         <source>Give the study a name.</source>
         <translation>请为研究命名。</translation>
     </message>
@@ -1395,6 +1403,18 @@
     <message>
         <source>This database holds no batch outputs yet and no reader study; run `radval batch` or `radval study` first.</source>
         <translation>此数据库中尚无批量输出，也没有阅片研究；请先运行 `radval batch` 或 `radval study`。</translation>
+    </message>
+    <message>
+        <source>There is no study named &apos;{study}&apos; in this database.</source>
+        <translation>此数据库中没有名为“{study}”的研究。</translation>
+    </message>
+    <message>
+        <source>Add the raters first; then hand out one file to each.</source>
+        <translation>请先添加评分者，再为每人生成一份文件。</translation>
+    </message>
+    <message>
+        <source>{names} already exist in {folder}; they may hold a rater&apos;s answers. Collect and merge them first, then move them away or choose another folder.</source>
+        <translation>{folder} 中已存在 {names}；其中可能有评分者的回答。请先收回并合并，然后移走这些文件或选择其他文件夹。</translation>
     </message>
 </context>
 <context>

@@ -521,6 +521,11 @@ def test_sqlite_failures_reach_the_chinese_window_in_chinese(
         merge_databases([damaged], tmp_path / "merged.db")
     assert error_text(merged.value).startswith(f"{damaged} 不是 RadVal 研究数据库，或已损坏（")
     assert str(merged.value).startswith(f"{damaged} is not a RadVal study database")
+    from radval_desktop.study.lead import hand_out
+
+    with pytest.raises(InputError) as handed:  # handing out before any rater is added
+        hand_out(path, None, [], tmp_path)  # type: ignore[arg-type]  # refused before use
+    assert error_text(handed.value) == "请先添加评分者，再为每人生成一份文件。"
     assert english[2].endswith("Your answer is kept on screen and saved with your next change.")
 
 
