@@ -8,6 +8,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from radval_desktop import paths
 from radval_desktop.engine.allowlist import is_valid_digest
@@ -66,6 +67,11 @@ OPTIONS: dict[str, Option] = {
     "hub.revision": Option(str, "main", sentence(
         "SettingHelp", "branch, tag or commit of the mirror's repos, read from IT's system file "
                        "only")),
+    # Issue 18: a server named here is sent the findings of `radval batch --server NAME`;
+    # only IT may name one, as only IT names the mirror.
+    "batch.servers": Option(dict, {}, sentence(
+        "SettingHelp", "OpenAI-compatible servers `radval batch --server` may use, name = base "
+                       "URL; read from IT's system file only")),
     "sampling.temperature": Option(float, Sampling.temperature, sentence(
         "SettingHelp", "0 = greedy, same draft each time")),
     "sampling.top_k": Option(int, Sampling.top_k, sentence(
@@ -108,7 +114,7 @@ OPTIONS: dict[str, Option] = {
 
 
 # Keys Settings.hub() takes from IT's file only: each decides what the workstation fetches.
-IT_ONLY = ("hub.endpoint", "hub.files", "hub.revision")
+IT_ONLY = ("hub.endpoint", "hub.files", "hub.revision", "batch.servers")
 
 
 @dataclass(frozen=True)
@@ -170,6 +176,12 @@ class Settings:
         return HubSettings(endpoint=it("hub.endpoint"),
                            cache=Path(cache).expanduser() if cache else None,
                            files=it("hub.files"), revision=it("hub.revision") or "main")
+
+    def servers(self) -> dict[str, str]:
+        """IT's serving engines, name -> base URL (no trailing slash); {} = none allowed."""
+        if "batch.servers" not in self.locked:
+            return {}
+        return {name: url.rstrip("/") for name, url in self["batch.servers"].items()}
 
     def sampling(self) -> Sampling:
         return Sampling(
@@ -274,12 +286,30 @@ def _coerce(key: str, value: Any, source: Path, warnings: list[str]) -> tuple[bo
         if bad:  # kept: they match no file, so a typo refuses models rather than allowing them
             warnings.append(f"{source}: {bad} in '{key}' are not sha256 values (64 hex digits).")
         return True, tuple(value)
+    if option.type is dict:  # a TOML table of names -> URLs (IT's servers)
+        return _servers(key, value, source, warnings)
     if not isinstance(value, option.type) or (option.type is int and isinstance(value, bool)):
         warnings.append(
             f"{source}: '{key}' should be {option.type.__name__}, not {value!r}; default used."
         )
         return False, None
     return True, value
+
+
+def _servers(key: str, value: Any, source: Path, warnings: list[str]) -> tuple[bool, Any]:
+    if not isinstance(value, dict):
+        warnings.append(f"{source}: '{key}' should be a table of name = \"URL\", not {value!r}; "
+                        "no server is used.")
+        return False, None
+    kept: dict[str, str] = {}
+    for name, url in value.items():
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            warnings.append(f"{source}: the server {name} = {url!r} in '{key}' is not an http "
+                            "or https URL; it is not used.")
+            continue
+        kept[name] = url
+    return True, kept
 
 
 def load_settings(system_file: Path | None = None, user_file: Path | None = None) -> Settings:
@@ -328,6 +358,9 @@ def _toml_value(value: Any) -> str:
         return repr(value)
     if isinstance(value, tuple | list):
         return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_toml_value(str(k))} = {_toml_value(v)}"
+                               for k, v in value.items()) + "}"
     return '"' + str(value).translate(_TOML_TRANSLATION) + '"'
 
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from radval_desktop import __version__
-from radval_desktop.cli import models, study
-from radval_desktop.cli.options import EXIT_LOCKED, LockedOptionError, check_locked, column_mapping
+from radval_desktop.cli import batch, models, study
+from radval_desktop.cli.options import EXIT_LOCKED, LockedOptionError, check_locked
 from radval_desktop.config import Settings, load_settings, resolve_model_path
 from radval_desktop.drafting import DraftRequest, draft
 from radval_desktop.engine.llama_engine import LlamaEngine
@@ -21,9 +19,6 @@ from radval_desktop.findings import clean_findings, suggest_body_system, suggest
 from radval_desktop.prompts import BODY_SYSTEMS, MODALITIES
 from radval_desktop.safety.checks import TITLES
 from radval_desktop.safety.retrieval import ExampleCorpus
-
-if TYPE_CHECKING:
-    from radval_desktop.evaluation.batch import BatchProgress
 
 # What `radval --help` says to a radiologist, a study lead or IT (the module docstring is
 # for developers).
@@ -71,25 +66,6 @@ def _parser() -> argparse.ArgumentParser:
     p_info = sub.add_parser("model-info", help="describe the model that drafts")
     p_info.add_argument("--model", help="GGUF file (default: settings, else the embedded model)")
 
-    p_batch = sub.add_parser("batch", help="run models over a case file (resumable)")
-    p_batch.add_argument("cases", help="CSV, XLSX or JSONL with findings, impression, "
-                         "body_system, modality and optionally institution")
-    p_batch.add_argument("--db", required=True, help="SQLite file that keeps the outputs")
-    p_batch.add_argument("--model", action="append", default=[],
-                         help="GGUF file; repeat to compare models (default: the configured one)")
-    p_batch.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
-                         help="column mapping, e.g. --map findings=检查所见")
-    p_batch.add_argument("--institution", default="1",
-                         help="institution for rows that name none (default 1)")
-    p_batch.add_argument("--template", help="prompt template id")
-    p_batch.add_argument("--limit", type=int, help="only the first N cases")
-    p_batch.add_argument("--examples", type=int, metavar="K",
-                         help="K retrieved past examples per prompt, as in the window; never the "
-                         "case itself or a near copy (default: IT's drafting.examples when it "
-                         "fixed one, else 0: the starter examples)")
-    p_batch.add_argument("--corpus", help="case file (CSV, XLSX, JSONL) whose pairs are the "
-                         "examples (default: your own corpus, `radval examples import`)")
-
     p_report = sub.add_parser("report", help="write the study report: HTML, PDF, tables, charts")
     p_report.add_argument("--db", "--study", dest="db", required=True, help="SQLite file")
     p_report.add_argument("--out", default="radval-report",
@@ -99,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     p_report.add_argument("--institution-1", dest="institution_1",
                           help="the internal institution (default: the study's setting, else the "
                           "first in the data)")
+    batch.add_parsers(sub)
     study.add_parsers(sub)
     models.add_parsers(sub)
     return parser
@@ -142,7 +119,7 @@ def _cmd_draft(args: argparse.Namespace) -> int:
     k = settings["drafting.examples"] if args.examples is None else args.examples
     request = DraftRequest(findings, system, modality, args.lang, template, examples_k=k,
                            examples_chars=settings["drafting.examples_chars"])
-    corpus = _user_corpus() if k > 0 else None
+    corpus = batch.user_corpus() if k > 0 else None
     if args.stream:
         from radval_desktop.drafting import DraftDone, DraftRestarted, DraftToken, draft_events
 
@@ -171,28 +148,8 @@ def _cmd_draft(args: argparse.Namespace) -> int:
     return 0
 
 
-def _user_corpus() -> ExampleCorpus:
-    from radval_desktop.store.database import database_path, open_database
-
-    path = database_path()
-    return ExampleCorpus(open_database(path), path)
-
-
-def _file_corpus(file: str, folder: Path) -> ExampleCorpus:
-    """A case file's pairs as a corpus, in a scratch database that goes with ``folder``."""
-    from radval_desktop.safety.retrieval import import_pairs
-    from radval_desktop.store.database import open_database
-
-    path = folder / "corpus.db"
-    corpus = ExampleCorpus(open_database(path), path)
-    summary = import_pairs(corpus, file)
-    for problem in summary.problems:
-        print(f"radval: {Path(file).name} {problem}; not an example", file=sys.stderr)
-    return corpus
-
-
 def _cmd_examples(args: argparse.Namespace) -> int:
-    from radval_desktop.safety.retrieval import ExampleCorpus, import_pairs
+    from radval_desktop.safety.retrieval import import_pairs
     from radval_desktop.store.database import database_path, open_database
 
     path = database_path()
@@ -247,61 +204,6 @@ def _card_rows(engine: LlamaEngine) -> list[tuple[str, str]]:
     return [("model card", f"none ({card_path(model).name} not found)")]
 
 
-def _progress(progress: BatchProgress) -> None:
-    # One line redrawn in place on stderr, so stdout stays the summary alone.
-    width = 30
-    filled = width * progress.done // max(progress.total, 1)
-    bar = "#" * filled + "-" * (width - filled)
-    print(f"\r{progress.model[:28]:<28} [{bar}] {progress.done}/{progress.total} "
-          f"skipped {progress.skipped} last {progress.last_seconds:5.1f} s",
-          end="", file=sys.stderr, flush=True)
-
-
-def _cmd_batch(args: argparse.Namespace) -> int:
-    # Imported here: `radval draft` must not pay for jieba and rouge-score at start-up.
-    from radval_desktop.case_files import read_cases
-    from radval_desktop.evaluation.batch import BATCH_REQUIRED, cases_from_rows, run_model
-    from radval_desktop.store.database import open_database
-    from radval_desktop.store.evaluation_runs import save_cases
-
-    settings = load_settings()
-    settings.check_system_file()  # issue 17: IT's locks unknown, so no model runs
-    for model in args.model:
-        check_locked(settings, "model.path", "--model", model)
-    check_locked(settings, "drafting.template", "--template", args.template)
-    check_locked(settings, "drafting.examples", "--examples", args.examples)
-    # Batch's own default is 0 (the starter examples, as evaluated); IT's lock wins over it.
-    examples = (settings["drafting.examples"] if "drafting.examples" in settings.locked
-                else args.examples or 0)
-    read = read_cases(args.cases, required=BATCH_REQUIRED, mapping=column_mapping(args.map),
-                      defaults={"institution": args.institution})
-    for problem in read.problems:
-        print(f"radval: {Path(args.cases).name} {problem}; skipped", file=sys.stderr)
-    rows = read.rows[: args.limit] if args.limit else read.rows
-    if not rows:
-        raise InputError(f"{args.cases} has no usable case.")
-    db = open_database(Path(args.db))
-    cases = cases_from_rows(rows, Path(args.cases).name, args.institution)
-    ids = save_cases(db, cases)
-    models = [Path(m) for m in args.model] or [resolve_model_path(settings)[0]]
-    template = args.template or settings["drafting.template"] or None
-    with tempfile.TemporaryDirectory(prefix="radval-corpus-") as scratch:
-        corpus = None
-        if examples > 0:
-            corpus = _file_corpus(args.corpus, Path(scratch)) if args.corpus else _user_corpus()
-        for model in models:
-            summary = run_model(db, model, cases, ids, engine_settings=settings.engine(),
-                                sampling=settings.sampling(), template_id=template,
-                                examples_k=examples, corpus=corpus,
-                                on_progress=_progress)
-            print(file=sys.stderr)
-            print(f"{summary.model}: {summary.generated} generated, {summary.skipped} already "
-                  f"done, {summary.failed} too long for the model, {summary.seconds:.1f} s")
-        if corpus is not None:
-            corpus.db.close()
-    return 0
-
-
 def _cmd_report(args: argparse.Namespace) -> int:
     from radval_desktop.store.database import open_database
     from radval_desktop.study.results import write_report
@@ -323,7 +225,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:2] == ["batch", "merge"]:  # a subcommand of batch, whose first word is a file
+        words[:2] = [batch.MERGE]
+    args = _parser().parse_args(words)
     logging.basicConfig(level=logging.WARNING, format="radval: %(message)s")
     if args.self_test:
         from radval_desktop.self_test import main as self_test_main
@@ -333,7 +238,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from radval_desktop.ui.app import main as app_main
 
         return app_main([])
-    commands = {"draft": _cmd_draft, "model-info": _cmd_model_info, "batch": _cmd_batch,
+    commands = {"draft": _cmd_draft, "model-info": _cmd_model_info, "batch": batch.cmd_batch,
+                batch.MERGE: batch.cmd_batch_merge,
                 "report": _cmd_report, "study": study.cmd_study, "scores": study.cmd_scores,
                 "examples": _cmd_examples, "models": models.cmd_models}
     try:

@@ -42,6 +42,8 @@ class EngineSettings:
     # tokens/s), but on 30 cov_ctr cases with 3 examples R-L fell 0.644 -> 0.613 and 10 of 30
     # drafts changed: below the nearest-neighbour copy. Speed is not bought with the model.
     flash_attn: bool = True
+    # Issue 18: the tokenizer and chat template alone, for prompts completed by a server.
+    vocab_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ class LlamaEngine:
                 n_threads=threads,
                 n_threads_batch=threads,
                 flash_attn=self.settings.flash_attn,
+                vocab_only=self.settings.vocab_only,
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as err:

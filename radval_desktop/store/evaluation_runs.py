@@ -114,7 +114,21 @@ def save_candidate(db: Database, candidate: NewCandidate) -> str:
               "sampling": json.dumps(candidate.sampling or {}, sort_keys=True)}
     with store_errors(), db.conn:
         db.table("candidates").insert(record, pk="uuid", replace=True)
+        # In the same transaction: a case is either left with its reason or drafted.
+        db.execute("DELETE FROM batch_problems WHERE uuid = ?", [cid])
     return cid
+
+
+def record_problem(db: Database, case: str, model_sha256: str, model_name: str,
+                   template_id: str, template_version: str, reason: str, tries: int) -> None:
+    """Why a case has no output from this model yet (issue 18); it is drafted next run."""
+    key = candidate_uuid(case, model_sha256, template_id, template_version)
+    with store_errors(), db.conn:
+        db.table("batch_problems").insert(
+            {"uuid": key, "case_uuid": case, "model_sha256": model_sha256,
+             "model_name": model_name, "template_id": template_id,
+             "template_version": template_version, "reason": reason, "tries": tries,
+             "at": _now()}, pk="uuid", replace=True)
 
 
 def iter_outputs(db: Database) -> Iterator[dict[str, Any]]:

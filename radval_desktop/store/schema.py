@@ -148,3 +148,15 @@ def m005_draft_adapter(db: Database) -> None:
     # sha256 too ("" = no adapter; NULL = drafted before adapters existed).
     db.table("drafts").add_column("adapter_name", str)
     db.table("drafts").add_column("adapter_sha256", str)
+
+
+@migrations()
+def m006_batch_problems(db: Database) -> None:
+    # Issue 18: a case a serving engine failed (down, errors, a cut answer, another model)
+    # is left for the next run, and why is kept here until a later run drafts it.
+    db.table("batch_problems").create(
+        {"uuid": str, "case_uuid": str, "model_sha256": str, "model_name": str,
+         "template_id": str, "template_version": str, "reason": str, "tries": int,
+         "at": str},
+        pk="uuid", foreign_keys=[("case_uuid", "cases", "uuid")],
+    )

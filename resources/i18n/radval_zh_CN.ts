@@ -2023,6 +2023,10 @@
         <translation>镜像仓库的分支、标签或提交，仅从 IT 的系统文件读取</translation>
     </message>
     <message>
+        <source>OpenAI-compatible servers `radval batch --server` may use, name = base URL; read from IT&apos;s system file only</source>
+        <translation>`radval batch --server` 可使用的 OpenAI 兼容服务器，名称 = 基础 URL；仅从 IT 的系统文件读取</translation>
+    </message>
+    <message>
         <source>0 = greedy, same draft each time</source>
         <translation>0 = 贪心解码，每次草稿相同</translation>
     </message>

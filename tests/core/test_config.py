@@ -223,3 +223,22 @@ def test_nan_and_infinite_numbers_are_saved_as_toml_reads_them(tmp_path: Path) -
     assert saved["sampling.temperature"] != saved["sampling.temperature"]  # NaN
     assert saved["sampling.top_p"] == float("inf")
     assert saved.warnings == ()
+
+
+def test_batch_servers_come_from_its_file_only(tmp_path: Path) -> None:
+    # Issue 18: a server named here receives findings; only IT may name one.
+    system = _write(tmp_path / "etc.toml", '[batch]\nservers = {gpu1 = "http://10.0.0.5:8000", '
+                    'bad = "ftp://x", "gpu 2" = "https://gpu2.hospital.local/v1/"}\n')
+    user = _write(tmp_path / "user.toml", '[batch]\nservers = {mine = "http://evil.example"}\n')
+    settings = load_settings(system, user)
+    assert settings.servers() == {"gpu1": "http://10.0.0.5:8000",
+                                  "gpu 2": "https://gpu2.hospital.local/v1"}
+    assert any("ftp://x" in w and "bad" in w for w in settings.warnings)
+    alone = load_settings(tmp_path / "none.toml", user)
+    assert alone.servers() == {}
+    assert any("'batch.servers'" in w and "IT's settings file only" in w
+               for w in alone.warnings)
+    # Saving the user's other settings keeps their (ignored) table readable as TOML.
+    saved = save_user_settings(alone, {"sampling.temperature": 0.2}, user)
+    assert tomllib.loads(user.read_text())["batch"]["servers"] == {"mine": "http://evil.example"}
+    assert saved.servers() == {}

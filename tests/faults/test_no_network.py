@@ -205,3 +205,36 @@ def test_with_an_it_endpoint_the_hub_library_may_go_online(radval_home: Path,
     cache.mkdir()
     result = _python(_HUB_WITHOUT_ENDPOINT, str(cache))
     assert result == {"env": None, "offline": False}
+
+
+def test_batch_server_without_its_list_is_refused_before_any_connection(
+        radval_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        network_attempts: list[tuple[str, str]]) -> None:
+    # Issue 18: a listening server the user's own settings name must see no connection.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(0.3)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        from radval_desktop import paths
+
+        _write_toml(paths.user_config_file(), f'[batch]\nservers = {{gpu = "{url}"}}\n')
+        cases = tmp_path / "cases.jsonl"
+        cases.write_text(json.dumps({"findings": "Small right pleural effusion.",
+                                     "impression": "Effusion.", "body_system": "chest",
+                                     "modality": "CT"}) + "\n")
+        db = tmp_path / "out.db"
+        assert main(["batch", str(cases), "--db", str(db), "--server", "gpu"]) == 2
+        refused = capsys.readouterr().err
+        assert ("--server gpu is refused: IT lists no server ([batch] servers in IT's settings "
+                "file), and only a server IT lists may receive findings. Nothing was sent."
+                in refused)
+        # IT lists another server: this one is still refused.
+        _write_toml(Path(os.environ["RADVAL_SYSTEM_CONFIG"]),
+                    '[batch]\nservers = {gpu2 = "http://10.0.0.5:8000"}\n')
+        assert main(["batch", str(cases), "--db", str(db), "--server", "gpu"]) == 2
+        assert "--server gpu is refused: IT lists gpu2" in capsys.readouterr().err
+        with pytest.raises(TimeoutError):
+            listener.accept()
+    assert network_attempts == []
+    assert not db.exists()  # refused before anything was written
