@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from radval_desktop.errors import InputError, RadvalError, sentence
+from radval_desktop.errors import SENTENCES, InputError, RadvalError, Words, sentence
 from radval_desktop.findings import MAX_FINDINGS_CHARS
 from radval_desktop.prompts import normalize_body_system, normalize_modality
 
@@ -46,10 +46,20 @@ class Row:
 @dataclass(frozen=True)
 class RowProblem:
     line: int
-    reason: str
+    reason: str  # English: the CLI and the log
+    words: Words | None = None  # the reason for the window's translation
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.reason}"
+
+    def sentence(self) -> Words:
+        """"line 7: empty impression" as the window translates it."""
+        return Words("CaseFiles", sentence("CaseFiles", "line {line}: {reason}"),
+                     (("line", self.line), ("reason", self.words or self.reason)))
+
+
+def _said(template: str, **values: object) -> Words:
+    return Words("CaseFiles", template, tuple(values.items()))
 
 
 @dataclass
@@ -100,13 +110,15 @@ def _jsonl_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as err:
-            yield number, {"__error__": f"not valid JSON ({err.msg})"}
+            yield number, {"__error__": _said(sentence("CaseFiles", "not valid JSON ({error})"),
+                                              error=err.msg)}
             continue
         if not isinstance(obj, dict):
-            yield number, {"__error__": "not a JSON object"}
+            yield number, {"__error__": _said(sentence("CaseFiles", "not a JSON object"))}
         elif not _encodable(obj):
             # "\ud800" is valid JSON but no text: SQLite could not store it.
-            yield number, {"__error__": "a \\u escape that is no character (lone surrogate)"}
+            yield number, {"__error__": _said(sentence(
+                "CaseFiles", "a \\u escape that is no character (lone surrogate)"))}
         else:
             yield number, obj
 
@@ -128,11 +140,13 @@ def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, dict[str, Any]]]
             return
         except csv.Error as err:
             # A cell past csv's field limit (128 KiB): this record only, the next one reads.
-            yield reader.reader.line_num, {"__error__": f"not readable as CSV ({err})"}
+            yield reader.reader.line_num, {"__error__": _said(
+                sentence("CaseFiles", "not readable as CSV ({error})"), error=err)}
             continue
         # line_num is the physical line where the record ended: right for the user.
         if None in record:
-            yield reader.line_num, {"__error__": "more cells than the header has columns"}
+            yield reader.line_num, {"__error__": _said(
+                sentence("CaseFiles", "more cells than the header has columns"))}
             continue
         yield reader.line_num, dict(record)
 
@@ -243,7 +257,8 @@ def read_cases(
     columns: dict[str, str] | None = None
     for line, raw in _raw_rows(path):
         if "__error__" in raw:
-            result.problems.append(RowProblem(line, raw["__error__"]))
+            error = raw["__error__"]
+            result.problems.append(RowProblem(line, str(error), error))
             continue
         if columns is None:
             columns = _resolve_columns(raw.keys(), wanted, mapping)
@@ -263,24 +278,25 @@ def read_cases(
             if not values[name]:
                 values[name] = value
         problem = _check(values, required)
-        if problem:
-            result.problems.append(RowProblem(line, problem))
+        if problem is not None:
+            result.problems.append(RowProblem(line, str(problem), problem))
         else:
             result.rows.append(Row(line, values))
     return result
 
 
-def _check(values: dict[str, str], required: tuple[str, ...]) -> str:
+def _check(values: dict[str, str], required: tuple[str, ...]) -> Words | None:
     empty = [name for name in required if not values.get(name)]
-    if empty:
-        return f"empty {', '.join(empty)}"
+    if empty:  # the column names stay as the file and the CLI write them
+        return _said(sentence("CaseFiles", "empty {columns}"), columns=", ".join(empty))
     if len(values.get("findings", "")) > MAX_FINDINGS_CHARS:
-        return f"findings longer than {MAX_FINDINGS_CHARS:,} characters"
+        return _said(sentence("CaseFiles", "findings longer than {limit:,} characters"),
+                     limit=MAX_FINDINGS_CHARS)
     try:
         if values.get("body_system"):
             values["body_system"] = normalize_body_system(values["body_system"])
         if values.get("modality"):
             values["modality"] = normalize_modality(values["modality"].split("+")[0])
     except RadvalError as err:
-        return str(err)
-    return ""
+        return Words(SENTENCES, err.template, tuple(err.values.items()))
+    return None

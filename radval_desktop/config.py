@@ -16,7 +16,7 @@ from radval_desktop.engine.catalog import CatalogSettings
 from radval_desktop.engine.hub_mirror import HubSettings
 from radval_desktop.engine.llama_engine import EngineSettings
 from radval_desktop.engine.sampling import Sampling
-from radval_desktop.errors import ConfigError, sentence
+from radval_desktop.errors import ConfigError, Words, sentence
 
 log = logging.getLogger(__name__)
 
@@ -32,58 +32,84 @@ class Option:
 
 # Every setting a user or IT may write, "section.key" -> its type, default and why.
 OPTIONS: dict[str, Option] = {
-    "model.path": Option(str, "", "GGUF file to draft with; empty = the embedded default model"),
-    "model.sha256": Option(str, "", "IT's pin: the model file must have this sha256"),
+    "model.path": Option(str, "", sentence(
+        "SettingHelp", "GGUF file to draft with; empty = the embedded default model")),
+    "model.sha256": Option(str, "", sentence(
+        "SettingHelp", "IT's pin: the model file must have this sha256")),
     # A list, not one pin: IT approves the default and the hospital's fine-tuned models.
-    "model.allowed_sha256": Option(tuple, (), "IT's allowlist of model sha256 values; "
-                                   "a model not on it is refused; empty = no allowlist"),
-    "model.n_gpu_layers": Option(int, EngineSettings.n_gpu_layers, "-1 = all layers on the GPU"),
-    "model.n_threads": Option(int, EngineSettings.n_threads,
-                              "0 = generate on all cores but one (max 8) and read each prompt "
-                              "on the cores idle then"),
-    "model.n_ctx": Option(int, EngineSettings.n_ctx, "context size in tokens"),
+    "model.allowed_sha256": Option(tuple, (), sentence(
+        "SettingHelp", "IT's allowlist of model sha256 values; a model not on it is refused; "
+                       "empty = no allowlist")),
+    "model.n_gpu_layers": Option(int, EngineSettings.n_gpu_layers, sentence(
+        "SettingHelp", "-1 = all layers on the GPU")),
+    "model.n_threads": Option(int, EngineSettings.n_threads, sentence(
+        "SettingHelp", "0 = generate on all cores but one (max 8) and read each prompt on the "
+                       "cores idle then")),
+    "model.n_ctx": Option(int, EngineSettings.n_ctx, sentence(
+        "SettingHelp", "context size in tokens")),
     # Issue 11: one base model serves several institutions' styles through LoRA adapters.
-    "model.adapter": Option(str, "", "GGUF LoRA adapter applied on top of the model (one per "
-                            "institution, exported by training/); empty = none"),
-    "models.folders": Option(tuple, (), "folders listed in the Models view; empty = the "
-                             "models folder in RadVal's data folder"),
+    "model.adapter": Option(str, "", sentence(
+        "SettingHelp", "GGUF LoRA adapter applied on top of the model (one per institution, "
+                       "exported by training/); empty = none")),
+    "models.folders": Option(tuple, (), sentence(
+        "SettingHelp", "folders listed in the Models view; empty = the models folder in RadVal's"
+                       " data folder")),
     # Issue 11: only IT opens the network, by naming its mirror; empty = nothing is fetched.
-    "hub.endpoint": Option(str, "", "the hospital's Hugging Face mirror URL, read from IT's "
-                           "system file only; empty = no downloads and no network"),
-    "hub.cache": Option(str, "", "a pre-seeded Hugging Face cache folder IT copies to each "
-                        "workstation; its GGUF files are listed and used offline"),
-    "hub.files": Option(tuple, (), "files IT offers for download: owner/repo/file.gguf; "
-                        "read from IT's system file only; empty = any file of IT's mirror"),
-    "hub.revision": Option(str, "main", "branch, tag or commit of the mirror's repos, read "
-                           "from IT's system file only"),
+    "hub.endpoint": Option(str, "", sentence(
+        "SettingHelp", "the hospital's Hugging Face mirror URL, read from IT's system file only;"
+                       " empty = no downloads and no network")),
+    "hub.cache": Option(str, "", sentence(
+        "SettingHelp", "a pre-seeded Hugging Face cache folder IT copies to each workstation; "
+                       "its GGUF files are listed and used offline")),
+    "hub.files": Option(tuple, (), sentence(
+        "SettingHelp", "files IT offers for download: owner/repo/file.gguf; read from IT's "
+                       "system file only; empty = any file of IT's mirror")),
+    "hub.revision": Option(str, "main", sentence(
+        "SettingHelp", "branch, tag or commit of the mirror's repos, read from IT's system file "
+                       "only")),
     # Issue 18: a server named here is sent the findings of `radval batch --server NAME`;
     # only IT may name one, as only IT names the mirror.
-    "batch.servers": Option(dict, {}, "OpenAI-compatible servers `radval batch --server` may "
-                            "use, name = base URL; read from IT's system file only"),
-    "sampling.temperature": Option(float, Sampling.temperature, "0 = greedy, same draft each time"),
-    "sampling.top_k": Option(int, Sampling.top_k, "paper §3.4"),
-    "sampling.top_p": Option(float, Sampling.top_p, "paper §3.4"),
-    "sampling.repeat_penalty": Option(float, Sampling.repeat_penalty, "> 1 discourages loops"),
-    "sampling.max_tokens": Option(int, Sampling.max_tokens, "paper §3.4: max new tokens"),
-    "sampling.seed": Option(int, Sampling.seed, "seed for non-greedy sampling"),
-    "drafting.template": Option(str, "", "prompt template id; empty = the model card's "
-                                "(a fine-tuned model's training prompt), else the file's default"),
-    "drafting.language": Option(str, "auto", "auto, en or zh"),
+    "batch.servers": Option(dict, {}, sentence(
+        "SettingHelp", "OpenAI-compatible servers `radval batch --server` may use, name = base "
+                       "URL; read from IT's system file only")),
+    "sampling.temperature": Option(float, Sampling.temperature, sentence(
+        "SettingHelp", "0 = greedy, same draft each time")),
+    "sampling.top_k": Option(int, Sampling.top_k, sentence(
+        "SettingHelp", "paper §3.4")),
+    "sampling.top_p": Option(float, Sampling.top_p, sentence(
+        "SettingHelp", "paper §3.4")),
+    "sampling.repeat_penalty": Option(float, Sampling.repeat_penalty, sentence(
+        "SettingHelp", "> 1 discourages loops")),
+    "sampling.max_tokens": Option(int, Sampling.max_tokens, sentence(
+        "SettingHelp", "paper §3.4: max new tokens")),
+    "sampling.seed": Option(int, Sampling.seed, sentence(
+        "SettingHelp", "seed for non-greedy sampling")),
+    "drafting.template": Option(str, "", sentence(
+        "SettingHelp", "prompt template id; empty = the model card's (a fine-tuned model's "
+                       "training prompt), else the file's default")),
+    "drafting.language": Option(str, "auto", sentence(
+        "SettingHelp", "auto, en or zh")),
     # On since issue 15: the department's own past reports are the strongest lever measured
     # (bench/quality.py, README "Drafting quality"), and the corpus holds only what the user
     # imported or copied. SPEC §3's "when the user turns it on" stays a switch: 0 = off
     # (the Draft tab's "Use past examples", or IT's lock); then starter examples are used.
-    "drafting.examples": Option(int, 3, "retrieved past examples per prompt; 0 = off"),
-    "drafting.examples_chars": Option(int, 1500, "most characters of examples per prompt "
-                                      "(~600-1,200 tokens, room left in a 4,096 context)"),
-    "safety.enabled": Option(bool, True, "check each impression against its findings "
-                             "before Copy (side, negation, missed, unsupported)"),
-    "history.enabled": Option(bool, True, "keep every draft in the local history"),
-    "history.retention_days": Option(int, 90, "drafts older than this are deleted; 0 = forever"),
+    "drafting.examples": Option(int, 3, sentence(
+        "SettingHelp", "retrieved past examples per prompt; 0 = off")),
+    "drafting.examples_chars": Option(int, 1500, sentence(
+        "SettingHelp", "most characters of examples per prompt (~600-1,200 tokens, room left in "
+                       "a 4,096 context)")),
+    "safety.enabled": Option(bool, True, sentence(
+        "SettingHelp", "check each impression against its findings before Copy (side, negation, "
+                       "missed, unsupported)")),
+    "history.enabled": Option(bool, True, sentence(
+        "SettingHelp", "keep every draft in the local history")),
+    "history.retention_days": Option(int, 90, sentence(
+        "SettingHelp", "drafts older than this are deleted; 0 = forever")),
     # Issue 20: the paper's radiologists read Chinese; the system's locale decides unless the
     # user or IT (for a whole department) chose. Read when the window starts.
-    "ui.language": Option(str, "auto", "window language: auto (the system's), en or zh_CN; "
-                          "takes effect at the next start"),
+    "ui.language": Option(str, "auto", sentence(
+        "SettingHelp", "window language: auto (the system's), en or zh_CN; takes effect at the "
+                       "next start")),
 }
 
 
@@ -100,12 +126,17 @@ class Settings:
     # Issue 17: IT's file exists but cannot be read or parsed. Its locks are unknown, so
     # nothing may draft (fail closed); the sentence says why and how to fix it.
     system_error: str = ""
+    # The same as a template and values, for the window's (and the self-test's) language.
+    system_error_words: Words | None = None
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
 
     def check_system_file(self) -> None:
         """Raise the sentence when IT's file is unreadable: no model may load then."""
+        if self.system_error_words is not None:
+            words = self.system_error_words
+            raise ConfigError(words.template, **dict(words.values))
         if self.system_error:
             raise ConfigError(self.system_error)
 
@@ -194,7 +225,7 @@ def _read(path: Path, warnings: list[str]) -> dict[str, Any]:
     return _flatten(path, raw, warnings) if raw is not None else {}
 
 
-def _read_system(path: Path, warnings: list[str]) -> tuple[dict[str, Any], str]:
+def _read_system(path: Path, warnings: list[str]) -> tuple[dict[str, Any], Words | None]:
     """IT's file and, when it exists but cannot be read, the sentence that locks drafting.
 
     Ignoring it, as the user's file is, would drop IT's allowlist, pin and locked model: a
@@ -204,23 +235,38 @@ def _read_system(path: Path, warnings: list[str]) -> tuple[dict[str, Any], str]:
         raw = _parse(path)
     except OSError as err:
         reason = err.strerror or str(err)
-        return {}, _locked_sentence(path, f"cannot be read ({reason})",
-                                    "make it readable by every user (chmod 644)")
+        return {}, _locked_sentence(
+            path, _said(sentence("Settings", "cannot be read ({reason})"), reason=reason),
+            _said(sentence("Settings", "make it readable by every user (chmod 644)")))
     except UnicodeDecodeError:
-        return {}, _locked_sentence(path, "is not UTF-8 text", "save it as UTF-8")
+        return {}, _locked_sentence(path, _said(sentence("Settings", "is not UTF-8 text")),
+                                    _said(sentence("Settings", "save it as UTF-8")))
     except tomllib.TOMLDecodeError as err:
-        fix = "correct it"
+        fix = _said(sentence("Settings", "correct it"))
         if "\\" in path.read_text(encoding="utf-8-sig", errors="replace"):
             # TOML reads "C:\Users" as escapes; a Windows path needs one of these forms.
-            fix = ("write Windows paths in single quotes ('C:\\models\\a.gguf') or with "
-                   "forward slashes (\"C:/models/a.gguf\")")
-        return {}, _locked_sentence(path, f"is not valid TOML ({err})", fix)
-    return (_flatten(path, raw, warnings) if raw is not None else {}), ""
+            fix = _said(sentence("Settings", "write Windows paths in single quotes "
+                                 "('C:\\models\\a.gguf') or with forward slashes "
+                                 "(\"C:/models/a.gguf\")"))
+        return {}, _locked_sentence(path, _said(sentence("Settings", "is not valid TOML "
+                                                         "({error})"), error=err), fix)
+    return (_flatten(path, raw, warnings) if raw is not None else {}), None
 
 
-def _locked_sentence(path: Path, problem: str, fix: str) -> str:
-    return (f"IT's settings file {path} {problem}, so no model is loaded until it is fixed: "
-            f"{fix}. Tell your IT department.")
+def _said(template: str, **values: object) -> Words:
+    """A piece of the locked sentence, for the window's translation."""
+    return Words(SETTINGS_CONTEXT, template, tuple(values.items()))
+
+
+# lupdate's context for the pieces, marked sentence("Settings", …) where _said is called.
+SETTINGS_CONTEXT = "Settings"
+
+
+def _locked_sentence(path: Path, problem: Words, fix: Words) -> Words:
+    return Words("RadvalError", sentence(
+        "RadvalError", "IT's settings file {path} {problem}, so no model is loaded until it is "
+        "fixed: {fix}. Tell your IT department."),
+        (("path", path), ("problem", problem), ("fix", fix)))
 
 
 def _coerce(key: str, value: Any, source: Path, warnings: list[str]) -> tuple[bool, Any]:
@@ -273,7 +319,8 @@ def load_settings(system_file: Path | None = None, user_file: Path | None = None
     values = {key: option.default for key, option in OPTIONS.items()}
     sources = dict.fromkeys(OPTIONS, DEFAULT_SOURCE)
     locked: set[str] = set()
-    system_values, system_error = _read_system(system_file, warnings)
+    system_values, system_words = _read_system(system_file, warnings)
+    system_error = str(system_words) if system_words is not None else ""
     user_values = _read(user_file, warnings)
     ignored = [key for key in IT_ONLY if key in user_values]
     if ignored:
@@ -292,7 +339,8 @@ def load_settings(system_file: Path | None = None, user_file: Path | None = None
         log.warning(warning)
     # system_error is not logged here: whoever refuses to load says it, once (the window in
     # its log and on screen, the CLI on stderr, the self-test in its report).
-    return Settings(values, sources, frozenset(locked), tuple(warnings), system_error)
+    return Settings(values, sources, frozenset(locked), tuple(warnings), system_error,
+                    system_words)
 
 
 # TOML basic strings allow no control character but tab: each is written as an escape.

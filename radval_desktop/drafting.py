@@ -14,7 +14,7 @@ from radval_desktop.engine.guards import find_loop, judge, strip_echo
 from radval_desktop.engine.llama_engine import LlamaEngine
 from radval_desktop.engine.model_card import ModelCard, loaded_card
 from radval_desktop.engine.sampling import Sampling, retry_sampling
-from radval_desktop.errors import InputError, sentence
+from radval_desktop.errors import InputError, Words, sentence
 from radval_desktop.findings import clean_findings, detect_language
 from radval_desktop.prompts import (
     Case,
@@ -127,6 +127,7 @@ class DraftResult:
     # ``message`` as a template and its values: the window shows it in its language.
     message_template: str = ""
     message_values: tuple[tuple[str, object], ...] = ()
+    prompt_note_words: tuple[Words, ...] = ()  # ``prompt_note``'s parts, for the window
 
     @property
     def completion_tokens(self) -> int:
@@ -180,6 +181,7 @@ class Prepared:
     example_source: str
     note: str  # said once to the radiologist: examples left out, plain layout, ...
     templates: TemplateSet | None = None  # a model card's own template file, else bundled
+    note_words: tuple[Words, ...] = ()  # the note's parts, for the window's translation
 
 
 def find_examples(request: DraftRequest, case: Case, corpus: ExampleSource | None,
@@ -252,13 +254,17 @@ def prepare_draft(engine: LlamaEngine, request: DraftRequest,
                      "Settings."),
             tokens=tokens, room=room, n_ctx=engine.info.n_ctx, max_tokens=sampling.max_tokens
         )
-    notes = [rendered.note] if rendered.note else []
+    words = [rendered.note_words] if rendered.note_words else []
     if left_out:
-        notes.append(f"{left_out} example(s) left out: too long for the context")
+        words.append(Words("PromptNotes", sentence("PromptNotes", "{count} example(s) left out: "
+                                                   "too long for the context"),
+                           (("count", left_out),)))
+    notes = [rendered.note] if rendered.note and not rendered.note_words else []
+    notes += [str(w) for w in words]
     if not examples:
         source = NONE
     return Prepared(case, prompt, rendered, tokens, tuple(examples), source, "; ".join(notes),
-                    templates)
+                    templates, tuple(words))
 
 
 # The checks whose flag means the draft says the opposite of the findings (SPEC §9): such a
@@ -286,8 +292,12 @@ def _copied_from_starters(case: Case, text: str, examples: Sequence[Example]) ->
     for flag in run_checks(case.findings, text, case.language, kinds=(UNSUPPORTED,)):
         concept = flag.key.split(":", 1)[1]
         if concept in shown:
-            return Flag(COPIED, flag.key, f"{flag.reason} It is in an example's impression: "
-                        "the model copied the example.", (), flag.impression_spans)
+            template = sentence("FlagReasons", "The impression states {concept!r}; nothing in "
+                                "the findings supports it. It is in an example's impression: "
+                                "the model copied the example.")
+            values = dict(flag.values)
+            return Flag(COPIED, flag.key, template.format(**values), (),
+                        flag.impression_spans, template, flag.values)
     return None
 
 
@@ -367,22 +377,28 @@ def draft_events(
         if loop_detail and verdict.ok:
             verdict = judge(raw)
         reason, detail = verdict.reason, verdict.detail
+        words: Words | None = verdict.words  # the detail in the window's language
         copy = find_restatement(case.findings, text, case.language) if verdict.ok else None
         unsafe = _contradiction(case, text) if verdict.ok and copy is None else None
         if unsafe is None and verdict.ok and copy is None and ready.example_source == STARTER:
             unsafe = _copied_from_starters(case, text, ready.examples)
         if copy is not None:
-            reason, detail = "restated", copy.detail
+            reason, detail, words = "restated", copy.detail, copy.words
         elif unsafe is not None:
             reason = COPIED if unsafe.kind == COPIED else "contradicts"
             detail = unsafe.reason
+            # The flag's place words ("the left") are sentences of their own.
+            words = (Words("FlagReasons", unsafe.template, tuple(
+                (key, Words("FlagReasons", value) if key == "where" else value)
+                for key, value in unsafe.values)) if unsafe.template else None)
         restated = copy is not None
         if verdict.ok and copy is None and unsafe is None:
             attempts.append(_attempt(current, raw, "ok", "", stats))
             message, template, values = "", "", {}
             break
         attempts.append(_attempt(current, raw, reason, detail, stats))
-        template, values = _failure_message(reason, detail, number + 1, ready.example_source)
+        template, values = _failure_message(reason, words or detail, number + 1,
+                                            ready.example_source)
         message = template.format(**values)
         text = ""
         if number < max_retries:
@@ -413,6 +429,7 @@ def draft_events(
         prompt=rendered.text,
         used_chat_template=rendered.used_chat_template,
         prompt_note=ready.note,
+        prompt_note_words=ready.note_words,
         model_sha256=engine.info.sha256,
         sampling=sampling,
         attempts=tuple(attempts),
@@ -435,7 +452,7 @@ def _attempt(sampling: Sampling, raw: str, verdict: str, detail: str, stats: obj
                    stats.first_token_seconds, stats.total_seconds)
 
 
-def _failure_message(reason: str, detail: str, tries: int, example_source: str
+def _failure_message(reason: str, detail: str | Words, tries: int, example_source: str
                      ) -> tuple[str, dict[str, object]]:
     """Why no draft is shown: a sentence template and its values."""
     values: dict[str, object] = {"detail": detail, "tries": tries}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 # lupdate's context for the core's sentences: the window translates them under it.
 SENTENCES = "RadvalError"
 
@@ -14,6 +16,23 @@ def sentence(context: str, text: str) -> str:
     Chinese catalogue. ``context`` is always SENTENCES: lupdate needs it written out.
     """
     return text
+
+
+@dataclass(frozen=True)
+class Words:
+    """A sentence given as a value of another ("Not usable: … ({detail}) …"): its context,
+    template and values are kept, so the window (and catalogue.render) translate it too;
+    formatted into an English template it is its English."""
+
+    context: str
+    template: str
+    values: tuple[tuple[str, object], ...] = ()
+
+    def __str__(self) -> str:
+        return self.template.format(**dict(self.values)) if self.values else self.template
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
 
 
 class RadvalError(Exception):

@@ -25,7 +25,7 @@ from radval_desktop.chat_template import (
     TemplateTooLarge,
     render_bounded,
 )
-from radval_desktop.errors import ModelFileError, RadvalError, sentence
+from radval_desktop.errors import ModelFileError, RadvalError, Words, sentence
 
 LANGUAGES = ("en", "zh")
 BODY_SYSTEMS = ("chest", "abdomen", "musculoskeletal", "head", "maxillofacial_neck")
@@ -284,6 +284,12 @@ class RenderedPrompt:
     text: str
     used_chat_template: bool
     note: str  # why the plain layout was used, when it was
+    note_words: Words | None = None  # the note for the window's translation
+
+
+def _plain(prompt: Prompt, template: str, **values: object) -> RenderedPrompt:
+    words = Words("PromptNotes", template, tuple(values.items()))
+    return RenderedPrompt(render_plain(prompt), False, str(words), words)
 
 
 def render_plain(prompt: Prompt) -> str:
@@ -325,7 +331,7 @@ def render_prompt(
     template must not reach Python objects, nor build more than a prompt (chat_template.py).
     """
     if not chat_template:
-        return RenderedPrompt(render_plain(prompt), False, "the model has no chat template")
+        return _plain(prompt, sentence("PromptNotes", "the model has no chat template"))
     try:
         text = render_bounded(
             _compiled(chat_template), RENDER_BUDGET_SECONDS,
@@ -364,11 +370,10 @@ def render_prompt(
             RecursionError, MemoryError) as err:
         # The template is the GGUF's, not ours: one that fails in Python ({{ 1/0 }}, a range
         # the sandbox refuses, endless recursion) is a bad model file, not a RadVal bug.
-        return RenderedPrompt(
-            render_plain(prompt), False, f"the model's chat template failed ({err}); plain layout"
-        )
+        return _plain(prompt, sentence("PromptNotes", "the model's chat template failed "
+                                       "({error}); plain layout"), error=err)
     if prompt.user.strip() not in text:
         # A template that drops or garbles the user's message would draft from no findings.
-        return RenderedPrompt(render_plain(prompt), False,
-                              "the model's chat template leaves out the findings; plain layout")
+        return _plain(prompt, sentence("PromptNotes", "the model's chat template leaves out the "
+                                       "findings; plain layout"))
     return RenderedPrompt(text, True, "")

@@ -5,17 +5,20 @@ from __future__ import annotations
 import importlib.util
 import sys
 import time
+import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from radval_desktop import __version__, paths
+from radval_desktop.catalogue import Translate, cli_language, render, translator
 from radval_desktop.config import Settings, load_settings, resolve_model_path
 from radval_desktop.drafting import MAX_RETRIES, DraftRequest, draft
 from radval_desktop.engine.allowlist import ALLOWLIST_KEY, is_allowed
 from radval_desktop.engine.backends import llama_build
 from radval_desktop.engine.llama_engine import LlamaEngine
 from radval_desktop.engine.sealed_file import SealedFile
-from radval_desktop.errors import RadvalError
+from radval_desktop.errors import SENTENCES, RadvalError, Words, sentence
 
 # One short chest CT (SPEC §2's kind of input): Chinese, so the tokenizer, the template and
 # the CJK path are all exercised. Greedy, so the same install gives the same draft.
@@ -29,14 +32,44 @@ CJK_FONT = "wqy-microhei.ttc"
 _QT_PLATFORM = {"linux": "libqxcb.so", "win32": "qwindows.dll", "darwin": "libqcocoa.dylib"}
 
 EXIT_OK, EXIT_FAILED = 0, 1
+# lupdate's context for the self-test's texts: the CLI translates them with catalogue.py.
+SELF_TEST = "SelfTest"
+# The checks' names, as IT reads them; the English name is the check's key.
+NAMES = {"version": sentence("SelfTest", "version"), "settings": sentence("SelfTest", "settings"),
+         "llama.cpp": sentence("SelfTest", "llama.cpp"), "cpu": sentence("SelfTest", "cpu"),
+         "model": sentence("SelfTest", "model"), "sha256": sentence("SelfTest", "sha256"),
+         "allowlist": sentence("SelfTest", "allowlist"), "load": sentence("SelfTest", "load"),
+         "device": sentence("SelfTest", "device"), "draft": sentence("SelfTest", "draft"),
+         "database": sentence("SelfTest", "database"), "fonts": sentence("SelfTest", "fonts"),
+         "Qt": sentence("SelfTest", "Qt")}
+_NAME_WIDTH = 10  # columns: a Chinese character takes two
 
 
 @dataclass(frozen=True)
 class Check:
     name: str
     ok: bool | None  # None: information, never fails the test
-    detail: str
+    detail: str  # the English (the tests, the log)
     warn: bool = False  # information IT must act on: the verdict names it
+    # The detail as a template of ``context`` and its values, for IT in Chinese too; a detail
+    # given without values (a path, a digest, llama.cpp's own words) is shown as it is.
+    template: str = ""
+    values: tuple[tuple[str, object], ...] = ()
+    context: str = SELF_TEST
+
+    def text(self, translate: Translate) -> str:
+        if not self.template:
+            return self.detail
+        return render(translate, self.context, self.template, self.values)
+
+
+def _english(context: str, text: str) -> str:
+    return text
+
+
+def _padded(name: str, width: int = _NAME_WIDTH) -> str:
+    wide = sum(unicodedata.east_asian_width(c) in "WF" for c in name)
+    return name + " " * max(1, width - len(name) - wide)
 
 
 @dataclass
@@ -52,25 +85,53 @@ class SelfTestReport:
     def passed(self) -> bool:
         return not self.failed
 
-    def add(self, name: str, ok: bool | None, detail: str, warn: bool = False) -> None:
-        self.checks.append(Check(name, ok, detail, warn))
+    def add(self, name: str, ok: bool | None, detail: str, warn: bool = False,
+            values: Mapping[str, object] | None = None, context: str = SELF_TEST) -> None:
+        """``detail`` is a sentence() template when ``values`` are given (``{}`` for none)."""
+        if values is None:
+            self.checks.append(Check(name, ok, detail, warn))
+            return
+        self.checks.append(Check(name, ok, detail.format(**values) if values else detail,
+                                 warn, detail, tuple(values.items()), context))
 
-    def lines(self) -> list[str]:
+    def add_error(self, name: str, ok: bool | None, err: BaseException) -> None:
+        """A RadvalError's sentence, translated as the window translates it."""
+        if isinstance(err, RadvalError):
+            self.add(name, ok, err.template, values=err.values, context=SENTENCES)
+        else:
+            self.add(name, ok, str(err))
+
+    def lines(self, translate: Translate = _english) -> list[str]:
+        """The report in the language of ``translate`` (catalogue.translator or, in the
+        window, QCoreApplication.translate); the marks ok/FAIL/WARN stay, for grep."""
         mark = {True: "ok  ", False: "FAIL", None: "    "}
-        out = [f"RadVal self-test ({time.strftime('%Y-%m-%d %H:%M')})"]
-        out += [f"  {'WARN' if c.warn else mark[c.ok]} {c.name:<10} {c.detail}"
-                for c in self.checks]
-        warned = [c.name for c in self.checks if c.warn]
+
+        def name(key: str) -> str:
+            return translate(SELF_TEST, NAMES[key]) if key in NAMES else key
+
+        def names(checks: Iterable[Check]) -> str:
+            return translate(SELF_TEST, sentence("SelfTest", ", ")).join(
+                name(c.name) for c in checks)
+
+        out = [render(translate, SELF_TEST, sentence("SelfTest", "RadVal self-test ({when})"),
+                      {"when": time.strftime("%Y-%m-%d %H:%M")})]
+        out += [f"  {'WARN' if c.warn else mark[c.ok]} {_padded(name(c.name))}"
+                f"{c.text(translate)}" for c in self.checks]
+        warned = [c for c in self.checks if c.warn]
+        values: dict[str, object] = {"seconds": self.seconds}
         if self.passed and warned:
             # The installation works; what the model drafts is for IT to see, not to hide.
-            out.append(f"PASS, with a warning: RadVal runs on this workstation, but see "
-                       f"{', '.join(warned)} ({self.seconds:.1f} s).")
+            verdict = sentence("SelfTest", "PASS, with a warning: RadVal runs on this "
+                               "workstation, but see {names} ({seconds:.1f} s).")
+            values["names"] = names(warned)
         elif self.passed:
-            out.append(f"PASS: RadVal is ready to draft on this workstation "
-                       f"({self.seconds:.1f} s).")
+            verdict = sentence("SelfTest", "PASS: RadVal is ready to draft on this workstation "
+                               "({seconds:.1f} s).")
         else:
-            names = ", ".join(c.name for c in self.failed)
-            out.append(f"FAIL: {names}: see the lines marked FAIL ({self.seconds:.1f} s).")
+            verdict = sentence("SelfTest", "FAIL: {names}: see the lines marked FAIL "
+                               "({seconds:.1f} s).")
+            values["names"] = names(self.failed)
+        out.append(render(translate, SELF_TEST, verdict, values))
         return out
 
 
@@ -79,25 +140,40 @@ def _one_line(text: str, width: int = 90) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def _where() -> str:
+def _version(report: SelfTestReport) -> None:
     if getattr(sys, "frozen", False):
-        return f"installed app {Path(sys.executable).resolve().parent}"
-    return f"from source, Python {sys.version.split()[0]} at {sys.executable}"
+        report.add("version", None, sentence("SelfTest", "RadVal {version}, installed app "
+                                             "{folder}"),
+                   values={"version": __version__,
+                           "folder": Path(sys.executable).resolve().parent})
+    else:
+        report.add("version", None, sentence("SelfTest", "RadVal {version}, from source, "
+                                             "Python {python} at {executable}"),
+                   values={"version": __version__, "python": sys.version.split()[0],
+                           "executable": sys.executable})
 
 
 def _check_settings(report: SelfTestReport, settings: Settings) -> None:
     system_file = paths.system_config_file()
     it_keys = sorted(settings.locked)
     problems = [w for w in settings.warnings if str(system_file) in w]
-    if settings.system_error:  # issue 17: fails closed; the model check says so too
+    words = settings.system_error_words
+    if words is not None:  # issue 17: fails closed; the model check says so too
+        report.add("settings", False, words.template, values=dict(words.values),
+                   context=words.context)
+    elif settings.system_error:
         report.add("settings", False, settings.system_error)
     elif problems:
         report.add("settings", False, problems[0])
     elif it_keys:
-        report.add("settings", True, f"{system_file} sets {', '.join(it_keys)}")
+        report.add("settings", True, sentence("SelfTest", "{file} sets {keys}"),
+                   values={"file": system_file, "keys": ", ".join(it_keys)})
+    elif system_file.is_file():
+        report.add("settings", None, sentence("SelfTest", "IT's {file} sets nothing: defaults "
+                                              "apply"), values={"file": system_file})
     else:
-        state = "sets nothing" if system_file.is_file() else "is absent"
-        report.add("settings", None, f"IT's {system_file} {state}: defaults apply")
+        report.add("settings", None, sentence("SelfTest", "IT's {file} is absent: defaults "
+                                              "apply"), values={"file": system_file})
 
 
 def _check_database(report: SelfTestReport, settings: Settings) -> None:
@@ -118,30 +194,39 @@ def _check_database(report: SelfTestReport, settings: Settings) -> None:
             db.close()
     except (RadvalError, OSError) as err:
         # With history off nothing is written on a draft; the examples corpus is optional.
-        report.add("database", False if history else None, str(err))
+        report.add_error("database", False if history else None, err)
         return
     days = settings["history.retention_days"]
-    kept = (f"history on, kept {days} days" if days else "history on, kept forever"
-            ) if history else "history off"
-    report.add("database", True, f"{path} writable ({kept})")
+    if not history:
+        template = sentence("SelfTest", "{path} writable (history off)")
+    elif days:
+        template = sentence("SelfTest", "{path} writable (history on, kept {days} days)")
+    else:
+        template = sentence("SelfTest", "{path} writable (history on, kept forever)")
+    report.add("database", True, template, values={"path": path, "days": days})
 
 
 def _check_files(report: SelfTestReport) -> None:
     try:
         font = paths.resources_dir() / "fonts" / CJK_FONT
     except FileNotFoundError as err:
-        report.add("fonts", False, str(err))
+        report.add_error("fonts", False, err)
         return
-    report.add("fonts", font.is_file(), f"{font} {'present' if font.is_file() else 'MISSING'}")
+    report.add("fonts", font.is_file(), sentence("SelfTest", "{path} present")
+               if font.is_file() else sentence("SelfTest", "{path} MISSING"),
+               values={"path": font})
     plugin = _QT_PLATFORM.get(sys.platform)
     spec = importlib.util.find_spec("PySide6")
     if plugin is None or spec is None or not spec.submodule_search_locations:
-        report.add("Qt", False, "PySide6 is missing: the window cannot open")
+        report.add("Qt", False, sentence("SelfTest", "PySide6 is missing: the window cannot "
+                                         "open"), values={})
         return
     found = next((p for base in spec.submodule_search_locations
                   if (p := Path(base) / "Qt" / "plugins" / "platforms" / plugin).is_file()), None)
     report.add("Qt", found is not None,
-               f"display plugin {found}" if found else f"display plugin {plugin} MISSING")
+               sentence("SelfTest", "display plugin {path}") if found else
+               sentence("SelfTest", "display plugin {path} MISSING"),
+               values={"path": found or plugin})
 
 
 def _check_model(report: SelfTestReport, settings: Settings, model: str | None
@@ -149,32 +234,38 @@ def _check_model(report: SelfTestReport, settings: Settings, model: str | None
     try:
         path, source = resolve_model_path(settings, model)
     except RadvalError as err:
-        report.add("model", False, str(err))
+        report.add_error("model", False, err)
         return None
     if not path.is_file():
-        report.add("model", False, f"{path} ({source}) does not exist")
+        report.add("model", False, sentence("SelfTest", "{path} ({source}) does not exist"),
+                   values={"path": path, "source": source})
         return None
     try:
         # The digest of the bytes the load will use, hashed once for both: never the cache,
         # which is the user's own file (issue 17).
         model_file = SealedFile(path, "model file")
     except RadvalError as err:
-        report.add("model", False, str(err))
+        report.add_error("model", False, err)
         return None
-    report.add("model", True, f"{path} ({source}, {model_file.size / 1e6:,.0f} MB)")
+    report.add("model", True, sentence("SelfTest", "{path} ({source}, {mb:,.0f} MB)"),
+               values={"path": path, "source": source, "mb": model_file.size / 1e6})
     digest = model_file.sha256
     pin = settings["model.sha256"]
     if pin:
-        report.add("sha256", digest == pin.lower(), f"{digest} (IT's pin {pin[:12]}…)")
+        report.add("sha256", digest == pin.lower(), sentence("SelfTest", "{digest} (IT's pin "
+                                                             "{pin}…)"),
+                   values={"digest": digest, "pin": pin[:12]})
     else:
         report.add("sha256", None, digest)
     allowed = is_allowed(digest, settings)
     count = len(settings[ALLOWLIST_KEY])
     report.add("allowlist", allowed, {
-        None: "no allowlist set by IT (model.allowed_sha256): any model loads",
-        True: f"on IT's list of approved models ({count} approved)",
-        False: f"NOT on IT's list of approved models ({count} approved): it is refused",
-    }[allowed])
+        None: sentence("SelfTest", "no allowlist set by IT (model.allowed_sha256): any model "
+                       "loads"),
+        True: sentence("SelfTest", "on IT's list of approved models ({count} approved)"),
+        False: sentence("SelfTest", "NOT on IT's list of approved models ({count} approved): "
+                        "it is refused"),
+    }[allowed], values={"count": count})
     return LlamaEngine(path, settings.engine()), model_file
 
 
@@ -183,15 +274,16 @@ def run_self_test(settings: Settings | None = None, model: str | None = None
     """Run every check (none raises); the report says what passed and what failed."""
     start = time.perf_counter()
     report = SelfTestReport()
-    report.add("version", None, f"RadVal {__version__}, {_where()}")
+    _version(report)
     settings = settings or load_settings()
     _check_settings(report, settings)
     try:
         build = llama_build()
-        report.add("llama.cpp", True, f"{build.package_version}, {build.explain()}")
+        report.add("llama.cpp", True, sentence("SelfTest", "{version}, {explain}"),
+                   values={"version": build.package_version, "explain": build.explain_words()})
         report.add("cpu", None, _one_line(build.system_info))
     except (RadvalError, OSError) as err:
-        report.add("llama.cpp", False, str(err))
+        report.add_error("llama.cpp", False, err)
     checked = _check_model(report, settings, model)
     if checked is not None:
         engine, model_file = checked
@@ -208,40 +300,66 @@ def _check_load_and_draft(report: SelfTestReport, engine: LlamaEngine, settings:
     try:
         info = engine.load(model_file)
     except RadvalError as err:
-        report.add("load", False, str(err))
+        report.add_error("load", False, err)
         return
     try:
-        threads = f"{info.threads} thread{'s' if info.threads != 1 else ''}"
-        report.add("load", True, f"{info.name} in {info.load_seconds:.2f} s, {threads}")
-        report.add("device", None, info.device.describe())
+        report.add("load", True, sentence("SelfTest", "{name} in {seconds:.2f} s, 1 thread")
+                   if info.threads == 1 else
+                   sentence("SelfTest", "{name} in {seconds:.2f} s, {threads} threads"),
+                   values={"name": info.name, "seconds": info.load_seconds,
+                           "threads": info.threads})
+        device = info.device
+        if device.template:
+            report.add("device", None, device.template, values=dict(device.values),
+                       context="Device")
+        else:
+            report.add("device", None, device.describe())
         sampling = replace(settings.sampling(), temperature=0.0,
                            max_tokens=min(MAX_TOKENS, settings["sampling.max_tokens"]))
         request = DraftRequest(FINDINGS, BODY_SYSTEM, MODALITY, LANGUAGE)
         try:
             result = draft(engine, request, sampling)
         except RadvalError as err:
-            report.add("draft", False, str(err))
+            report.add_error("draft", False, err)
             return
         # The window's own pipeline: a fresh install drafts with the starter examples.
-        speed = (f"{result.completion_tokens} tokens, {result.tokens_per_second:.0f} tok/s, "
-                 f"{len(result.examples)} {result.example_source} examples")
+        speed = Words(SELF_TEST, sentence("SelfTest", "{tokens} tokens, {rate:.0f} tok/s, "
+                                          "{examples} {source} examples"),
+                      (("tokens", result.completion_tokens),
+                       ("rate", result.tokens_per_second), ("examples", len(result.examples)),
+                       ("source", Words(SELF_TEST, _SOURCES.get(result.example_source,
+                                                                result.example_source)))))
+        message = Words(SENTENCES, result.message_template or result.message,
+                        result.message_values)
         if result.ok and result.text.strip():
-            report.add("draft", True, f"{result.total_seconds:.2f} s, {speed}: "
-                       f"{_one_line(result.text, 60)}")
+            report.add("draft", True, sentence("SelfTest", "{seconds:.2f} s, {speed}: {text}"),
+                       values={"seconds": result.total_seconds, "speed": speed,
+                               "text": _one_line(result.text, 60)})
         elif len(result.attempts) == MAX_RETRIES + 1 and result.completion_tokens:
             # The model ran and wrote; the guards refused what it wrote. The install works:
             # what it drafts is the model's quality, which IT should see but not as a fault.
-            report.add("draft", None, f"the model ran, but its drafts were refused: "
-                       f"{result.message} ({speed})", warn=True)
+            report.add("draft", None, sentence("SelfTest", "the model ran, but its drafts were "
+                                               "refused: {message} ({speed})"),
+                       warn=True, values={"message": message, "speed": speed})
         else:
-            report.add("draft", False, f"{result.message} ({speed})")
+            report.add("draft", False, sentence("SelfTest", "{message} ({speed})"),
+                       values={"message": message, "speed": speed})
     finally:
         engine.close()
 
 
+# Where a draft's examples came from (drafting.CORPUS, STARTER, GIVEN, NONE).
+_SOURCES = {"corpus": sentence("SelfTest", "past-report"),
+            "starter": sentence("SelfTest", "starter"),
+            "given": sentence("SelfTest", "given"), "none": sentence("SelfTest", "no")}
+
+
 def main(model: str | None = None) -> int:
-    """Print the one-screen verdict; 0 when every check passed, else 1."""
-    report = run_self_test(model=model)
-    for line in report.lines():
+    """Print the one-screen verdict, in ui.language or the shell's locale; 0 when every
+    check passed, else 1."""
+    settings = load_settings()
+    report = run_self_test(settings, model=model)
+    translate = translator(cli_language(settings["ui.language"]))
+    for line in report.lines(translate):
         print(line, flush=True)
     return EXIT_OK if report.passed else EXIT_FAILED

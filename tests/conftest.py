@@ -24,6 +24,11 @@ def radval_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     monkeypatch.setenv("RADVAL_CACHE", str(MODEL_CACHE))
     # Honoured only because the tests run from the checkout (paths.system_config_file).
     monkeypatch.setenv("RADVAL_SYSTEM_CONFIG", str(home / "system-config.toml"))
+    # The CLI speaks the shell's language (catalogue.cli_language): English unless a test
+    # asks, whatever the developer's own locale.
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
     before = {t.ident for t in threading.enumerate()}
     yield home
     leaked = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()

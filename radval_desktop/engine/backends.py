@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from radval_desktop.errors import ModelLoadError
+from radval_desktop.errors import ModelLoadError, Words, sentence
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +56,25 @@ class LlamaBuild:
 
     def explain(self) -> str:
         """A sentence for IT (the self-test)."""
+        return str(self.explain_words())
+
+    def explain_words(self) -> Words:
+        """explain() as a template and values: the self-test says it in IT's language."""
         if self.variant == PORTABLE:
-            chosen = f"the {self.cpu_module} variant" if self.cpu_module else "a variant"
-            return f"portable CPU build: {chosen} was chosen at start for this processor"
+            if self.cpu_module:
+                return Words("Backends", sentence("Backends", "portable CPU build: the {module} "
+                                                  "variant was chosen at start for this "
+                                                  "processor"), (("module", self.cpu_module),))
+            return Words("Backends", sentence("Backends", "portable CPU build: a variant was "
+                                              "chosen at start for this processor"))
         if self.variant == CUDA:
-            return ("CUDA build: layers go to the NVIDIA GPU" if self.gpu else
-                    "CUDA build, but no usable NVIDIA GPU or driver: it runs on the CPU")
-        return ("native CPU build (-march=native): stops with 'illegal instruction' on a "
-                "processor older than its build machine's")
+            return Words("Backends", sentence("Backends", "CUDA build: layers go to the NVIDIA GPU")
+                         if self.gpu else
+                         sentence("Backends", "CUDA build, but no usable NVIDIA GPU or driver: "
+                                  "it runs on the CPU"))
+        return Words("Backends", sentence("Backends", "native CPU build (-march=native): stops "
+                                          "with 'illegal instruction' on a processor older than "
+                                          "its build machine's"))
 
 
 def _lib_dir() -> Path:

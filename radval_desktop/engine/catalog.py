@@ -28,9 +28,11 @@ SIDECAR_SUFFIXES = frozenset({".json", ".md", ".txt", ".toml", ".yaml", ".yml", 
                               ".lock", ".incomplete", ".part", ".partial", ".ini", ".log"})
 # Folders below a models folder that are looked into (IT may sort models by vendor).
 MAX_DEPTH = 3
-SOURCE_DEFAULT = "embedded default"
-SOURCE_FOLDER = "models folder"
-SOURCE_SETTINGS = "settings"
+# Where a model was found; marked for the window's translation (ui/models_panel.py).
+SOURCE_DEFAULT = sentence("ModelSources", "embedded default")
+SOURCE_FOLDER = sentence("ModelSources", "models folder")
+SOURCE_SETTINGS = sentence("ModelSources", "settings")
+HUB_CACHE = sentence("ModelSources", "hub cache {where}")
 
 log = logging.getLogger(__name__)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from radval_desktop.errors import Words, sentence
+
 # A unit repeated back to back this often is a loop, not style. Short units need more
 # repeats: "。。" or "1. 1." happen in real text; ten in a row do not.
 _LOOP = re.compile(r"(.{1,80}?)\1{2,}", re.DOTALL)
@@ -46,8 +48,12 @@ class Loop:
     start: int
 
     def describe(self) -> str:
+        return str(self.words())
+
+    def words(self) -> Words:
         unit = self.unit if len(self.unit) <= 20 else self.unit[:20] + "…"
-        return f"'{unit}' repeated {self.repeats} times"
+        return Words("Guards", sentence("Guards", "'{unit}' repeated {repeats} times"),
+                     (("unit", unit), ("repeats", self.repeats)))
 
 
 def find_loop(text: str) -> Loop | None:
@@ -124,12 +130,14 @@ class Verdict:
     ok: bool
     reason: str  # "", "empty" or "repetition"
     detail: str
+    words: Words | None = None  # the detail for the window's translation
 
 
 def judge(text: str) -> Verdict:
     if is_empty(text):
-        return Verdict(False, "empty", "the model returned no text")
+        words = Words("Guards", sentence("Guards", "the model returned no text"))
+        return Verdict(False, "empty", str(words), words)
     loop = find_loop(text)
     if loop:
-        return Verdict(False, "repetition", loop.describe())
+        return Verdict(False, "repetition", loop.describe(), loop.words())
     return Verdict(True, "", "")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from radval_desktop.engine.allowlist import approves_addition
-from radval_desktop.errors import RadvalError
+from radval_desktop.errors import RadvalError, sentence
 from radval_desktop.prompts import TemplateSet, load_templates
 
 if TYPE_CHECKING:
@@ -65,17 +65,20 @@ class ModelCard:
         reports = {c.get("key"): c.get("reports") for c in self.data.get("columns", [])}
         train_key = next((k for k in reports if str(k).endswith("-train")), None)
         h = self.hyperparameters
+        # Labels marked for the window's translation (ui/models_panel.py).
         rows = [
-            ("model card", str(self.path)),
-            ("base model", self.base_model),
-            ("prompt", f"{self.template_id} (templates {self.template_version}, "
-                       f"{self.prompt_layout} layout)"),
-            ("trained", self.created),
+            (sentence("ModelCard", "model card"), str(self.path)),
+            (sentence("ModelCard", "base model"), self.base_model),
+            (sentence("ModelCard", "prompt"), f"{self.template_id} (templates "
+                                              f"{self.template_version}, {self.prompt_layout} "
+                                              "layout)"),
+            (sentence("ModelCard", "trained"), self.created),
         ]
         if train_key:
             tests = ", ".join(f"{k} {v}" for k, v in reports.items()
                               if k not in (train_key, "all"))
-            rows.append(("reports", f"{reports[train_key]} train; test: {tests}"))
+            rows.append((sentence("ModelCard", "reports"),
+                         f"{reports[train_key]} train; test: {tests}"))
         if h:
             rows.append(("LoRA", f"r={h.get('lora_r')} alpha={h.get('lora_alpha')} "
                                  f"lr={h.get('learning_rate')} epochs={h.get('epochs')} "
@@ -83,8 +86,9 @@ class ModelCard:
         loss = self.evaluation.get("eval_loss_after")
         if loss is not None:
             before = self.evaluation.get("eval_loss_before")
-            rows.append(("eval loss", f"{loss:.4f}" + (f" (before {before:.4f})"
-                                                      if before is not None else "")))
+            rows.append((sentence("ModelCard", "eval loss"),
+                         f"{loss:.4f}" + (f" (before {before:.4f})" if before is not None
+                                          else "")))
         rouge = self.evaluation.get("rouge_l_validation")
         if rouge:
             rows.append(("ROUGE-L", f"{rouge['rouge_l']:.4f} on {rouge['cases']} validation "

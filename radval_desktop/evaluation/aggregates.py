@@ -11,14 +11,14 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from radval_desktop.engine.gguf_file import model_label
-from radval_desktop.errors import InputError, sentence
+from radval_desktop.errors import InputError, Words, sentence
 from radval_desktop.evaluation.tables import Table
 from radval_desktop.store.database import store_errors
 from radval_desktop.store.reader_study import LEVELS
 
 # SPEC §6: OG = all test data, IHG = institution 1's split, OHG = institutions 2..n.
 SCOPES = ("OG", "IHG", "OHG")
-ALL_SYSTEMS = "all"
+ALL_SYSTEMS = sentence("ResultTables", "all")  # every body system together
 
 
 @dataclass(frozen=True)
@@ -176,9 +176,12 @@ def aggregates_table(aggregates: Sequence[Aggregate], metrics: Sequence[tuple[st
         (a.scope, a.body_system, a.model, *(_cell(a.means.get(k)) for k, _ in metrics),
          a.items, a.answers, a.na)
         for a in aggregates)
-    return Table("expert_aggregates", "Expert scores, mean over rater levels (0-100)",
-                 ("scope", "body system", "model", *(label for _, label in metrics),
-                  "items", "answers", "NA"), rows, decimals=1)
+    return Table("expert_aggregates",
+                 sentence("ResultTables", "Expert scores, mean over rater levels (0-100)"),
+                 (sentence("ResultTables", "scope"), sentence("ResultTables", "body system"),
+                  sentence("ResultTables", "model"), *(label for _, label in metrics),
+                  sentence("ResultTables", "items"), sentence("ResultTables", "answers"), "NA"),
+                 rows, decimals=1)
 
 
 def _cell(value: float | None) -> object:
@@ -213,9 +216,17 @@ def study_case_count(db: Database, study: str) -> int:
 
 
 def counts_table(counts: Counts) -> Table:
-    raters = sum(counts.raters.values())
-    per_level = ", ".join(f"{n} {level}" for level, n in counts.raters.items())
-    rows = (("cases in the study", counts.cases), ("candidates scored", counts.candidates),
-            ("models", counts.models), ("raters", f"{raters} ({per_level})"),
-            ("scores given", counts.answers), ("NA answers (left out)", counts.na))
-    return Table("counts", "Cases, raters and answers", ("what", "how many"), rows)
+    raters: object = Words("ResultTables", sentence(
+        "ResultTables", "{total} ({junior} junior, {intermediate} intermediate, {senior} "
+        "senior)"), (("total", sum(counts.raters.values())),
+                     *((level, counts.raters.get(level, 0)) for level in LEVELS)))
+    if set(counts.raters) != set(LEVELS):  # the template names the three levels (SPEC §6)
+        raters = str(raters)
+    rows = ((sentence("ResultTables", "cases in the study"), counts.cases),
+            (sentence("ResultTables", "candidates scored"), counts.candidates),
+            (sentence("ResultTables", "models"), counts.models),
+            (sentence("ResultTables", "raters"), raters),
+            (sentence("ResultTables", "scores given"), counts.answers),
+            (sentence("ResultTables", "NA answers (left out)"), counts.na))
+    return Table("counts", sentence("ResultTables", "Cases, raters and answers"),
+                 (sentence("ResultTables", "what"), sentence("ResultTables", "how many")), rows)

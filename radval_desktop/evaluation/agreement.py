@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from radval_desktop.errors import Words, sentence
 from radval_desktop.evaluation.aggregates import Rating
 from radval_desktop.evaluation.tables import Table
 
@@ -18,7 +19,7 @@ BOOTSTRAP_SEED = 19  # fixed: the same study gives the same interval on every ma
 # Fewer items than this give a resampled spread that says nothing (3 items: 10 distinct
 # resamples); the interval is then left out rather than quoted.
 BOOTSTRAP_MIN_ITEMS = 10
-POOLED = "all models"
+POOLED = sentence("ResultTables", "all models")
 
 Interval = tuple[float, float]
 
@@ -278,15 +279,21 @@ def _value(value: float | None) -> object:
     return "—" if value is None else value
 
 
-def _interval(ci: Interval | None) -> str:
-    return "—" if ci is None else f"{ci[0]:.2f} to {ci[1]:.2f}"
+def _interval(ci: Interval | None) -> object:
+    if ci is None:
+        return "—"
+    return Words("ResultTables", sentence("ResultTables", "{low:.2f} to {high:.2f}"),
+                 (("low", ci[0]), ("high", ci[1])))
 
 
 def agreement_table(rows: Sequence[Agreement], labels: dict[str, str]) -> Table:
-    return Table("agreement", "Agreement across raters",
-                 ("metric", "model", "raters", "items (ICC)", "ICC(2,1)", "95% CI",
-                  "ICC(2,k)", "95% CI", "items (alpha)", "alpha (interval)",
-                  "95% CI (bootstrap)"),
+    return Table("agreement", sentence("ResultTables", "Agreement across raters"),
+                 (sentence("ResultTables", "metric"), sentence("ResultTables", "model"),
+                  sentence("ResultTables", "raters"), sentence("ResultTables", "items (ICC)"),
+                  "ICC(2,1)", "95% CI", "ICC(2,k)", "95% CI",
+                  sentence("ResultTables", "items (alpha)"),
+                  sentence("ResultTables", "alpha (interval)"),
+                  sentence("ResultTables", "95% CI (bootstrap)")),
                  tuple((labels.get(a.metric, a.metric), a.model, a.raters, a.icc_items,
                         _value(a.icc.single if a.icc else None),
                         _interval(a.icc.single_ci if a.icc else None),

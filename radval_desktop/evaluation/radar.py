@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from radval_desktop import paths
+from radval_desktop.errors import Words
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure, SubFigure
@@ -58,6 +59,7 @@ class RadarData:
     axes: tuple[str, ...]  # axis labels, may hold a line break and Chinese
     series: tuple[tuple[str, tuple[float | None, ...]], ...]  # (model, one value per axis)
     group: str = ""  # charts of one group (a body system) are drawn side by side in reports
+    caption: Words | None = None  # the title as a template, for the window's translation
 
     @property
     def slug(self) -> str:

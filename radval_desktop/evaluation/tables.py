@@ -6,9 +6,10 @@ import io
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from radval_desktop import csv_cells
+from radval_desktop.errors import Words, sentence
 from radval_desktop.evaluation.rouge import ZH_CHAR, default_tokenization, score
 
 
@@ -63,6 +64,9 @@ class Table:
     # Decimals shown in the report (Markdown, HTML, PDF); the CSV keeps six. ROUGE F1 as the
     # paper prints it; means of 0-100 scores need one, coefficients two (issue 19).
     decimals: int = 4
+    # The title with values, for the window's translation ("… institution {name} …"); the
+    # title, its columns and its word cells are marked sentence("ResultTables", …).
+    caption: Words | None = None
 
     def show(self, value: object) -> str:
         """A cell as the report shows it."""
@@ -104,7 +108,8 @@ def _rouge_table(name: str, title: str, scored: Sequence[Scored],
         items = groups[key]
         rows.append((*key, len(items), statistics.fmean(i.r1 for i in items),
                      statistics.fmean(i.r2 for i in items), statistics.fmean(i.rl for i in items)))
-    columns = ("model", *(label for label, _ in keys), "tokenization", "n", "R-1", "R-2", "R-L")
+    columns = (sentence("ResultTables", "model"), *(label for label, _ in keys),
+               sentence("ResultTables", "tokenization"), "n", "R-1", "R-2", "R-L")
     return Table(name, title, columns, tuple(rows))
 
 
@@ -133,8 +138,10 @@ def utility_table(outputs: Sequence[Output]) -> Table:
         params = next((o.parameters for o in items if o.parameters), None)
         rows.append((model, f"{params / 1e9:.2f}B" if params else "?", len(items),
                      statistics.median(seconds), _percentile(seconds, 0.9)))
-    return Table("table8_utility", "Practical utility (paper Table 8)",
-                 ("model", "parameters", "n", "median s/inference", "p90 s/inference"),
+    return Table("table8_utility", sentence("ResultTables", "Practical utility (paper Table 8)"),
+                 (sentence("ResultTables", "model"), sentence("ResultTables", "parameters"), "n",
+                  sentence("ResultTables", "median s/inference"),
+                  sentence("ResultTables", "p90 s/inference")),
                  tuple(rows), decimals=2)
 
 
@@ -145,8 +152,12 @@ def guards_table(outputs: Sequence[Output]) -> Table:
         rows.append((model, len(items), sum(o.empty_attempts for o in items),
                      sum(o.repetition_attempts for o in items),
                      sum(max(o.attempts - 1, 0) for o in items), sum(not o.ok for o in items)))
-    return Table("guards", "Output guards", ("model", "outputs", "empty attempts",
-                 "repetition attempts", "retries", "no usable draft"), tuple(rows))
+    return Table("guards", sentence("ResultTables", "Output guards"),
+                 (sentence("ResultTables", "model"), sentence("ResultTables", "outputs"),
+                  sentence("ResultTables", "empty attempts"),
+                  sentence("ResultTables", "repetition attempts"),
+                  sentence("ResultTables", "retries"),
+                  sentence("ResultTables", "no usable draft")), tuple(rows))
 
 
 def paper_tables(outputs: Sequence[Output], institution_1: str | None = None) -> list[Table]:
@@ -158,15 +169,23 @@ def paper_tables(outputs: Sequence[Output], institution_1: str | None = None) ->
     scored = score_outputs(outputs)
     first = institution_1 or (outputs[0].institution if outputs else "")
     inside = [s for s in scored if s.output.institution == first]
+    inside_title = sentence("ResultTables", "ROUGE F1 per body system, institution {name} "
+                            "(paper Tables 4-5)")
     return [
-        _rouge_table("tables2_3_institution", "ROUGE F1 per institution (paper Tables 2-3)",
-                     scored, [("institution", lambda o: o.institution)]),
-        _rouge_table("tables4_5_system_institution1",
-                     f"ROUGE F1 per body system, institution {first} (paper Tables 4-5)",
-                     inside, [("body system", lambda o: o.body_system)]),
+        _rouge_table("tables2_3_institution",
+                     sentence("ResultTables", "ROUGE F1 per institution (paper Tables 2-3)"),
+                     scored, [(sentence("ResultTables", "institution"),
+                               lambda o: o.institution)]),
+        replace(_rouge_table("tables4_5_system_institution1",
+                             inside_title.format(name=first),
+                             inside, [(sentence("ResultTables", "body system"),
+                                       lambda o: o.body_system)]),
+                caption=Words("ResultTables", inside_title, (("name", first),))),
         _rouge_table("tables6_7_system_all",
-                     "ROUGE F1 per body system, all institutions (paper Tables 6-7)",
-                     scored, [("body system", lambda o: o.body_system)]),
+                     sentence("ResultTables", "ROUGE F1 per body system, all institutions "
+                              "(paper Tables 6-7)"),
+                     scored, [(sentence("ResultTables", "body system"),
+                               lambda o: o.body_system)]),
         utility_table(outputs),
         guards_table(outputs),
     ]

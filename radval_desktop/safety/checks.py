@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from radval_desktop.errors import sentence
 from radval_desktop.findings import detect_language
@@ -59,9 +60,29 @@ class Span:
 class Flag:
     kind: str  # one of KINDS
     key: str  # what the flag is about, stable across re-runs: dismissals are kept by it
-    reason: str  # one line for the radiologist
+    reason: str  # one line for the radiologist, in English (the CLI, the log, the batch)
     findings_spans: tuple[Span, ...]
     impression_spans: tuple[Span, ...]
+    # The reason as a sentence() template and its values, so the window can say it in its own
+    # language (ui/safety_flags.py); "written" is the concept as the report words it.
+    template: str = ""
+    values: tuple[tuple[str, str], ...] = ()
+
+
+# The places a laterality flag names, marked for the window's translation.
+SIDES = {"both": sentence("FlagReasons", "both sides"),
+         "left": sentence("FlagReasons", "the left"),
+         "right": sentence("FlagReasons", "the right")}
+
+
+def _flag(kind: str, key: str, template: str, findings_spans: Iterable[Span],
+          impression_spans: Iterable[Span], **values: str) -> Flag:
+    return Flag(kind, key, template.format(**values), tuple(findings_spans),
+                tuple(impression_spans), template, tuple(values.items()))
+
+
+def _name(concept: str) -> str:
+    return concept.replace("_", " ")
 
 
 @dataclass(frozen=True)
@@ -244,13 +265,12 @@ def check_laterality(findings: str, impression: str, lex: Lexicon,
         if not spans or _sides_agree(said.side, sides, finer, elsewhere, exact):
             continue
         given = sides | finer
-        where = ("both sides" if "both" in given or {"left", "right"} <= given
-                 else "the " + min(given))
-        flags.append(Flag(
+        where = SIDES["both" if "both" in given or {"left", "right"} <= given else min(given)]
+        flags.append(_flag(
             LATERALITY, f"{LATERALITY}:{said.anchor}:{said.side}",
-            f"The impression says {impression[said.span.start:said.span.end]!r}; the findings "
-            f"describe this on {where}.",
-            spans, (said.span,)))
+            sentence("FlagReasons", "The impression says {said!r}; the findings describe this "
+                     "on {where}."),
+            spans, (said.span,), said=impression[said.span.start:said.span.end], where=where))
     flagged = {f.impression_spans for f in flags}
     # Every lobe the findings name counts, also in a clause whose finding the term list
     # lacks ("右肺中叶支气管管径增宽"); the lung named without a lobe only with a finding.
@@ -282,11 +302,12 @@ def _wrong_lobes(findings: str, impression: str, named: list[SideMention],
                for m in described):
             continue
         where = "、".join(dict.fromkeys(findings[m.span.start:m.span.end] for m in lobes))
-        flags.append(Flag(
+        flags.append(_flag(
             LATERALITY, f"{LATERALITY}:{said.anchor}:{said.side}",
-            f"The impression says {impression[said.span.start:said.span.end]!r}; the findings "
-            f"describe the lung findings in {where} only.",
-            tuple(m.span for m in lobes), (said.span,)))
+            sentence("FlagReasons", "The impression says {said!r}; the findings describe the "
+                     "lung findings in {where} only."),
+            (m.span for m in lobes), (said.span,),
+            said=impression[said.span.start:said.span.end], where=where))
     return flags
 
 
@@ -303,16 +324,17 @@ def check_negation(findings: list[Mention], impression: list[Mention],
         denied = [m for m in said if m.negated]
         if described and all(m.negated for m in described) and len(denied) < len(said):
             spans = [m for m in said if not m.negated]
-            reason = "states {t} that the findings rule out"
+            reason = sentence("FlagReasons",
+                              "The impression states {concept!r} that the findings rule out.")
         elif denied and (described or supporting) and not any(m.negated for m in described):
             described = described or supporting
-            spans, reason = denied, "rules out {t} that the findings describe"
+            spans, reason = denied, sentence(
+                "FlagReasons", "The impression rules out {concept!r} that the findings describe.")
         else:
             continue
-        name = repr(concept.replace("_", " "))
-        flags.append(Flag(NEGATION, f"{NEGATION}:{concept}",
-                          "The impression " + reason.format(t=name) + ".",
-                          tuple(m.span for m in described), tuple(m.span for m in spans)))
+        flags.append(_flag(NEGATION, f"{NEGATION}:{concept}", reason,
+                           (m.span for m in described), (m.span for m in spans),
+                           concept=_name(concept)))
     return flags
 
 
@@ -383,9 +405,10 @@ def check_called_normal(findings: str, impression: str, in_findings: list[Mentio
     for concept, found in hits.items():
         said = sorted(set().union(*found.values()), key=lambda s: s.start)
         text = impression[said[0].start:said[0].end]
-        flags.append(Flag(CALLED_NORMAL, f"{CALLED_NORMAL}:{concept}",
-                          f"The impression says {text!r}; the findings describe "
-                          f"{concept.replace('_', ' ')!r}.", tuple(found), tuple(said)))
+        flags.append(_flag(CALLED_NORMAL, f"{CALLED_NORMAL}:{concept}",
+                           sentence("FlagReasons", "The impression says {said!r}; the findings "
+                                    "describe {concept!r}."),
+                           found, said, said=text, concept=_name(concept)))
     return flags
 
 
@@ -419,10 +442,11 @@ def _only_normal(findings: str, impression: str, in_findings: list[Mention],
         return []
     said = Span(clauses[0][0], clauses[-1][1])
     words = impression[said.start:said.end].strip()
-    concept = current[0].concept.replace("_", " ")
-    return [Flag(CALLED_NORMAL, f"{CALLED_NORMAL}:{current[0].concept}",
-                 f"The impression says only {words!r}; the findings describe {concept!r}.",
-                 tuple(m.span for m in current), (said,))]
+    return [_flag(CALLED_NORMAL, f"{CALLED_NORMAL}:{current[0].concept}",
+                  sentence("FlagReasons", "The impression says only {said!r}; the findings "
+                           "describe {concept!r}."),
+                  (m.span for m in current), (said,), said=words,
+                  concept=_name(current[0].concept))]
 
 
 def check_missed(findings: list[Mention], impression: list[Mention], terms: Terms) -> list[Flag]:
@@ -438,9 +462,10 @@ def check_missed(findings: list[Mention], impression: list[Mention], terms: Term
         if terms.concepts[concept].kind != "finding" or concept in covered:
             continue
         spans = tuple(m.span for m in current if m.concept == concept)
-        flags.append(Flag(MISSED, f"{MISSED}:{concept}",
-                          f"The findings describe {concept.replace('_', ' ')!r}; "
-                          "the impression does not mention it.", spans, ()))
+        flags.append(_flag(MISSED, f"{MISSED}:{concept}",
+                           sentence("FlagReasons", "The findings describe {concept!r}; the "
+                                    "impression does not mention it."),
+                           spans, (), concept=_name(concept)))
     return flags
 
 
@@ -455,9 +480,10 @@ def check_unsupported(findings: list[Mention], impression: list[Mention], terms:
         if support & described:
             continue
         spans = tuple(m.span for m in impression if m.concept == concept and not m.negated)
-        flags.append(Flag(UNSUPPORTED, f"{UNSUPPORTED}:{concept}",
-                          f"The impression states {concept.replace('_', ' ')!r}; nothing in "
-                          "the findings supports it.", (), spans))
+        flags.append(_flag(UNSUPPORTED, f"{UNSUPPORTED}:{concept}",
+                           sentence("FlagReasons", "The impression states {concept!r}; nothing "
+                                    "in the findings supports it."),
+                           (), spans, concept=_name(concept)))
     return flags
 
 
@@ -548,11 +574,12 @@ def _region_called_abnormal(findings: str, impression: str, in_findings: list[Me
         # The whole clause, as the radiologist reads it: "双肺炎性病变", not its "肺炎".
         start, end = clause_around(impression, span)
         words = impression[start:end].strip()
-        where = " there" if scoped else ""
-        return [Flag(CALLED_ABNORMAL, f"{CALLED_ABNORMAL}:{key}",
-                     f"The impression says {words!r}; the findings describe nothing "
-                     f"abnormal{where}.", tuple(normal[:2]),
-                     tuple(said_span for said_span, _named in said))]
+        template = (sentence("FlagReasons", "The impression says {said!r}; the findings "
+                             "describe nothing abnormal there.") if scoped else
+                    sentence("FlagReasons", "The impression says {said!r}; the findings "
+                             "describe nothing abnormal."))
+        return [_flag(CALLED_ABNORMAL, f"{CALLED_ABNORMAL}:{key}", template, normal[:2],
+                      (said_span for said_span, _named in said), said=words)]
     return []
 
 
@@ -648,9 +675,10 @@ def _place_called_abnormal(findings: str, impression: str, in_findings: list[Men
             continue
         words = impression[clause[0]:clause[1]].strip()
         quote = findings[normal_at[where][0].start:normal_at[where][0].end].strip()
-        flags.append(Flag(CALLED_ABNORMAL, f"{CALLED_ABNORMAL}:{m.concept}:{where}",
-                          f"The impression says {words!r}; the findings call it normal there: "
-                          f"{quote!r}.", tuple(normal_at[where][:2]), (m.span,)))
+        flags.append(_flag(CALLED_ABNORMAL, f"{CALLED_ABNORMAL}:{m.concept}:{where}",
+                           sentence("FlagReasons", "The impression says {said!r}; the findings "
+                                    "call it normal there: {quote!r}."),
+                           normal_at[where][:2], (m.span,), said=words, quote=quote))
     return flags
 
 
@@ -692,4 +720,20 @@ def run_checks(findings: str, impression: str, language: str | None = None,
         if over:  # "called abnormal" says it more plainly
             flipped |= {m.concept for m in in_impression}
         flags += check_unsupported(in_findings, in_impression, terms, flipped)
-    return flags
+    return [_with_words(flag, findings, impression) for flag in flags]
+
+
+def _with_words(flag: Flag, findings: str, impression: str) -> Flag:
+    """Add the concept as the report words it ("磨玻璃影", not "ground glass"): the Chinese
+    window names it so. Missed and called-normal findings are in the findings; an
+    unsupported or ruled-out concept is in the impression."""
+    values = dict(flag.values)
+    if "concept" not in values:
+        return flag
+    in_findings = flag.kind in (MISSED, CALLED_NORMAL) and flag.findings_spans
+    text, spans = ((findings, flag.findings_spans) if in_findings
+                   else (impression, flag.impression_spans))
+    if not spans:
+        return flag
+    values["written"] = text[spans[0].start:spans[0].end].strip()
+    return replace(flag, values=tuple(values.items()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from radval_desktop.errors import Words, sentence
 from radval_desktop.findings import detect_language
 from radval_desktop.words import lcs_length
 
@@ -69,6 +70,7 @@ class Restatement:
     kind: str  # COPIED or NORMAL_LIST
     share: float  # of the findings repeated (copied), of the draft's items (normal_list)
     detail: str  # one sentence for the radiologist
+    words: Words | None = None  # the detail for the window's translation
 
 
 def items(text: str) -> list[str]:
@@ -105,10 +107,10 @@ def _sentences_copied(findings: str, draft_items: list[str]) -> int:
     if len(sentences) * len(lines) > _MAX_PAIRS:
         return 0
     copied = 0
-    for sentence in sentences:
-        if len(sentence) >= 2 and any(
-                lcs_length(sentence, line) >= SENTENCE_KEPT * len(sentence) for line in lines):
-            copied += len(sentence)
+    for units in sentences:
+        if len(units) >= 2 and any(
+                lcs_length(units, line) >= SENTENCE_KEPT * len(units) for line in lines):
+            copied += len(units)
     return copied
 
 
@@ -122,9 +124,10 @@ def find_restatement(findings: str, draft: str,
     labelled = [i for i in draft_items if _labelled_normal(i)]
     if len(labelled) >= MIN_NORMAL_ITEMS:
         share = len(labelled) / len(draft_items)
-        return Restatement(NORMAL_LIST, share,
-                           f"The draft lists {len(labelled)} items as normal, one by one, "
-                           "instead of concluding.")
+        words = Words("Guards", sentence("Guards", "The draft lists {count} items as normal, "
+                                         "one by one, instead of concluding."),
+                      (("count", len(labelled)),))
+        return Restatement(NORMAL_LIST, share, str(words), words)
     units = content_units(findings)
     if not units:
         return None
@@ -139,5 +142,6 @@ def find_restatement(findings: str, draft: str,
     whole = len(units) >= MIN_WHOLE_COPY[language] and share >= WHOLE_COPY_SHARE
     if not (partial or whole):
         return None
-    return Restatement(COPIED, share,
-                       f"The draft repeats {share:.0%} of the findings instead of concluding.")
+    words = Words("Guards", sentence("Guards", "The draft repeats {share:.0%} of the findings "
+                                     "instead of concluding."), (("share", share),))
+    return Restatement(COPIED, share, str(words), words)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from radval_desktop.case_files import read_cases
-from radval_desktop.errors import RadvalError
+from radval_desktop.case_files import RowProblem, read_cases
+from radval_desktop.errors import SENTENCES, RadvalError, Words
 from radval_desktop.findings import detect_language
 from radval_desktop.prompts import Example, normalize_body_system, normalize_modality
 from radval_desktop.store.database import store_errors
@@ -305,6 +305,8 @@ class ImportSummary:
     added: int
     duplicates: int
     problems: tuple[str, ...]
+    # The same, for the window's translation ("第 7 行：…").
+    problem_words: tuple[Words, ...] = ()
 
 
 def import_pairs(corpus: ExampleCorpus, path: Path | str,
@@ -313,6 +315,7 @@ def import_pairs(corpus: ExampleCorpus, path: Path | str,
     read = read_cases(path, required=("findings", "impression", "body_system"),
                       defaults={"institution": institution} if institution else None)
     problems = [str(p) for p in read.problems]
+    words = [p.sentence() for p in read.problems]
     pairs = []
     for row in read.rows:
         try:
@@ -322,6 +325,9 @@ def import_pairs(corpus: ExampleCorpus, path: Path | str,
                               detect_language(row["findings"]), row["institution"],
                               Path(path).name))
         except RadvalError as err:
-            problems.append(f"line {row.line}: {err}")
+            problem = RowProblem(row.line, str(err), Words(SENTENCES, err.template,
+                                                           tuple(err.values.items())))
+            problems.append(str(problem))
+            words.append(problem.sentence())
     added = corpus.add_many(pairs)
-    return ImportSummary(added, len(pairs) - added, tuple(problems))
+    return ImportSummary(added, len(pairs) - added, tuple(problems), tuple(words))

@@ -34,30 +34,36 @@ def database_path() -> Path:
 _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8, 10, 11, 13, 14, 26
 
 
-def _sentence(err: sqlite3.Error, path: Path | None) -> str | None:
+# A sentence() template and its values: the window says it in its language.
+Sentence = tuple[str, dict[str, object]]
+
+
+def _sentence(err: sqlite3.Error, path: Path | None) -> Sentence | None:
     code = getattr(err, "sqlite_errorcode", None)
     if code is None:
         return None
-    where = f" ({path})" if path else ""
+    values: dict[str, object] = {"where": f" ({path})" if path else "", "error": str(err)}
     primary = code & 0xFF
     if primary in (_BUSY, _LOCKED):
-        return (f"The history database{where} is locked by another program; close other "
-                "RadVal windows and try again.")
+        return sentence("RadvalError", "The history database{where} is locked by another "
+                        "program; close other RadVal windows and try again."), values
     if primary == _READONLY:
-        return (f"The history database{where} is read-only; ask IT to give your account "
-                "write access, or turn history off in Settings.")
+        return sentence("RadvalError", "The history database{where} is read-only; ask IT to "
+                        "give your account write access, or turn history off in Settings."), values
     if primary == _FULL:
-        return f"The disk holding the history database{where} is full; free some space."
+        return sentence("RadvalError", "The disk holding the history database{where} is full; "
+                        "free some space."), values
     if primary in (_CORRUPT, _NOTADB):
-        return (f"The history database{where} is damaged or is not a RadVal database; move "
-                "it away (RadVal starts a new one) or turn history off in Settings.")
+        return sentence("RadvalError", "The history database{where} is damaged or is not a "
+                        "RadVal database; move it away (RadVal starts a new one) or turn history "
+                        "off in Settings."), values
     if primary in (_IOERR, _CANTOPEN):
-        return (f"The history database{where} cannot be read or written ({err}); check the "
-                "disk and the folder's permissions.")
+        return sentence("RadvalError", "The history database{where} cannot be read or written "
+                        "({error}); check the disk and the folder's permissions."), values
     return None
 
 
-Describe = Callable[[sqlite3.Error, Path | None], str | None]
+Describe = Callable[[sqlite3.Error, Path | None], Sentence | None]
 
 
 @contextmanager
@@ -69,10 +75,11 @@ def store_errors(path: Path | None = None, describe: Describe | None = None) -> 
     try:
         yield
     except sqlite3.Error as err:
-        sentence = (describe or _sentence)(err, path)
-        if sentence is None:
+        described = (describe or _sentence)(err, path)
+        if described is None:
             raise
-        raise StoreError(sentence) from err
+        template, values = described
+        raise StoreError(template, **values) from err
 
 
 def is_damaged(err: BaseException) -> bool:

@@ -69,10 +69,10 @@ def _check_source(path: Path) -> None:
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as err:
-        raise InputError(
-            f"{path} is not a RadVal study database, or it is damaged ({err}); nothing was "
-            "merged. Check that you named the study file the rater sent back (a .db file), "
-            "or ask that rater to send it again.") from err
+        raise InputError(sentence(
+            "RadvalError", "{path} is not a RadVal study database, or it is damaged ({error}); "
+            "nothing was merged. Check that you named the study file the rater sent back (a .db "
+            "file), or ask that rater to send it again."), path=path, error=err) from err
     finally:
         conn.close()
 

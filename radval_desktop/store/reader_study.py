@@ -63,21 +63,30 @@ _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8
 KEPT = "Your answer is kept on screen and saved with your next change."
 
 
-def _sentence(err: sqlite3.Error, path: Path | None) -> str | None:
+def _sentence(err: sqlite3.Error, path: Path | None) -> tuple[str, dict[str, object]] | None:
     primary = (getattr(err, "sqlite_errorcode", None) or 0) & 0xFF
-    where = f" {path}" if path else ""
+    values: dict[str, object] = {"where": f" {path}" if path else "", "error": str(err)}
+    # Each ends with KEPT, written out: lupdate reads literals only.
     if primary in (_BUSY, _LOCKED):
-        return (f"The study database{where} is locked by another program (another RadVal "
-                f"window or a merge?); close it and go on. {KEPT}")
+        return sentence("RadvalError", "The study database{where} is locked by another program "
+                        "(another RadVal window or a merge?); close it and go on. Your answer is "
+                        "kept on screen and saved with your next change."), values
     if primary == _READONLY:
-        return f"The study database{where} is read-only; scoring needs write access. {KEPT}"
+        return sentence("RadvalError", "The study database{where} is read-only; scoring needs "
+                        "write access. Your answer is kept on screen and saved with your next "
+                        "change."), values
     if primary == _FULL:
-        return f"The disk holding the study database{where} is full; free some space. {KEPT}"
+        return sentence("RadvalError", "The disk holding the study database{where} is full; "
+                        "free some space. Your answer is kept on screen and saved with your next "
+                        "change."), values
     if primary in (_CORRUPT, _NOTADB):
-        return (f"The study database{where} is damaged or is not a RadVal database; ask the "
-                "study lead for a fresh copy (your answers so far are in its backup).")
+        return sentence("RadvalError", "The study database{where} is damaged or is not a RadVal "
+                        "database; ask the study lead for a fresh copy (your answers so far are "
+                        "in its backup)."), values
     if primary in (_IOERR, _CANTOPEN):
-        return f"The study database{where} cannot be read or written ({err}). {KEPT}"
+        return sentence("RadvalError", "The study database{where} cannot be read or written "
+                        "({error}). Your answer is kept on screen and saved with your next "
+                        "change."), values
     return None
 
 
@@ -131,7 +140,9 @@ def open_study(path: Path) -> Database:
     except StoreError as err:
         cause = err.__cause__
         said = _sentence(cause, path) if isinstance(cause, sqlite3.Error) else None
-        raise StoreError(said or str(err)) from cause
+        if said is None:
+            raise
+        raise StoreError(said[0], **said[1]) from cause
 
 
 # --- raters and studies -----------------------------------------------------------------
@@ -217,10 +228,15 @@ def check_institution_1(db: Database, institution_1: str,
     match = next((i for i in present if " ".join(i.split()).casefold() == wanted.casefold()),
                  None)
     if match is None:
-        listed = ", ".join(f"'{i}'" for i in present) or "none (import candidates first)"
-        raise InputError(f"No case in this file is from institution '{institution_1}'; "
-                         f"the institutions in it are {listed}. Give one of them as "
-                         "institution 1 (the internal one, IHG).")
+        if not present:
+            raise InputError(sentence(
+                "RadvalError", "No case in this file is from institution '{name}'; the "
+                "institutions in it are none (import candidates first). Give one of them as "
+                "institution 1 (the internal one, IHG)."), name=institution_1)
+        raise InputError(sentence(
+            "RadvalError", "No case in this file is from institution '{name}'; the institutions "
+            "in it are {listed}. Give one of them as institution 1 (the internal one, IHG)."),
+            name=institution_1, listed=", ".join(f"'{i}'" for i in present))
     return match
 
 

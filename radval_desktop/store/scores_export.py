@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from radval_desktop import csv_cells
-from radval_desktop.errors import InputError
+from radval_desktop.errors import InputError, sentence
 from radval_desktop.paths import open_private
 from radval_desktop.store.reader_study import study_errors
 
@@ -48,7 +48,9 @@ def export_scores(db: Database, out: Path, study: str | None = None) -> int:
     where, params = ("WHERE s.name = ?", [study]) if study else ("", [])
     with study_errors():
         if study and not db.execute("SELECT 1 FROM studies WHERE name = ?", [study]).fetchone():
-            raise InputError(f"There is no study named '{study}' in this database.")
+            raise InputError(sentence("RadvalError",
+                                      "There is no study named '{study}' in this database."),
+                             study=study)
         rows = db.execute(_SQL.format(where=where), params).fetchall()
     with open_private(out, encoding="utf-8-sig", newline="") as handle:
         writer = csv_cells.writer(handle)

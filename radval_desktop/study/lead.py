@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from radval_desktop.errors import InputError
+from radval_desktop.errors import InputError, sentence
 from radval_desktop.store.database import FILE_MODE, read_only_uri
 from radval_desktop.store.reader_study import (
     Rater,
@@ -74,13 +74,15 @@ def hand_out(study_file: Path, study: Study, raters: Sequence[Rater], folder: Pa
     hold a rater's answers.
     """
     if not raters:
-        raise InputError("Add the raters first; then hand out one file to each.")
+        raise InputError(sentence("RadvalError",
+                                  "Add the raters first; then hand out one file to each."))
     targets = [handout_path(folder, study, rater) for rater in raters]
     there = [t.name for t in targets if t.exists()]
     if there:
-        raise InputError(f"{', '.join(there)} already exist in {folder}; they may hold a "
-                         "rater's answers. Collect and merge them first, then move them "
-                         "away or choose another folder.")
+        raise InputError(sentence("RadvalError", "{names} already exist in {folder}; they may "
+                                  "hold a rater's answers. Collect and merge them first, then "
+                                  "move them away or choose another folder."),
+                         names=", ".join(there), folder=folder)
     lead = open_study(study_file)
     try:
         for rater in raters:

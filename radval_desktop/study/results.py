@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from radval_desktop.errors import InputError, sentence
+from radval_desktop.errors import InputError, Words, sentence
 from radval_desktop.evaluation.aggregates import (
     ALL_SYSTEMS,
     SCOPES,
@@ -57,9 +57,21 @@ class ExpertResults:
                 agreement_table(self.agreement, LABELS)]
 
 
+_SCOPE_CAPTIONS = {"OG": sentence("ResultTables", "OG, all cases"),
+                   "IHG": sentence("ResultTables", "IHG, institution {name}"),
+                   "OHG": sentence("ResultTables", "OHG, institutions other than {name}")}
+_CHART_TITLE = sentence("ResultTables", "{system} — {scope}")
+
+
 def scope_caption(scope: str, institution_1: str) -> str:
-    return {"OG": "OG, all cases", "IHG": f"IHG, institution {institution_1}",
-            "OHG": f"OHG, institutions other than {institution_1}"}[scope]
+    return _SCOPE_CAPTIONS[scope].format(name=institution_1)
+
+
+def _chart_caption(system: str, scope: str, institution_1: str) -> Words:
+    """The chart's title as the window translates it (body system keys: ui/i18n)."""
+    return Words("ResultTables", _CHART_TITLE, (
+        ("system", system),
+        ("scope", Words("ResultTables", _SCOPE_CAPTIONS[scope], (("name", institution_1),)))))
 
 
 def radar_charts(aggregates: Sequence[Aggregate], institution_1: str) -> list[RadarData]:
@@ -74,7 +86,7 @@ def radar_charts(aggregates: Sequence[Aggregate], institution_1: str) -> list[Ra
                 charts.append(RadarData(
                     f"{system} — {scope_caption(scope, institution_1)}", AXES,
                     tuple((a.model, tuple(a.means[k] for k in METRIC_KEYS)) for a in rows),
-                    group=system))
+                    group=system, caption=_chart_caption(system, scope, institution_1)))
     return charts
 
 

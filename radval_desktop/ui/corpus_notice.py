@@ -7,6 +7,7 @@ from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from radval_desktop.safety.retrieval import ImportSummary
+from radval_desktop.workers.sentences import translated
 
 
 def empty_text() -> str:
@@ -56,7 +57,14 @@ def import_message(summary: ImportSummary) -> str:
     return QCoreApplication.translate("CorpusNotice", "{text}; {skipped} (first: {problem})."
                                       ).format(text=text,
                                                skipped=skipped.format(count=len(summary.problems)),
-                                               problem=summary.problems[0])
+                                               problem=_first_problem(summary))
+
+
+def _first_problem(summary: ImportSummary) -> str:
+    if summary.problem_words:
+        words = summary.problem_words[0]
+        return translated(words.context, words.template, words.values, str(words))
+    return summary.problems[0]
 
 
 class CorpusNotice(QFrame):

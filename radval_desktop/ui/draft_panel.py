@@ -430,7 +430,12 @@ def _examples_note(result: DraftResult) -> str:
             "DraftPanel", " Based on RadVal's starter examples (no similar past report).")
     else:
         note = ""
-    # The prompt's note (examples left out, the plain layout) is the core's English still.
+    # The prompt's note (examples left out, the plain layout), each part translated.
+    if result.prompt_note_words:
+        parts = [translated(w.context, w.template, w.values, str(w))
+                 for w in result.prompt_note_words]
+        return note + QCoreApplication.translate("DraftPanel", " ({note})").format(
+            note=QCoreApplication.translate("DraftPanel", "; ").join(parts))
     return note + (f" ({result.prompt_note})" if result.prompt_note else "")
 
 

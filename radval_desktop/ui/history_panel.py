@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from radval_desktop.store.history import DraftRecord, History
 from radval_desktop.ui.errors import report_errors
+from radval_desktop.ui.i18n import body_system_names
 
 _PREVIEW_CHARS = 90
 
@@ -25,7 +26,9 @@ def _row_text(record: DraftRecord) -> str:
     impression = (" ".join(record.impression.split())[:_PREVIEW_CHARS]
                   or QCoreApplication.translate("HistoryPanel", "(no impression)"))
     findings = " ".join(record.findings.split())[:_PREVIEW_CHARS]
-    return f"{when}  {record.body_system} {record.modality}\n  {impression}\n  {findings}"
+    # The body system in the window's words (胸部), as the Draft tab's choice names it.
+    system = body_system_names().get(record.body_system, record.body_system)
+    return f"{when}  {system} {record.modality}\n  {impression}\n  {findings}"
 
 
 class HistoryPanel(QWidget):

@@ -8,17 +8,13 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 from radval_desktop import paths
+from radval_desktop.catalogue import AUTO, CHINESE, ENGLISH, setting_language
 from radval_desktop.prompts import bundled_templates
 
 log = logging.getLogger(__name__)
 
-ENGLISH = "en"  # the source language: no translation file
-CHINESE = "zh_CN"  # Simplified Chinese, the paper's hospitals
+# The language names and ui.language's values are the core's (catalogue.py): the CLI's too.
 LANGUAGES = (ENGLISH, CHINESE)
-AUTO = "auto"
-# What a user or IT may write for ui.language, and the language each means.
-_SETTING_VALUES = {"en": ENGLISH, "english": ENGLISH, "zh": CHINESE, "zh_cn": CHINESE,
-                   "zh-cn": CHINESE, "zh_hans": CHINESE}
 _TRANSLATORS = "_radval_translators"  # kept on the app: a translator Python frees stops working
 _LANGUAGE = "_radval_language"
 
@@ -35,7 +31,7 @@ def catalogue_path(language: str) -> Path:
 def choose_language(setting: str, system: QLocale | None = None) -> str:
     """The window language for the ui.language setting; "auto" (or a value RadVal has no
     translation for) follows the system locale: any Chinese locale gets Simplified Chinese."""
-    chosen = _SETTING_VALUES.get(str(setting).strip().lower())
+    chosen = setting_language(setting)
     if chosen is not None:
         return chosen
     if str(setting).strip().lower() not in ("", AUTO):

@@ -204,7 +204,10 @@ class MainWindow(QMainWindow):
             self.draft_panel.set_model_state("failed")
             self._set_status(model=self.tr("Model: none (IT's settings file cannot be read)"),
                              device="", state=self.tr("Model not loaded"))
-            self.draft_panel.show_error(self.settings.system_error)
+            words = self.settings.system_error_words
+            self.draft_panel.show_error(
+                translated(words.context, words.template, words.values, str(words))
+                if words is not None else self.settings.system_error)
             log.error(self.settings.system_error)
             return
         self.draft_panel.set_model_state("loading")

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from radval_desktop.config import Settings
 from radval_desktop.engine.catalog import (
     COLUMNS,
+    HUB_CACHE,
     Catalog,
     ModelEntry,
     choice_settings,
@@ -34,6 +35,7 @@ from radval_desktop.engine.catalog import (
     row_texts,
 )
 from radval_desktop.engine.hub_mirror import split_spec
+from radval_desktop.engine.memory import Fit, human_bytes
 from radval_desktop.ui.errors import report_errors
 from radval_desktop.ui.tooltips import plain_tooltip
 from radval_desktop.workers.model_scan import ModelScanService
@@ -69,9 +71,55 @@ def shown_row(entry: ModelEntry) -> list[str]:
         verdict = {True: QCoreApplication.translate("ModelsPanel", "yes"),
                    False: QCoreApplication.translate("ModelsPanel", "NO"),
                    None: "?"}[entry.fit.fits]
-        texts[6] = f"{verdict} ({entry.fit.memory.device})"
+        texts[6] = QCoreApplication.translate("ModelsPanel", "{verdict} ({device})").format(
+            verdict=verdict, device=device_name(entry.fit.memory.device))
     texts[8] = allowlist_text(entry)
+    texts[9] = card_words(entry)
+    texts[-1] = source_text(entry.source)
     return texts
+
+
+def card_words(entry: ModelEntry) -> str:
+    """catalog.card_text in the window's language: what the model was tuned from, when."""
+    card = entry.card
+    if card is None:
+        return ""
+    base = (QCoreApplication.translate("ModelsPanel", "tuned from {base}").format(
+        base=card.base_model) if card.base_model
+            else QCoreApplication.translate("ModelsPanel", "fine-tuned"))
+    return (QCoreApplication.translate("ModelsPanel", "{base}, {date}").format(
+        base=base, date=card.created[:10]) if card.created else base)
+
+
+def source_text(source: str) -> str:
+    """Where the file was found (catalog.SOURCE_*), in the window's language."""
+    prefix = HUB_CACHE.split("{", 1)[0]
+    if source.startswith(prefix):
+        return QCoreApplication.translate("ModelSources", HUB_CACHE).format(
+            where=source[len(prefix):])
+    return QCoreApplication.translate("ModelSources", source)
+
+
+def device_name(device: str) -> str:
+    """memory.Memory.device ("RAM" or "GPU") as the window says it."""
+    return (QCoreApplication.translate("ModelsPanel", "RAM") if device == "RAM"
+            else QCoreApplication.translate("ModelsPanel", "GPU") if device == "GPU" else device)
+
+
+def fit_text(fit: Fit) -> str:
+    """memory.Fit.describe in the window's language."""
+    values = {"needed": human_bytes(fit.needed), "device": device_name(fit.memory.device),
+              "total": human_bytes(fit.memory.total or 0)}
+    if fit.memory.total is None:
+        template = QCoreApplication.translate("ModelsPanel", "{needed} needed; {device} size "
+                                              "unknown")
+    elif fit.fits:
+        template = QCoreApplication.translate("ModelsPanel", "fits: {needed} needed of {total} "
+                                              "{device}")
+    else:
+        template = QCoreApplication.translate("ModelsPanel", "does not fit: {needed} needed of "
+                                              "{total} {device}")
+    return template.format(**values)
 
 
 def _details(entry: ModelEntry) -> str:
@@ -92,11 +140,15 @@ def _details(entry: ModelEntry) -> str:
     context = (QCoreApplication.translate("ModelsPanel", "trained context {tokens:,} tokens; "
                                           ).format(tokens=entry.context_length)
                if entry.context_length else "")
-    fit = entry.fit.describe() if entry.fit else ""
-    card = ("<br>".join(f"{escape(label)}: {escape(value)}" for label, value in entry.card.facts())
+    fit = fit_text(entry.fit) if entry.fit else ""
+    card = ("<br>".join(QCoreApplication.translate("ModelsPanel", "{label}: {value}").format(
+                label=escape(QCoreApplication.translate("ModelCard", label)), value=escape(value))
+                        for label, value in entry.card.facts())
             if entry.card else QCoreApplication.translate("ModelsPanel",
                                                           "No model card beside this file."))
-    return f"{head}<br>{escape(entry.source)}; {context}{fit}<br>{digest}<br>{card}"
+    where = QCoreApplication.translate("ModelsPanel", "{source}; ").format(
+        source=escape(source_text(entry.source)))
+    return f"{head}<br>{where}{context}{fit}<br>{digest}<br>{card}"
 
 
 class ModelsPanel(QWidget):

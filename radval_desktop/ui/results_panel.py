@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QCoreApplication, Qt, Slot
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -22,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from radval_desktop.errors import InputError, sentence
+from radval_desktop.errors import InputError, Words, sentence
 from radval_desktop.evaluation.batch import outputs_from_db
 from radval_desktop.evaluation.radar import RadarData, render
 from radval_desktop.evaluation.tables import Table, paper_tables
@@ -30,6 +31,45 @@ from radval_desktop.store.database import open_database
 from radval_desktop.store.reader_study import list_studies
 from radval_desktop.study.results import expert_results
 from radval_desktop.ui.errors import report_errors
+from radval_desktop.ui.i18n import ENGLISH, body_system_names, current_language
+from radval_desktop.workers.sentences import translated
+
+_TABLES = "ResultTables"  # the context the core marks its table words under
+
+
+def _words(value: Words) -> str:
+    return translated(value.context, value.template, value.values, str(value))
+
+
+def _system(key: object) -> object:
+    """A body system key (chest) as the window names it (胸部); English keeps the key, as
+    the report does."""
+    if current_language() == ENGLISH or not isinstance(key, str):
+        return key
+    return body_system_names().get(key, key)
+
+
+def table_title(table: Table) -> str:
+    return (_words(table.caption) if table.caption
+            else QCoreApplication.translate(_TABLES, table.title))
+
+
+def cell_text(table: Table, value: object) -> str:
+    """A cell in the window's language: the core's words translated, body systems named,
+    numbers as the report shows them, the data's own names as they are."""
+    if isinstance(value, Words):
+        return _words(value)
+    if isinstance(value, str):
+        return QCoreApplication.translate(_TABLES, str(_system(value)))
+    return table.show(value)
+
+
+def chart_title(chart: RadarData) -> str:
+    if chart.caption is None:
+        return chart.title
+    values = dict(chart.caption.values)
+    values["system"] = _system(values.get("system"))
+    return _words(replace(chart.caption, values=tuple(values.items())))
 
 
 class ResultsPanel(QWidget):
@@ -154,12 +194,12 @@ class ResultsPanel(QWidget):
             current = self.table_choice.currentIndex()
             self.table_choice.blockSignals(True)
             self.table_choice.clear()
-            self.table_choice.addItems([t.title for t in self.tables])
+            self.table_choice.addItems([table_title(t) for t in self.tables])
             self.table_choice.setCurrentIndex(max(current, 0))
             self.table_choice.blockSignals(False)
             self.chart_choice.blockSignals(True)
             self.chart_choice.clear()
-            self.chart_choice.addItems([c.title for c in self.charts])
+            self.chart_choice.addItems([chart_title(c) for c in self.charts])
             self.chart_choice.blockSignals(False)
             self.chart.clear()
             scored = (self.tr(" Study '{study}': {answers} scores, {na} NA.").format(
@@ -179,7 +219,10 @@ class ResultsPanel(QWidget):
             with report_errors(self):
                 # PNG at 150 dpi: a few hundred ms per chart, drawn only when picked.
                 pixmap = QPixmap()
-                pixmap.loadFromData(render(self.charts[index], "png"), "PNG")
+                chart = self.charts[index]
+                # The chart's own title drawn in the window's language too.
+                pixmap.loadFromData(render(replace(chart, title=chart_title(chart)), "png"),
+                                    "PNG")
                 self.chart.setPixmap(pixmap)
 
     @Slot(int)
@@ -190,9 +233,10 @@ class ResultsPanel(QWidget):
     def _show(self, table: Table) -> None:
         self.grid.clear()
         self.grid.setColumnCount(len(table.columns))
-        self.grid.setHorizontalHeaderLabels(list(table.columns))
+        self.grid.setHorizontalHeaderLabels(
+            [QCoreApplication.translate(_TABLES, column) for column in table.columns])
         self.grid.setRowCount(len(table.rows))
         for r, row in enumerate(table.rows):
             for c, value in enumerate(row):
-                text = table.show(value)  # the report's decimals (issue 19)
+                text = cell_text(table, value)  # the report's decimals (issue 19)
                 self.grid.setItem(r, c, QTableWidgetItem(text))

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from radval_desktop.safety.checks import TITLES, Flag, Span
+from radval_desktop.workers.sentences import translated
 
 # Amber for every open flag, a stronger orange for the one selected in the list.
 _OPEN = QColor("#ffe08a")
@@ -47,6 +48,18 @@ def highlight(box: QPlainTextEdit, spans: Iterable[tuple[Span, QColor]]) -> None
 def flag_title(kind: str) -> str:
     """The flag's kind in the window's language (safety.checks.TITLES is the English)."""
     return QCoreApplication.translate("FlagTitles", TITLES[kind])
+
+
+def flag_reason(flag: Flag) -> str:
+    """The flag's reason in the window's language. A Chinese window names the concept as the
+    report words it (磨玻璃影) rather than by the term list's English id (ground glass):
+    workers.sentences.translated does that for every flag sentence."""
+    if not flag.template:
+        return flag.reason
+    values = dict(flag.values)
+    if "where" in values:
+        values["where"] = QCoreApplication.translate("FlagReasons", values["where"])
+    return translated("FlagReasons", flag.template, values, flag.reason)
 
 
 class FlagList(QWidget):
@@ -104,9 +117,11 @@ class FlagList(QWidget):
         flags = self.open_flags()
         self._list.clear()
         for flag in flags:
-            item = QListWidgetItem(f"⚠ {flag_title(flag.kind)}: {flag.reason}")
+            reason = flag_reason(flag)
+            item = QListWidgetItem(self.tr("⚠ {title}: {reason}").format(
+                title=flag_title(flag.kind), reason=reason))
             item.setData(Qt.ItemDataRole.UserRole, flag)
-            item.setToolTip(flag.reason)
+            item.setToolTip(reason)
             self._list.addItem(item)
         count = len(flags)
         self._title.setText(

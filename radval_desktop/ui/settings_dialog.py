@@ -91,7 +91,9 @@ class SettingsDialog(QDialog):
         for key in SHOWN_KEYS:
             editor = self._editor(key, settings[key])
             editor.setEnabled(key not in settings.locked)
-            editor.setToolTip(f"{key}: {OPTIONS[key].help}")
+            # The key stays as written in the TOML files; what it does in the window's language.
+            editor.setToolTip(self.tr("{key}: {help}").format(
+                key=key, help=QCoreApplication.translate("SettingHelp", OPTIONS[key].help)))
             self._editors[key] = editor
             origin = QLabel(source_text(settings, key), objectName=f"settings.source.{key}")
             row = QHBoxLayout()

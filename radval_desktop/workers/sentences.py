@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
-from radval_desktop.errors import SENTENCES, RadvalError
+from radval_desktop.errors import SENTENCES, RadvalError, Words
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +22,14 @@ def translated(context: str, template: str, values: Mapping[str, object] | Itera
         tuple[str, object]] = (), english: str | None = None) -> str:
     """``template`` in the window's language with ``values`` filled in; the English (or
     ``english``) when a translation cannot be filled, so a slip never hides the message."""
-    values = dict(values)
+    # A sentence inside another drops its Chinese full stop: "（…在右侧）。", not "（…在右侧。）。".
+    values = {key: translated(value.context, value.template, value.values).rstrip("。")
+              if isinstance(value, Words) else value for key, value in dict(values).items()}
     text = QCoreApplication.translate(context, template)
+    if text != template and "written" in values:
+        # A safety flag's concept as the report words it (磨玻璃影), not the term list's
+        # English id: a translated window names it so (safety.checks._with_words).
+        values["concept"] = values["written"]
     try:
         return text.format(**values) if values else text
     except (KeyError, IndexError, ValueError):

@@ -2,6 +2,64 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>Backends</name>
+    <message>
+        <source>portable CPU build: the {module} variant was chosen at start for this processor</source>
+        <translation>通用 CPU 版本：启动时为此处理器选用了 {module} 变体</translation>
+    </message>
+    <message>
+        <source>portable CPU build: a variant was chosen at start for this processor</source>
+        <translation>通用 CPU 版本：启动时为此处理器选用了一个变体</translation>
+    </message>
+    <message>
+        <source>CUDA build: layers go to the NVIDIA GPU</source>
+        <translation>CUDA 版本：模型层在 NVIDIA GPU 上运行</translation>
+    </message>
+    <message>
+        <source>CUDA build, but no usable NVIDIA GPU or driver: it runs on the CPU</source>
+        <translation>CUDA 版本，但没有可用的 NVIDIA GPU 或驱动：在 CPU 上运行</translation>
+    </message>
+    <message>
+        <source>native CPU build (-march=native): stops with &apos;illegal instruction&apos; on a processor older than its build machine&apos;s</source>
+        <translation>本机优化 CPU 版本（-march=native）：在比构建机更旧的处理器上会因“非法指令”（illegal instruction）而停止</translation>
+    </message>
+</context>
+<context>
+    <name>CaseFiles</name>
+    <message>
+        <source>line {line}: {reason}</source>
+        <translation>第 {line} 行：{reason}</translation>
+    </message>
+    <message>
+        <source>not valid JSON ({error})</source>
+        <translation>不是有效的 JSON（{error}）</translation>
+    </message>
+    <message>
+        <source>not a JSON object</source>
+        <translation>不是 JSON 对象</translation>
+    </message>
+    <message>
+        <source>a \u escape that is no character (lone surrogate)</source>
+        <translation>含有不对应任何字符的 \u 转义（孤立代理项）</translation>
+    </message>
+    <message>
+        <source>not readable as CSV ({error})</source>
+        <translation>无法按 CSV 读取（{error}）</translation>
+    </message>
+    <message>
+        <source>more cells than the header has columns</source>
+        <translation>单元格数多于表头列数</translation>
+    </message>
+    <message>
+        <source>empty {columns}</source>
+        <translation>{columns} 为空</translation>
+    </message>
+    <message>
+        <source>findings longer than {limit:,} characters</source>
+        <translation>检查所见超过 {limit:,} 个字符</translation>
+    </message>
+</context>
+<context>
     <name>CorpusNotice</name>
     <message>
         <source>No past reports yet: drafts use RadVal&apos;s built-in starter examples. Import past reports (CSV/XLSX/JSONL from the reporting system) so drafts follow your department&apos;s style.</source>
@@ -225,6 +283,14 @@
         <source> Based on RadVal&apos;s starter examples (no similar past report).</source>
         <translation> 参考了 RadVal 内置示例（无相似的既往报告）。</translation>
     </message>
+    <message>
+        <source> ({note})</source>
+        <translation>（{note}）</translation>
+    </message>
+    <message>
+        <source>; </source>
+        <translation>；</translation>
+    </message>
 </context>
 <context>
     <name>FlagList</name>
@@ -237,12 +303,79 @@
         <translation>此提示不适用于本病例；忽略记录将随草稿保存在历史记录中。</translation>
     </message>
     <message>
+        <source>⚠ {title}: {reason}</source>
+        <translation>⚠ {title}：{reason}</translation>
+    </message>
+    <message>
         <source>Safety checks: {count} to look at before copying</source>
         <translation>安全检查：复制前有 {count} 处需核对</translation>
     </message>
     <message>
         <source>Safety checks: nothing flagged</source>
         <translation>安全检查：未发现问题</translation>
+    </message>
+</context>
+<context>
+    <name>FlagReasons</name>
+    <message>
+        <source>both sides</source>
+        <translation>双侧</translation>
+    </message>
+    <message>
+        <source>the left</source>
+        <translation>左侧</translation>
+    </message>
+    <message>
+        <source>the right</source>
+        <translation>右侧</translation>
+    </message>
+    <message>
+        <source>The impression says {said!r}; the findings describe this on {where}.</source>
+        <translation>诊断意见写“{said}”，而检查所见描述在{where}。</translation>
+    </message>
+    <message>
+        <source>The impression says {said!r}; the findings describe the lung findings in {where} only.</source>
+        <translation>诊断意见写“{said}”，而检查所见的肺部病变仅在{where}。</translation>
+    </message>
+    <message>
+        <source>The impression states {concept!r} that the findings rule out.</source>
+        <translation>诊断意见提出“{concept}”，而检查所见已将其排除。</translation>
+    </message>
+    <message>
+        <source>The impression rules out {concept!r} that the findings describe.</source>
+        <translation>诊断意见排除了“{concept}”，而检查所见有描述。</translation>
+    </message>
+    <message>
+        <source>The impression says {said!r}; the findings describe {concept!r}.</source>
+        <translation>诊断意见写“{said}”，而检查所见描述了“{concept}”。</translation>
+    </message>
+    <message>
+        <source>The impression says only {said!r}; the findings describe {concept!r}.</source>
+        <translation>诊断意见仅写“{said}”，而检查所见描述了“{concept}”。</translation>
+    </message>
+    <message>
+        <source>The findings describe {concept!r}; the impression does not mention it.</source>
+        <translation>检查所见描述了“{concept}”，诊断意见未提及。</translation>
+    </message>
+    <message>
+        <source>The impression states {concept!r}; nothing in the findings supports it.</source>
+        <translation>诊断意见提出“{concept}”，检查所见中无支持依据。</translation>
+    </message>
+    <message>
+        <source>The impression says {said!r}; the findings describe nothing abnormal there.</source>
+        <translation>诊断意见写“{said}”，而检查所见该处未见异常。</translation>
+    </message>
+    <message>
+        <source>The impression says {said!r}; the findings describe nothing abnormal.</source>
+        <translation>诊断意见写“{said}”，而检查所见未见异常。</translation>
+    </message>
+    <message>
+        <source>The impression says {said!r}; the findings call it normal there: {quote!r}.</source>
+        <translation>诊断意见写“{said}”，而检查所见称该处正常：“{quote}”。</translation>
+    </message>
+    <message>
+        <source>The impression states {concept!r}; nothing in the findings supports it. It is in an example&apos;s impression: the model copied the example.</source>
+        <translation>诊断意见提出“{concept}”，检查所见中无支持依据；该诊断出自示例的诊断意见：模型照抄了示例。</translation>
     </message>
 </context>
 <context>
@@ -270,6 +403,25 @@
     <message>
         <source>Unsupported</source>
         <translation>缺乏依据</translation>
+    </message>
+</context>
+<context>
+    <name>Guards</name>
+    <message>
+        <source>&apos;{unit}&apos; repeated {repeats} times</source>
+        <translation>“{unit}”重复了 {repeats} 次</translation>
+    </message>
+    <message>
+        <source>the model returned no text</source>
+        <translation>模型未返回任何文字</translation>
+    </message>
+    <message>
+        <source>The draft lists {count} items as normal, one by one, instead of concluding.</source>
+        <translation>草稿逐条列出 {count} 项正常表现，而未给出结论。</translation>
+    </message>
+    <message>
+        <source>The draft repeats {share:.0%} of the findings instead of concluding.</source>
+        <translation>草稿重复了 {share:.0%} 的检查所见，而未给出结论。</translation>
     </message>
 </context>
 <context>
@@ -493,6 +645,33 @@
     </message>
 </context>
 <context>
+    <name>ModelCard</name>
+    <message>
+        <source>model card</source>
+        <translation>模型说明</translation>
+    </message>
+    <message>
+        <source>base model</source>
+        <translation>基础模型</translation>
+    </message>
+    <message>
+        <source>prompt</source>
+        <translation>提示词</translation>
+    </message>
+    <message>
+        <source>trained</source>
+        <translation>训练时间</translation>
+    </message>
+    <message>
+        <source>reports</source>
+        <translation>报告数</translation>
+    </message>
+    <message>
+        <source>eval loss</source>
+        <translation>验证损失</translation>
+    </message>
+</context>
+<context>
     <name>ModelColumns</name>
     <message>
         <source>Name</source>
@@ -536,6 +715,25 @@
     </message>
 </context>
 <context>
+    <name>ModelSources</name>
+    <message>
+        <source>embedded default</source>
+        <translation>内置默认模型</translation>
+    </message>
+    <message>
+        <source>models folder</source>
+        <translation>模型文件夹</translation>
+    </message>
+    <message>
+        <source>settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>hub cache {where}</source>
+        <translation>模型缓存 {where}</translation>
+    </message>
+</context>
+<context>
     <name>ModelsPanel</name>
     <message>
         <source>not hashed yet</source>
@@ -566,6 +764,42 @@
         <translation>否</translation>
     </message>
     <message>
+        <source>{verdict} ({device})</source>
+        <translation>{verdict}（{device}）</translation>
+    </message>
+    <message>
+        <source>tuned from {base}</source>
+        <translation>基于 {base} 微调</translation>
+    </message>
+    <message>
+        <source>fine-tuned</source>
+        <translation>已微调</translation>
+    </message>
+    <message>
+        <source>{base}, {date}</source>
+        <translation>{base}，{date}</translation>
+    </message>
+    <message>
+        <source>RAM</source>
+        <translation>内存</translation>
+    </message>
+    <message>
+        <source>GPU</source>
+        <translation>GPU</translation>
+    </message>
+    <message>
+        <source>{needed} needed; {device} size unknown</source>
+        <translation>需要 {needed}；{device}容量未知</translation>
+    </message>
+    <message>
+        <source>fits: {needed} needed of {total} {device}</source>
+        <translation>可容纳：需要 {needed}，{device}共 {total}</translation>
+    </message>
+    <message>
+        <source>does not fit: {needed} needed of {total} {device}</source>
+        <translation>无法容纳：需要 {needed}，{device}仅 {total}</translation>
+    </message>
+    <message>
         <source>sha256 {digest} ({allowlist})</source>
         <translation>sha256 {digest}（{allowlist}）</translation>
     </message>
@@ -586,8 +820,16 @@
         <translation>训练上下文 {tokens:,} 词元；</translation>
     </message>
     <message>
+        <source>{label}: {value}</source>
+        <translation>{label}：{value}</translation>
+    </message>
+    <message>
         <source>No model card beside this file.</source>
         <translation>此文件旁没有模型说明。</translation>
+    </message>
+    <message>
+        <source>{source}; </source>
+        <translation>{source}；</translation>
     </message>
     <message>
         <source>Rescan</source>
@@ -706,6 +948,25 @@
     </message>
 </context>
 <context>
+    <name>PromptNotes</name>
+    <message>
+        <source>{count} example(s) left out: too long for the context</source>
+        <translation>{count} 个示例过长、超出上下文，未使用</translation>
+    </message>
+    <message>
+        <source>the model has no chat template</source>
+        <translation>模型没有对话模板</translation>
+    </message>
+    <message>
+        <source>the model&apos;s chat template failed ({error}); plain layout</source>
+        <translation>模型的对话模板出错（{error}）；改用纯文本格式</translation>
+    </message>
+    <message>
+        <source>the model&apos;s chat template leaves out the findings; plain layout</source>
+        <translation>模型的对话模板遗漏了检查所见；改用纯文本格式</translation>
+    </message>
+</context>
+<context>
     <name>RadvalError</name>
     <message>
         <source>Stopped.</source>
@@ -742,6 +1003,10 @@
     <message>
         <source>There is no database at {path}.</source>
         <translation>{path} 处没有数据库。</translation>
+    </message>
+    <message>
+        <source>{path} is not a RadVal study database, or it is damaged ({error}); nothing was merged. Check that you named the study file the rater sent back (a .db file), or ask that rater to send it again.</source>
+        <translation>{path} 不是 RadVal 研究数据库，或已损坏（{error}）；未合并任何内容。请确认选择的是评分者交回的研究文件（.db 文件），或请该评分者重新发送。</translation>
     </message>
     <message>
         <source>The output {out} is also an input; name a new file with -o.</source>
@@ -790,6 +1055,10 @@
     <message>
         <source>{name} has no column for {missing} (columns: {columns}); give a column mapping.</source>
         <translation>{name} 中没有 {missing} 对应的列（现有列：{columns}）；请指定列映射。</translation>
+    </message>
+    <message>
+        <source>IT&apos;s settings file {path} {problem}, so no model is loaded until it is fixed: {fix}. Tell your IT department.</source>
+        <translation>IT 的设置文件 {path} {problem}，修复之前不会加载任何模型：请{fix}。请告知 IT 部门。</translation>
     </message>
     <message>
         <source>&apos;{key}&apos; is set by IT in {sources} and cannot be changed here.</source>
@@ -1048,8 +1317,48 @@
         <translation>模型的对话模板试图越出沙箱，已被拒绝；请向 IT 索取可信的模型文件。</translation>
     </message>
     <message>
+        <source>The history database{where} is locked by another program; close other RadVal windows and try again.</source>
+        <translation>历史记录数据库{where}被其他程序锁定；请关闭其他 RadVal 窗口后重试。</translation>
+    </message>
+    <message>
+        <source>The history database{where} is read-only; ask IT to give your account write access, or turn history off in Settings.</source>
+        <translation>历史记录数据库{where}为只读；请联系 IT 为您的账户开通写入权限，或在“设置”中关闭历史记录。</translation>
+    </message>
+    <message>
+        <source>The disk holding the history database{where} is full; free some space.</source>
+        <translation>历史记录数据库{where}所在的磁盘已满；请清理出部分空间。</translation>
+    </message>
+    <message>
+        <source>The history database{where} is damaged or is not a RadVal database; move it away (RadVal starts a new one) or turn history off in Settings.</source>
+        <translation>历史记录数据库{where}已损坏或不是 RadVal 数据库；请将其移走（RadVal 会新建一个），或在“设置”中关闭历史记录。</translation>
+    </message>
+    <message>
+        <source>The history database{where} cannot be read or written ({error}); check the disk and the folder&apos;s permissions.</source>
+        <translation>历史记录数据库{where}无法读写（{error}）；请检查磁盘和文件夹权限。</translation>
+    </message>
+    <message>
         <source>The history database {path} cannot be created: {strerror}.</source>
         <translation>无法创建历史记录数据库 {path}：{strerror}。</translation>
+    </message>
+    <message>
+        <source>The study database{where} is locked by another program (another RadVal window or a merge?); close it and go on. Your answer is kept on screen and saved with your next change.</source>
+        <translation>研究数据库{where}被其他程序锁定（另一个 RadVal 窗口或正在合并？）；请关闭后继续。您的回答保留在屏幕上，下次修改时一并保存。</translation>
+    </message>
+    <message>
+        <source>The study database{where} is read-only; scoring needs write access. Your answer is kept on screen and saved with your next change.</source>
+        <translation>研究数据库{where}为只读；评分需要写入权限。您的回答保留在屏幕上，下次修改时一并保存。</translation>
+    </message>
+    <message>
+        <source>The disk holding the study database{where} is full; free some space. Your answer is kept on screen and saved with your next change.</source>
+        <translation>研究数据库{where}所在的磁盘已满；请清理出部分空间。您的回答保留在屏幕上，下次修改时一并保存。</translation>
+    </message>
+    <message>
+        <source>The study database{where} is damaged or is not a RadVal database; ask the study lead for a fresh copy (your answers so far are in its backup).</source>
+        <translation>研究数据库{where}已损坏或不是 RadVal 数据库；请向研究负责人索取新的副本（您已给出的回答在其备份中）。</translation>
+    </message>
+    <message>
+        <source>The study database{where} cannot be read or written ({error}). Your answer is kept on screen and saved with your next change.</source>
+        <translation>研究数据库{where}无法读写（{error}）。您的回答保留在屏幕上，下次修改时一并保存。</translation>
     </message>
     <message>
         <source>The study database {path} is read-only; scoring needs write access. Copy it to a folder of your own, or ask IT.</source>
@@ -1072,6 +1381,14 @@
         <translation>{name} 在此研究文件中已是 {level} 级别；评分者级别由研究负责人设定一次，因为它决定此人计入哪一组的均分。如确需更改：radval study assign --rater &quot;{name}&quot; --level {new} --change-level（并加 --db 和 --study）。</translation>
     </message>
     <message>
+        <source>No case in this file is from institution &apos;{name}&apos;; the institutions in it are none (import candidates first). Give one of them as institution 1 (the internal one, IHG).</source>
+        <translation>此文件中没有来自机构“{name}”的病例；文件中尚无任何机构（请先导入待评诊断意见）。请从中选择一个作为机构 1（内部机构，IHG）。</translation>
+    </message>
+    <message>
+        <source>No case in this file is from institution &apos;{name}&apos;; the institutions in it are {listed}. Give one of them as institution 1 (the internal one, IHG).</source>
+        <translation>此文件中没有来自机构“{name}”的病例；文件中的机构为 {listed}。请从中选择一个作为机构 1（内部机构，IHG）。</translation>
+    </message>
+    <message>
         <source>Give the study a name.</source>
         <translation>请为研究命名。</translation>
     </message>
@@ -1086,6 +1403,197 @@
     <message>
         <source>This database holds no batch outputs yet and no reader study; run `radval batch` or `radval study` first.</source>
         <translation>此数据库中尚无批量输出，也没有阅片研究；请先运行 `radval batch` 或 `radval study`。</translation>
+    </message>
+    <message>
+        <source>There is no study named &apos;{study}&apos; in this database.</source>
+        <translation>此数据库中没有名为“{study}”的研究。</translation>
+    </message>
+    <message>
+        <source>Add the raters first; then hand out one file to each.</source>
+        <translation>请先添加评分者，再为每人生成一份文件。</translation>
+    </message>
+    <message>
+        <source>{names} already exist in {folder}; they may hold a rater&apos;s answers. Collect and merge them first, then move them away or choose another folder.</source>
+        <translation>{folder} 中已存在 {names}；其中可能有评分者的回答。请先收回并合并，然后移走这些文件或选择其他文件夹。</translation>
+    </message>
+</context>
+<context>
+    <name>ResultTables</name>
+    <message>
+        <source>all</source>
+        <translation>全部</translation>
+    </message>
+    <message>
+        <source>Expert scores, mean over rater levels (0-100)</source>
+        <translation>专家评分，各评分者级别均值（0-100）</translation>
+    </message>
+    <message>
+        <source>scope</source>
+        <translation>范围</translation>
+    </message>
+    <message>
+        <source>body system</source>
+        <translation>检查部位</translation>
+    </message>
+    <message>
+        <source>model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>items</source>
+        <translation>条目数</translation>
+    </message>
+    <message>
+        <source>answers</source>
+        <translation>回答数</translation>
+    </message>
+    <message>
+        <source>{total} ({junior} junior, {intermediate} intermediate, {senior} senior)</source>
+        <translation>{total}（初级 {junior}，中级 {intermediate}，高级 {senior}）</translation>
+    </message>
+    <message>
+        <source>cases in the study</source>
+        <translation>研究病例数</translation>
+    </message>
+    <message>
+        <source>candidates scored</source>
+        <translation>已评分候选</translation>
+    </message>
+    <message>
+        <source>models</source>
+        <translation>模型数</translation>
+    </message>
+    <message>
+        <source>raters</source>
+        <translation>评分者</translation>
+    </message>
+    <message>
+        <source>scores given</source>
+        <translation>已给评分</translation>
+    </message>
+    <message>
+        <source>NA answers (left out)</source>
+        <translation>NA 回答（未计入）</translation>
+    </message>
+    <message>
+        <source>Cases, raters and answers</source>
+        <translation>病例、评分者与回答</translation>
+    </message>
+    <message>
+        <source>what</source>
+        <translation>项目</translation>
+    </message>
+    <message>
+        <source>how many</source>
+        <translation>数量</translation>
+    </message>
+    <message>
+        <source>all models</source>
+        <translation>全部模型</translation>
+    </message>
+    <message>
+        <source>{low:.2f} to {high:.2f}</source>
+        <translation>{low:.2f} 至 {high:.2f}</translation>
+    </message>
+    <message>
+        <source>Agreement across raters</source>
+        <translation>评分者间一致性</translation>
+    </message>
+    <message>
+        <source>metric</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <source>items (ICC)</source>
+        <translation>条目数（ICC）</translation>
+    </message>
+    <message>
+        <source>items (alpha)</source>
+        <translation>条目数（alpha）</translation>
+    </message>
+    <message>
+        <source>alpha (interval)</source>
+        <translation>alpha（区间尺度）</translation>
+    </message>
+    <message>
+        <source>95% CI (bootstrap)</source>
+        <translation>95% CI（自助法）</translation>
+    </message>
+    <message>
+        <source>tokenization</source>
+        <translation>分词方式</translation>
+    </message>
+    <message>
+        <source>Practical utility (paper Table 8)</source>
+        <translation>实用性（论文表 8）</translation>
+    </message>
+    <message>
+        <source>parameters</source>
+        <translation>参数量</translation>
+    </message>
+    <message>
+        <source>median s/inference</source>
+        <translation>每次推理秒数（中位数）</translation>
+    </message>
+    <message>
+        <source>p90 s/inference</source>
+        <translation>每次推理秒数（p90）</translation>
+    </message>
+    <message>
+        <source>Output guards</source>
+        <translation>输出检查</translation>
+    </message>
+    <message>
+        <source>outputs</source>
+        <translation>输出数</translation>
+    </message>
+    <message>
+        <source>empty attempts</source>
+        <translation>空输出次数</translation>
+    </message>
+    <message>
+        <source>repetition attempts</source>
+        <translation>重复输出次数</translation>
+    </message>
+    <message>
+        <source>retries</source>
+        <translation>重试次数</translation>
+    </message>
+    <message>
+        <source>no usable draft</source>
+        <translation>无可用草稿</translation>
+    </message>
+    <message>
+        <source>ROUGE F1 per body system, institution {name} (paper Tables 4-5)</source>
+        <translation>各检查部位 ROUGE F1，机构 {name}（论文表 4-5）</translation>
+    </message>
+    <message>
+        <source>ROUGE F1 per institution (paper Tables 2-3)</source>
+        <translation>各机构 ROUGE F1（论文表 2-3）</translation>
+    </message>
+    <message>
+        <source>institution</source>
+        <translation>机构</translation>
+    </message>
+    <message>
+        <source>ROUGE F1 per body system, all institutions (paper Tables 6-7)</source>
+        <translation>各检查部位 ROUGE F1，全部机构（论文表 6-7）</translation>
+    </message>
+    <message>
+        <source>OG, all cases</source>
+        <translation>OG，全部病例</translation>
+    </message>
+    <message>
+        <source>IHG, institution {name}</source>
+        <translation>IHG，机构 {name}</translation>
+    </message>
+    <message>
+        <source>OHG, institutions other than {name}</source>
+        <translation>OHG，除机构 {name} 外的机构</translation>
+    </message>
+    <message>
+        <source>{system} — {scope}</source>
+        <translation>{system} — {scope}</translation>
     </message>
 </context>
 <context>
@@ -1124,7 +1632,7 @@
     </message>
     <message>
         <source> Study &apos;{study}&apos;: {answers} scores, {na} NA.</source>
-        <translation> 研究“{study}”：{answers} 个评分，{na} 个 NA。</translation>
+        <translation>研究“{study}”：{answers} 个评分，{na} 个 NA。</translation>
     </message>
     <message>
         <source> {count} studies in this file: pick one in the Study box.</source>
@@ -1270,6 +1778,339 @@
     </message>
 </context>
 <context>
+    <name>SelfTest</name>
+    <message>
+        <source>version</source>
+        <translation>版本</translation>
+    </message>
+    <message>
+        <source>settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>llama.cpp</source>
+        <translation>llama.cpp</translation>
+    </message>
+    <message>
+        <source>cpu</source>
+        <translation>处理器</translation>
+    </message>
+    <message>
+        <source>model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>sha256</source>
+        <translation>sha256</translation>
+    </message>
+    <message>
+        <source>allowlist</source>
+        <translation>允许列表</translation>
+    </message>
+    <message>
+        <source>load</source>
+        <translation>加载</translation>
+    </message>
+    <message>
+        <source>device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>draft</source>
+        <translation>草稿</translation>
+    </message>
+    <message>
+        <source>database</source>
+        <translation>数据库</translation>
+    </message>
+    <message>
+        <source>fonts</source>
+        <translation>字体</translation>
+    </message>
+    <message>
+        <source>Qt</source>
+        <translation>Qt 界面库</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>、</translation>
+    </message>
+    <message>
+        <source>RadVal self-test ({when})</source>
+        <translation>RadVal 自检（{when}）</translation>
+    </message>
+    <message>
+        <source>PASS, with a warning: RadVal runs on this workstation, but see {names} ({seconds:.1f} s).</source>
+        <translation>通过，但有警告：RadVal 可在此工作站运行，但请查看{names}（{seconds:.1f} 秒）。</translation>
+    </message>
+    <message>
+        <source>PASS: RadVal is ready to draft on this workstation ({seconds:.1f} s).</source>
+        <translation>通过：RadVal 已可在此工作站生成草稿（{seconds:.1f} 秒）。</translation>
+    </message>
+    <message>
+        <source>FAIL: {names}: see the lines marked FAIL ({seconds:.1f} s).</source>
+        <translation>未通过：{names}：请查看标为 FAIL 的行（{seconds:.1f} 秒）。</translation>
+    </message>
+    <message>
+        <source>RadVal {version}, installed app {folder}</source>
+        <translation>RadVal {version}，已安装的程序 {folder}</translation>
+    </message>
+    <message>
+        <source>RadVal {version}, from source, Python {python} at {executable}</source>
+        <translation>RadVal {version}，从源代码运行，Python {python}（{executable}）</translation>
+    </message>
+    <message>
+        <source>{file} sets {keys}</source>
+        <translation>{file} 设置了 {keys}</translation>
+    </message>
+    <message>
+        <source>IT&apos;s {file} sets nothing: defaults apply</source>
+        <translation>IT 的 {file} 未设置任何项：使用默认值</translation>
+    </message>
+    <message>
+        <source>IT&apos;s {file} is absent: defaults apply</source>
+        <translation>IT 的 {file} 不存在：使用默认值</translation>
+    </message>
+    <message>
+        <source>{path} writable (history off)</source>
+        <translation>{path} 可写入（历史记录关闭）</translation>
+    </message>
+    <message>
+        <source>{path} writable (history on, kept {days} days)</source>
+        <translation>{path} 可写入（历史记录开启，保留 {days} 天）</translation>
+    </message>
+    <message>
+        <source>{path} writable (history on, kept forever)</source>
+        <translation>{path} 可写入（历史记录开启，永久保留）</translation>
+    </message>
+    <message>
+        <source>{path} present</source>
+        <translation>{path} 存在</translation>
+    </message>
+    <message>
+        <source>{path} MISSING</source>
+        <translation>{path} 缺失</translation>
+    </message>
+    <message>
+        <source>PySide6 is missing: the window cannot open</source>
+        <translation>缺少 PySide6：窗口无法打开</translation>
+    </message>
+    <message>
+        <source>display plugin {path}</source>
+        <translation>显示插件 {path}</translation>
+    </message>
+    <message>
+        <source>display plugin {path} MISSING</source>
+        <translation>显示插件 {path} 缺失</translation>
+    </message>
+    <message>
+        <source>{path} ({source}) does not exist</source>
+        <translation>{path}（{source}）不存在</translation>
+    </message>
+    <message>
+        <source>{path} ({source}, {mb:,.0f} MB)</source>
+        <translation>{path}（{source}，{mb:,.0f} MB）</translation>
+    </message>
+    <message>
+        <source>{digest} (IT&apos;s pin {pin}…)</source>
+        <translation>{digest}（IT 指定的校验值 {pin}…）</translation>
+    </message>
+    <message>
+        <source>no allowlist set by IT (model.allowed_sha256): any model loads</source>
+        <translation>IT 未设置允许列表（model.allowed_sha256）：任何模型均可加载</translation>
+    </message>
+    <message>
+        <source>on IT&apos;s list of approved models ({count} approved)</source>
+        <translation>在 IT 批准的模型列表中（共 {count} 个）</translation>
+    </message>
+    <message>
+        <source>NOT on IT&apos;s list of approved models ({count} approved): it is refused</source>
+        <translation>不在 IT 批准的模型列表中（共 {count} 个）：拒绝加载</translation>
+    </message>
+    <message>
+        <source>{version}, {explain}</source>
+        <translation>{version}，{explain}</translation>
+    </message>
+    <message>
+        <source>{name} in {seconds:.2f} s, 1 thread</source>
+        <translation>{name} 加载用时 {seconds:.2f} 秒，1 个线程</translation>
+    </message>
+    <message>
+        <source>{name} in {seconds:.2f} s, {threads} threads</source>
+        <translation>{name} 加载用时 {seconds:.2f} 秒，{threads} 个线程</translation>
+    </message>
+    <message>
+        <source>{tokens} tokens, {rate:.0f} tok/s, {examples} {source} examples</source>
+        <translation>{tokens} 个词元，{rate:.0f} 词元/秒，{examples} 条{source}示例</translation>
+    </message>
+    <message>
+        <source>{seconds:.2f} s, {speed}: {text}</source>
+        <translation>{seconds:.2f} 秒，{speed}：{text}</translation>
+    </message>
+    <message>
+        <source>the model ran, but its drafts were refused: {message} ({speed})</source>
+        <translation>模型可以运行，但其草稿均被拒绝：{message}（{speed}）</translation>
+    </message>
+    <message>
+        <source>{message} ({speed})</source>
+        <translation>{message}（{speed}）</translation>
+    </message>
+    <message>
+        <source>past-report</source>
+        <translation>既往报告</translation>
+    </message>
+    <message>
+        <source>starter</source>
+        <translation>内置</translation>
+    </message>
+    <message>
+        <source>given</source>
+        <translation>给定</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>无</translation>
+    </message>
+</context>
+<context>
+    <name>SettingHelp</name>
+    <message>
+        <source>GGUF file to draft with; empty = the embedded default model</source>
+        <translation>用于生成草稿的 GGUF 文件；留空 = 内置默认模型</translation>
+    </message>
+    <message>
+        <source>IT&apos;s pin: the model file must have this sha256</source>
+        <translation>IT 指定的校验值：模型文件必须具有此 sha256</translation>
+    </message>
+    <message>
+        <source>IT&apos;s allowlist of model sha256 values; a model not on it is refused; empty = no allowlist</source>
+        <translation>IT 批准的模型 sha256 列表；不在列表中的模型将被拒绝；留空 = 不限制</translation>
+    </message>
+    <message>
+        <source>-1 = all layers on the GPU</source>
+        <translation>-1 = 全部层在 GPU 上</translation>
+    </message>
+    <message>
+        <source>0 = generate on all cores but one (max 8) and read each prompt on the cores idle then</source>
+        <translation>0 = 使用除一个以外的全部核心生成（最多 8 个），读取提示词时使用当时空闲的核心</translation>
+    </message>
+    <message>
+        <source>context size in tokens</source>
+        <translation>上下文长度（词元）</translation>
+    </message>
+    <message>
+        <source>GGUF LoRA adapter applied on top of the model (one per institution, exported by training/); empty = none</source>
+        <translation>叠加在模型上的 GGUF LoRA 适配器（每个机构一个，由 training/ 导出）；留空 = 不使用</translation>
+    </message>
+    <message>
+        <source>folders listed in the Models view; empty = the models folder in RadVal&apos;s data folder</source>
+        <translation>“模型”页列出的文件夹；留空 = RadVal 数据文件夹中的 models 文件夹</translation>
+    </message>
+    <message>
+        <source>the hospital&apos;s Hugging Face mirror URL, read from IT&apos;s system file only; empty = no downloads and no network</source>
+        <translation>医院的 Hugging Face 镜像地址，仅从 IT 的系统文件读取；留空 = 不下载、不联网</translation>
+    </message>
+    <message>
+        <source>a pre-seeded Hugging Face cache folder IT copies to each workstation; its GGUF files are listed and used offline</source>
+        <translation>IT 预先复制到各工作站的 Hugging Face 缓存文件夹；其中的 GGUF 文件会被列出并离线使用</translation>
+    </message>
+    <message>
+        <source>files IT offers for download: owner/repo/file.gguf; read from IT&apos;s system file only; empty = any file of IT&apos;s mirror</source>
+        <translation>IT 提供下载的文件：owner/repo/file.gguf；仅从 IT 的系统文件读取；留空 = IT 镜像中的任何文件</translation>
+    </message>
+    <message>
+        <source>branch, tag or commit of the mirror&apos;s repos, read from IT&apos;s system file only</source>
+        <translation>镜像仓库的分支、标签或提交，仅从 IT 的系统文件读取</translation>
+    </message>
+    <message>
+        <source>OpenAI-compatible servers `radval batch --server` may use, name = base URL; read from IT&apos;s system file only</source>
+        <translation>`radval batch --server` 可使用的 OpenAI 兼容服务器，名称 = 基础 URL；仅从 IT 的系统文件读取</translation>
+    </message>
+    <message>
+        <source>0 = greedy, same draft each time</source>
+        <translation>0 = 贪心解码，每次草稿相同</translation>
+    </message>
+    <message>
+        <source>paper §3.4</source>
+        <translation>论文 §3.4</translation>
+    </message>
+    <message>
+        <source>&gt; 1 discourages loops</source>
+        <translation>&gt; 1 可减少重复</translation>
+    </message>
+    <message>
+        <source>paper §3.4: max new tokens</source>
+        <translation>论文 §3.4：最多新生成的词元数</translation>
+    </message>
+    <message>
+        <source>seed for non-greedy sampling</source>
+        <translation>非贪心采样的随机种子</translation>
+    </message>
+    <message>
+        <source>prompt template id; empty = the model card&apos;s (a fine-tuned model&apos;s training prompt), else the file&apos;s default</source>
+        <translation>提示词模板编号；留空 = 使用模型说明中的模板（微调模型训练时的提示词），否则使用文件默认模板</translation>
+    </message>
+    <message>
+        <source>auto, en or zh</source>
+        <translation>auto（自动）、en 或 zh</translation>
+    </message>
+    <message>
+        <source>retrieved past examples per prompt; 0 = off</source>
+        <translation>每个提示词检索的既往示例数；0 = 关闭</translation>
+    </message>
+    <message>
+        <source>most characters of examples per prompt (~600-1,200 tokens, room left in a 4,096 context)</source>
+        <translation>每个提示词中示例的最多字符数（约 600-1,200 词元，在 4,096 的上下文中留出余量）</translation>
+    </message>
+    <message>
+        <source>check each impression against its findings before Copy (side, negation, missed, unsupported)</source>
+        <translation>复制前将诊断意见与检查所见核对（侧别、否定、遗漏、无依据）</translation>
+    </message>
+    <message>
+        <source>keep every draft in the local history</source>
+        <translation>在本地历史记录中保存每份草稿</translation>
+    </message>
+    <message>
+        <source>drafts older than this are deleted; 0 = forever</source>
+        <translation>超过此天数的草稿将被删除；0 = 永久保留</translation>
+    </message>
+    <message>
+        <source>window language: auto (the system&apos;s), en or zh_CN; takes effect at the next start</source>
+        <translation>界面语言：auto（跟随系统）、en 或 zh_CN；下次启动时生效</translation>
+    </message>
+</context>
+<context>
+    <name>Settings</name>
+    <message>
+        <source>cannot be read ({reason})</source>
+        <translation>无法读取（{reason}）</translation>
+    </message>
+    <message>
+        <source>make it readable by every user (chmod 644)</source>
+        <translation>使所有用户均可读取（chmod 644）</translation>
+    </message>
+    <message>
+        <source>is not UTF-8 text</source>
+        <translation>不是 UTF-8 文本</translation>
+    </message>
+    <message>
+        <source>save it as UTF-8</source>
+        <translation>以 UTF-8 编码保存</translation>
+    </message>
+    <message>
+        <source>correct it</source>
+        <translation>更正该文件</translation>
+    </message>
+    <message>
+        <source>write Windows paths in single quotes (&apos;C:\models\a.gguf&apos;) or with forward slashes (&quot;C:/models/a.gguf&quot;)</source>
+        <translation>将 Windows 路径写在单引号中（&apos;C:\models\a.gguf&apos;）或改用正斜杠（&quot;C:/models/a.gguf&quot;）</translation>
+    </message>
+    <message>
+        <source>is not valid TOML ({error})</source>
+        <translation>不是有效的 TOML（{error}）</translation>
+    </message>
+</context>
+<context>
     <name>SettingsDialog</name>
     <message>
         <source>Model file</source>
@@ -1354,6 +2195,10 @@
     <message>
         <source>RadVal settings</source>
         <translation>RadVal 设置</translation>
+    </message>
+    <message>
+        <source>{key}: {help}</source>
+        <translation>{key}：{help}</translation>
     </message>
     <message>
         <source>The language takes effect at the next start.</source>

@@ -153,3 +153,62 @@ def test_a_forged_digest_cache_does_not_put_a_model_on_the_allowlist(
     assert checks["sha256"][1] == sha256_file(model)
     assert checks["allowlist"][0] is False
     assert "is not on IT's list of approved models" in checks["load"][1]
+
+
+def _gone_model(tmp_path: Path, language: str | None = None) -> None:
+    """A user file naming a model that is not there (no load: the test stays quick)."""
+    from radval_desktop import paths
+
+    user = paths.user_config_file()
+    user.parent.mkdir(parents=True, exist_ok=True)
+    ui = f'[ui]\nlanguage = "{language}"\n' if language else ""
+    user.write_text(f'[model]\npath = "{tmp_path / "gone.gguf"}"\n{ui}', encoding="utf-8")
+
+
+def test_self_test_speaks_the_shells_language_or_ui_language(
+        radval_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """IT on a Chinese workstation reads the verdict in Chinese (LANG=zh_CN.UTF-8, or
+    ui.language = "zh_CN"); ui.language = "en" keeps it English. ok/FAIL stay, for grep."""
+    _gone_model(tmp_path)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert main(["--self-test"]) == 1
+    chinese = capsys.readouterr().out.splitlines()
+    assert chinese[0].startswith("RadVal 自检（")
+    assert chinese[-1].startswith("未通过：模型：请查看标为 FAIL 的行（")
+    model = next(line for line in chinese if "FAIL" in line)
+    assert model.startswith("  FAIL 模型      ")  # two columns a character: names line up
+    assert model.endswith("不存在")
+    assert str(tmp_path / "gone.gguf") in model
+    fonts = next(line for line in chinese if "wqy-microhei.ttc" in line)
+    assert fonts.startswith("  ok   字体      ")
+    assert fonts.endswith("存在")
+    assert "数据库" in "\n".join(chinese)
+    assert "可写入（历史记录开启，保留 90 天）" in "\n".join(chinese)
+    _gone_model(tmp_path, "en")
+    assert main(["--self-test"]) == 1
+    english = capsys.readouterr().out.splitlines()
+    assert english[-1].startswith("FAIL: model: see the lines marked FAIL (")
+    assert not any("\u4e00" <= c <= "\u9fff" for c in "\n".join(english))
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    _gone_model(tmp_path, "zh_CN")
+    assert main(["--self-test"]) == 1
+    assert capsys.readouterr().out.splitlines()[-1].startswith("未通过：模型：")
+
+
+@pytest.mark.slow
+def test_default_model_self_test_in_chinese_translates_the_draft_line(
+        default_model_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert main(["--self-test"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[-1].startswith(("通过：RadVal 已可在此工作站生成草稿", "通过，但有警告："))
+    load = next(line for line in lines if " 加载 " in line)
+    assert " 秒，" in load
+    assert "个线程" in load
+    draft = next(line for line in lines if " 草稿 " in line)
+    assert "个词元" in draft
+    assert "条内置示例" in draft
+    assert "IT 未设置允许列表" in out
