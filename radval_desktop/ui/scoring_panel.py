@@ -9,12 +9,14 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -131,8 +133,14 @@ class ScoringPanel(QWidget):
         metrics_label = QLabel(self.tr("&Metrics:"))
         metrics_label.setBuddy(self.metrics)
         self.editor = MetricEditor()
+        # The definition, the question and the NA hint are two languages each: at the first
+        # window size they were squeezed and cut mid-sentence. The editor scrolls instead.
+        editor_view = QScrollArea(objectName="scoring.editor_view", widgetResizable=True)
+        editor_view.setFrameShape(QFrame.Shape.NoFrame)
+        editor_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        editor_view.setWidget(self.editor)
         metric_box = QVBoxLayout()
-        for widget in (metrics_label, self.metrics, self.editor):
+        for widget in (metrics_label, self.metrics, editor_view):
             metric_box.addWidget(widget)
 
         split = QSplitter(objectName="scoring.split")

@@ -301,3 +301,19 @@ def test_a_handed_out_file_opens_with_its_rater_ready(
         qtbot.wait(200)
         SCREENSHOTS.mkdir(exist_ok=True)
         assert panel.grab().save(str(SCREENSHOTS / "scoring-refused.png"))
+
+
+def test_the_metric_texts_are_not_cut_at_the_first_window_size(
+        qtbot: QtBot, tmp_path: Path, open_panel: Callable[..., ScoringPanel]) -> None:
+    # At 1000 x 760 the definition and the NA hint were squeezed to a few lines' height and
+    # cut mid-sentence: the metric list keeps its seven rows, so the editor must scroll.
+    path = tmp_path / "study.db"
+    build_study(path)
+    panel = open_panel(path)
+    panel.resize(1000, 700)
+    panel.show()
+    _started(qtbot, panel)
+    qtbot.wait(50)
+    for label in (panel.editor.definition, panel.editor.hint, panel.editor.question):
+        assert label.text()
+        assert label.height() >= label.heightForWidth(label.width()), label.objectName()
