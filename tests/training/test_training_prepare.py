@@ -147,16 +147,16 @@ def test_bad_rows_are_reported_with_file_line_and_reason(
 
 def test_split_is_seeded_and_prepare_is_resumable(tmp_path: Path,
                                                   institutions_file: Path) -> None:
-    def test_ids(name: str, *sets: str) -> tuple[str, ...]:
+    def split_ids(name: str, *sets: str) -> tuple[str, ...]:
         run = RunFolder(tmp_path / name)
         prepare(_recipe(institutions_file, *sets), run)
         return tuple(r.id for r in read_reports(run.data / "internal_test.jsonl"))
 
-    first = test_ids("a")
+    first = split_ids("a")
     assert prepare(_recipe(institutions_file), RunFolder(tmp_path / "a")).skipped
-    assert test_ids("b") == first  # same seed, same split
+    assert split_ids("b") == first  # same seed, same split
     # Another seed draws another split (2 of 9 reports: 36 possible test sets).
-    others = {test_ids(f"s{seed}", f"data.seed={seed}") for seed in range(1, 6)}
+    others = {split_ids(f"s{seed}", f"data.seed={seed}") for seed in range(1, 6)}
     assert others - {first}
 
 
