@@ -38,6 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from shared_data import SKIPPED, Pair, find_data_dir, load_pairs, use_bench_cache  # noqa: E402
 
 from radval_desktop.engine.default_model import default_model_path  # noqa: E402
+from radval_desktop.engine.gguf_file import read_gguf  # noqa: E402
+from radval_desktop.engine.reading_copy import wants_bf16_copy  # noqa: E402
 from radval_desktop.evaluation.batch import run_model  # noqa: E402
 from radval_desktop.evaluation.rouge import score  # noqa: E402
 from radval_desktop.safety import retrieval  # noqa: E402
@@ -188,8 +190,10 @@ def main() -> int:
             corpus.db.close()
             tables.append("\n".join(lines))
             print(tables[-1], flush=True)
+    copy = wants_bf16_copy(read_gguf(model), on_cpu=True, enabled=True)
     print(f"\n{time.perf_counter() - started:.0f} s in all; model {model.name}; CPU, "
-          "the engine's default threads")
+          "the engine's default threads; read "
+          + ("from a BF16 copy in memory (engine/reading_copy.py)" if copy else "as it is"))
     return 0
 
 

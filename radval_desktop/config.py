@@ -47,6 +47,10 @@ OPTIONS: dict[str, Option] = {
                        "cores idle then")),
     "model.n_ctx": Option(int, EngineSettings.n_ctx, sentence(
         "SettingHelp", "context size in tokens")),
+    "model.bf16_copy": Option(bool, EngineSettings.bf16_copy, sentence(
+        "SettingHelp", "on a CPU with BF16 arithmetic, read a small quantized model from a "
+                       "BF16 copy in memory (faster prompts, ~2.6x the model's RAM); false = "
+                       "the file as it is")),
     # Issue 11: one base model serves several institutions' styles through LoRA adapters.
     "model.adapter": Option(str, "", sentence(
         "SettingHelp", "GGUF LoRA adapter applied on top of the model (one per institution, "
@@ -145,6 +149,7 @@ class Settings:
             n_ctx=self["model.n_ctx"],
             n_gpu_layers=self["model.n_gpu_layers"],
             n_threads=self["model.n_threads"],
+            bf16_copy=self["model.bf16_copy"],
             expected_sha256=self["model.sha256"] or None,
             allowed_sha256=self["model.allowed_sha256"],
             adapter_path=self["model.adapter"] or None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -46,7 +46,7 @@ from radval_desktop.safety.danger import dangers
 from radval_desktop.safety.restatement import find_restatement
 from radval_desktop.safety.retrieval import DEFAULT_BUDGET_CHARS, DEFAULT_K
 from radval_desktop.safety.terms import bundled_terms
-from radval_desktop.starter_examples import pick_starter_examples
+from radval_desktop.starter_examples import AGAINST, FITS, NEUTRAL, pick_starter_examples
 
 # SPEC §5 asks for retries "before anything is shown as final"; two keep the worst case
 # near three times one draft.
@@ -184,6 +184,28 @@ class Prepared:
     note_words: tuple[Words, ...] = ()  # the note's parts, for the window's translation
 
 
+# The flags by which a case's findings go against a starter's conclusion. "Possibly missed"
+# is not one: a one-line starter leaves most of any case's findings unsaid.
+_AGAINST = (LATERALITY, NEGATION, CALLED_NORMAL, CALLED_ABNORMAL, UNSUPPORTED)
+
+
+def _starter_fit(case: Case) -> Callable[[str], int]:
+    """How a starter's impression fits the case (starter_examples.FITS / NEUTRAL / AGAINST):
+    against when a check flags it; fits when it states something the findings describe."""
+    terms = bundled_terms()
+    lex = terms.lexicons[case.language]
+    described = {m.concept for m in mentions(case.findings, lex) if not m.negated}
+
+    def fit(impression: str) -> int:
+        if run_checks(case.findings, impression, case.language, terms, kinds=_AGAINST):
+            return AGAINST
+        stated = {m.concept for m in mentions(impression, lex) if not m.negated}
+        evidence = {e for c in stated for e in (c, *terms.concepts[c].supported_by)}
+        return FITS if evidence & described else NEUTRAL
+
+    return fit
+
+
 def find_examples(request: DraftRequest, case: Case, corpus: ExampleSource | None,
                   card: ModelCard | None) -> tuple[tuple[Example, ...], str]:
     """The examples a draft shows the model, and where they came from.
@@ -207,7 +229,7 @@ def find_examples(request: DraftRequest, case: Case, corpus: ExampleSource | Non
     if card is not None:
         return (), NONE
     starters = pick_starter_examples(case.findings, case.body_system, case.language,
-                                     case.modality, DEFAULT_K)
+                                     case.modality, DEFAULT_K, fit=_starter_fit(case))
     return tuple(reversed(starters)), STARTER if starters else NONE
 
 
@@ -356,7 +378,10 @@ def draft_events(
         current = retry_sampling(sampling, number)
         pieces: list[str] = []
         loop_detail = ""
-        stream = engine.stream(rendered.text, current, cancel, _stops(case.language))
+        # The first attempt reads the prompt afresh (a draft never depends on the one
+        # before it); a retry reuses it.
+        stream = engine.stream(rendered.text, current, cancel, _stops(case.language),
+                               fresh=number == 0)
         for count, piece in enumerate(stream, 1):
             if first_token is None:
                 first_token = time.perf_counter() - started

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -23,6 +23,8 @@ STARTER_FILE = "starter_examples.toml"
 STARTER_SOURCE = "starter"
 # Three: the shape of Radiology-GPT's few-shot prompts (as safety/retrieval.py's DEFAULT_K).
 DEFAULT_K = 3
+# How a starter's impression fits a case's findings (``pick_starter_examples``'s ``fit``).
+FITS, NEUTRAL, AGAINST = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ def pick_starter_examples(
     modality: str = "",
     k: int = DEFAULT_K,
     examples: Sequence[StarterExample] | None = None,
+    fit: Callable[[str], int] | None = None,
 ) -> list[Example]:
     """The k starter pairs of ``language`` and ``body_system`` most like ``findings``.
 
@@ -125,6 +128,12 @@ def pick_starter_examples(
     study is always among them when there is one (unless k is 1): without it a small model
     learns that every impression names a disease. A system with no pairs in ``language``
     falls back to all of that language's pairs, ranked the same way.
+
+    ``fit(impression)``: how that conclusion fits the case's findings, by the safety checks
+    (which this module cannot import): FITS (it states something they describe), NEUTRAL,
+    or AGAINST (they contradict it). That ranks first, before the modality: a small model
+    copies an example's impression, and "Cardiomegaly without acute cardiopulmonary
+    abnormality." shown beside a normal film was drafted over it.
     """
     system = normalize_body_system(body_system)
     if k <= 0:
@@ -138,7 +147,9 @@ def pick_starter_examples(
     # The same modality first, then the most similar: an impression names its study, and the
     # default model copied "Normal CT of the chest." onto chest films when a CT example
     # shared more words (OpenI, no corpus).
+    fits = {e.id: fit(e.impression) if fit else NEUTRAL for e in candidates}
     ranked = sorted(candidates, key=lambda e: (
+        fits[e.id],
         not (wanted and e.modality == wanted),
         -_similarity(case_words, _word_set(e.findings)),
         e.id,

@@ -174,6 +174,8 @@ def _cmd_model_info(args: argparse.Namespace) -> int:
         ("architecture", info.architecture),
         ("parameters", f"{info.parameters:,}"),
         ("quantization", info.quantization),
+        ("computed from", f"a {info.compute_type} copy in memory (model.bf16_copy)"
+         if info.compute_type else "the file as it is"),
         ("file size", f"{info.file_size / 1e6:,.1f} MB"),
         ("context", f"{info.n_ctx:,} tokens (trained {info.context_length or '?'})"),
         ("chat template", template),

@@ -41,7 +41,7 @@ _CHUNK = 4 * 1024 * 1024
 _LOCAL_FILESYSTEMS = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "f2fs", "zfs",
                                 "tmpfs", "overlay", "squashfs", "erofs"})
 _SEALS = ("F_SEAL_SEAL", "F_SEAL_SHRINK", "F_SEAL_GROW", "F_SEAL_WRITE")
-_SEALED_LINUX = sys.platform == "linux" and hasattr(os, "memfd_create") and all(
+SEALED_LINUX = sys.platform == "linux" and hasattr(os, "memfd_create") and all(
     hasattr(fcntl, name) for name in _SEALS + ("F_ADD_SEALS",))
 
 
@@ -72,7 +72,7 @@ class SealedFile:
                                               "The {what} path {path} is not a file."),
                                      what=what, path=path)
             self.size = info.st_size
-            if not _SEALED_LINUX:
+            if not SEALED_LINUX:
                 self.sha256, self.load_path = _hash_fd(fd, cancel), path
             elif _unchangeable_by_users(info):
                 self.sha256, self.load_path = _hash_fd(fd, cancel), _fd_path(fd)
@@ -110,8 +110,7 @@ class SealedFile:
                          "without a copy."),
                 what=self.what, name=self.path.name, megabytes=self.size / 1e6,
                 strerror=err.strerror) from err
-        fcntl.fcntl(sealed, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW
-                    | fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SEAL)
+        seal(sealed)
         self.sha256 = digest.hexdigest()
         return sealed
 
@@ -135,6 +134,12 @@ class SealedFile:
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+def seal(fd: int) -> None:
+    """From now on the kernel refuses every write, resize and unsealing of this memfd."""
+    fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW
+                | fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SEAL)
 
 
 def _fd_path(fd: int) -> Path:

@@ -213,7 +213,7 @@ class ServedEngine(LlamaEngine):
             return super().special_tokens()
 
     def stream(self, prompt: str, sampling: Sampling, cancel: threading.Event | None = None,
-               stop: list[str] | None = None) -> Iterator[str]:
+               stop: list[str] | None = None, fresh: bool = True) -> Iterator[str]:
         """Yield the server's pieces as they come. Raises ServerError when the server fails,
         the stream ends without its end, or a piece comes from another model."""
         cancel = cancel or threading.Event()

@@ -232,8 +232,12 @@ class MainWindow(QMainWindow):
         self._set_status(
             model=model, device=device_text(info.device),
             state=self.tr("Ready (loaded in {seconds:.1f} s)").format(seconds=info.load_seconds))
+        reading = (self.tr("Computed from a {kind} copy in memory: this CPU reads prompts "
+                           "faster from it.").format(kind=info.compute_type)
+                   if info.compute_type else "")
         self.status_labels["model"].setToolTip(plain_tooltip(
-            model + "\n" + self.tr("Its file calls it: {name}").format(name=info.name)))
+            model + "\n" + self.tr("Its file calls it: {name}").format(name=info.name)
+            + ("\n" + reading if reading else "")))
 
     @Slot(str)
     def _on_service_model_failed(self, sentence: str) -> None:

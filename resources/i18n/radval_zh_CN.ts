@@ -557,6 +557,10 @@
         <translation>就绪（加载用时 {seconds:.1f} 秒）</translation>
     </message>
     <message>
+        <source>Computed from a {kind} copy in memory: this CPU reads prompts faster from it.</source>
+        <translation>按内存中的 {kind} 副本计算：本机 CPU 用它读取提示词更快。</translation>
+    </message>
+    <message>
         <source>Its file calls it: {name}</source>
         <translation>文件内名称：{name}</translation>
     </message>
@@ -1997,6 +2001,10 @@
     <message>
         <source>context size in tokens</source>
         <translation>上下文长度（词元）</translation>
+    </message>
+    <message>
+        <source>on a CPU with BF16 arithmetic, read a small quantized model from a BF16 copy in memory (faster prompts, ~2.6x the model&apos;s RAM); false = the file as it is</source>
+        <translation>在支持 BF16 运算的 CPU 上，小型量化模型从内存中的 BF16 副本读取（提示词更快，内存约为模型的 2.6 倍）；false = 直接使用文件</translation>
     </message>
     <message>
         <source>GGUF LoRA adapter applied on top of the model (one per institution, exported by training/); empty = none</source>

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from radval_desktop.drafting import STARTER, DraftRequest, find_examples
 from radval_desktop.errors import RadvalError
-from radval_desktop.prompts import BODY_SYSTEMS, LANGUAGES, MODALITIES, Example
+from radval_desktop.prompts import BODY_SYSTEMS, LANGUAGES, MODALITIES, Case, Example
 from radval_desktop.safety.checks import LATERALITY, NEGATION, run_checks
 from radval_desktop.starter_examples import (
     StarterExample,
@@ -87,7 +88,7 @@ def test_impression_concludes_instead_of_restating(example: StarterExample) -> N
 def test_normal_studies_say_so_and_sides_vary() -> None:
     for e in EXAMPLES:
         if e.normal:
-            assert re.search(r"未见明显异常|[Nn]ormal|[Nn]o acute", e.impression), e.id
+            assert re.search(r"未见明显(异常|活动性病变)|[Nn]ormal|[Nn]o acute", e.impression), e.id
     for language, (left, right) in {"zh": ("左", "右"), "en": ("left", "right")}.items():
         impressions = [e.impression.lower() for e in EXAMPLES if e.language == language]
         assert sum(left in i for i in impressions) >= 5
@@ -211,3 +212,67 @@ def test_repeated_ids_are_refused(tmp_path: Path) -> None:
 def test_a_missing_file_names_itself(tmp_path: Path) -> None:
     with pytest.raises(RadvalError, match="missing.toml"):
         load_starter_examples(tmp_path / "missing.toml")
+
+
+# Written for these tests: a normal chest film, and one with a left-sided finding.
+EN_NORMAL_FILM = ("Cardiomediastinal silhouette is within normal limits. The lungs are clear. "
+                  "No pneumothorax or pleural effusion. No acute osseous findings.")
+EN_LEFT_EFFUSION = ("The heart is normal in size. Small left pleural effusion with blunting of "
+                    "the left costophrenic angle. The right lung is clear.")
+EN_CARDIOMEGALY = ("The heart is moderately enlarged. The lungs are clear. No pleural effusion "
+                   "or pneumothorax.")
+ZH_NORMAL_CT = ("胸廓对称，气管居中。双肺纹理清晰，未见实变及结节。纵隔未见肿大淋巴结。"
+                "心影大小正常。双侧胸腔未见积液。")
+# Flags that mean the case's findings go against a starter's conclusion ("possibly missed"
+# is left out: a one-line starter leaves most of any case's findings unsaid).
+AGAINST = ("laterality", "negation", "called_normal", "called_abnormal", "unsupported")
+
+
+def _against(findings: str, language: str, example: Example) -> list[str]:
+    return [f.kind for f in run_checks(findings, example.impression, language, kinds=AGAINST)]
+
+
+@pytest.mark.parametrize(("findings", "modality", "language"), [
+    (EN_NORMAL_FILM, "XR", "en"), (ZH_NORMAL_CT, "CT", "zh")])
+def test_a_normal_study_is_shown_no_starter_that_names_a_disease(
+        findings: str, modality: str, language: str) -> None:
+    """A small model copies an example's impression: "Cardiomegaly without acute
+    cardiopulmonary abnormality." was drafted over normal OpenI films because that starter
+    was among the three shown (no corpus)."""
+    case = Case(findings, "chest", modality, language)
+    examples, source = find_examples(DraftRequest(findings, "chest", modality, language),
+                                     case, None, None)
+    assert source == STARTER
+    assert len(examples) == 3
+    assert [(e.impression, _against(findings, language, e)) for e in examples
+            if _against(findings, language, e)] == []
+
+
+@pytest.mark.parametrize(("findings", "modality", "language"), [
+    (EN_NORMAL_FILM, "XR", "en"), (EN_LEFT_EFFUSION, "XR", "en"), (ZH_NORMAL_CT, "CT", "zh"),
+    (ZH_RUL_GGO, "CT", "zh"), (EN_CARDIOMEGALY, "XR", "en")])
+def test_a_starter_the_findings_go_against_is_shown_only_when_no_other_is_left(
+        findings: str, modality: str, language: str) -> None:
+    """Contradicted starters rank after every other of the language and system (the one
+    normal study shown on every case aside: it teaches that an impression may say normal)."""
+    case = Case(findings, "chest", modality, language)
+    examples, _source_kind = find_examples(
+        DraftRequest(findings, "chest", modality, language), case, None, None)
+    shown = {(e.findings, e.impression) for e in examples}
+    left_out = [e for e in EXAMPLES if e.language == language and e.body_system == "chest"
+                and (e.findings, e.impression) not in shown]
+    contradicted = [e for e in examples if _against(findings, language, e)
+                    and not _source(e).normal]
+    if contradicted:
+        assert all(_against(findings, language, Example(e.findings, e.impression))
+                   for e in left_out), [e.id for e in left_out]
+
+
+def test_an_enlarged_heart_is_shown_the_cardiomegaly_starter_nearest_the_case() -> None:
+    """A starter that states what the findings describe ranks first and is shown last,
+    where a small model looks."""
+    case = Case(EN_CARDIOMEGALY, "chest", "XR", "en")
+    examples, _source_kind = find_examples(
+        DraftRequest(EN_CARDIOMEGALY, "chest", "XR", "en"), case, None, None)
+    assert _source(examples[-1]).id == "en-chest-xr-cardiomegaly"
+    assert any(_source(e).normal for e in examples)

@@ -65,7 +65,10 @@ def _settings(home: Path, servers: dict[str, str]) -> None:
     system.write_text(f"[batch]\nservers = {{{table}}}\n", encoding="utf-8")
     user = paths.user_config_file()
     user.parent.mkdir(parents=True, exist_ok=True)
-    user.write_text(f"[sampling]\nmax_tokens = {MAX_TOKENS}\n", encoding="utf-8")
+    # The server computes from the GGUF as it is; so does the in-process run it is compared
+    # with (not from the BF16 copy a BF16-capable CPU would otherwise read: other float sums).
+    user.write_text(f"[model]\nbf16_copy = false\n[sampling]\nmax_tokens = {MAX_TOKENS}\n",
+                    encoding="utf-8")
 
 
 def _radval(*args: str) -> subprocess.CompletedProcess[str]:

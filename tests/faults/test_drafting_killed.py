@@ -87,11 +87,13 @@ def _restart_and_check(path: Path, reported: dict[str, str]) -> list[sqlite3.Row
 
 
 def _write_config(home: Path) -> None:
-    # One llama.cpp thread: two on two shared cores thrash (tests/ui/conftest.py).
+    # One llama.cpp thread: two on two shared cores thrash (tests/ui/conftest.py). The model
+    # file read as it is: a BF16 copy (engine/reading_copy.py) lives in the process's memory
+    # and dies with it, and making it 52 times would add ~3 minutes to the suite.
     path = home / "config" / "config.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"[model]\nn_threads = 1\n\n[sampling]\nmax_tokens = {MAX_TOKENS}\n",
-                    encoding="utf-8")
+    path.write_text(f"[model]\nn_threads = 1\nbf16_copy = false\n\n"
+                    f"[sampling]\nmax_tokens = {MAX_TOKENS}\n", encoding="utf-8")
 
 
 class _Timeline:

@@ -94,7 +94,10 @@ def test_names_from_files_show_as_plain_text_in_every_widget(
     # Issue 19: named by its file and quantization; the file's own name in the tooltip.
     expected = f"Model: hostile Q4_K_M + adapter {HOSTILE_ADAPTER}"
     assert _label_shows(status) == expected
-    assert _shown(status.toolTip()) == f"{expected}\nIts file calls it: {HOSTILE_NAME}"
+    reading = ("\nComputed from a BF16 copy in memory: this CPU reads prompts faster from it."
+               if window.model_info.compute_type else "")
+    assert _shown(status.toolTip()) == (f"{expected}\nIts file calls it: {HOSTILE_NAME}"
+                                        + reading)
 
 
 def test_a_refusal_quoting_a_key_from_the_file_shows_as_plain_text(
