@@ -205,6 +205,15 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         book.close()
 
 
+def read_columns(path: Path) -> list[str]:
+    """The column names as the file writes them: the header of a CSV or XLSX, the keys of a
+    JSONL file's first readable record; [] when no row reads."""
+    for _line, raw in _raw_rows(path):
+        if "__error__" not in raw:
+            return [str(name) for name in raw]
+    return []
+
+
 def _key(name: str) -> str:
     return "_".join(str(name).strip().lower().replace("-", " ").split())
 

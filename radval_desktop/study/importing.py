@@ -26,6 +26,7 @@ class ImportSummary:
     cases: int = 0
     candidates: int = 0
     problems: list[RowProblem] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)  # field -> the file's column used
 
 
 def imported_version(model: str, text: str) -> str:
@@ -40,7 +41,7 @@ def import_candidates(db: Database, path: Path | str, mapping: Mapping[str, str]
     path = Path(path)
     read = read_cases(path, required=IMPORT_REQUIRED, optional=CASE_FIELDS, mapping=mapping,
                       defaults={"institution": institution})
-    summary = ImportSummary(problems=list(read.problems))
+    summary = ImportSummary(problems=list(read.problems), columns=dict(read.columns))
     if not read.rows:
         if summary.problems:
             return summary
