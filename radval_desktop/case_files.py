@@ -224,6 +224,8 @@ def _resolve_columns(available: Iterable[str], wanted: Iterable[str],
     resolved: dict[str, str] = {}
     for name in wanted:
         if name in mapping:
+            if not mapping[name]:  # the user said: no column holds it (none guessed either)
+                continue
             if _key(mapping[name]) not in lower:
                 raise InputError(sentence("RadvalError",
                                           "The column '{mapping}' mapped to {name} is not in the "

@@ -95,9 +95,9 @@ def recall_columns(columns: Sequence[str]) -> dict[str, str] | None:
     found = _load().get(_header_id(columns))
     if not isinstance(found, dict):
         return None
-    # A remembered column the header no longer has cannot be right: drop it.
+    # "" is the lead's "no column" and stays so; a column the header lacks cannot be right.
     return ordered({k: v for k, v in found.items()
-                    if isinstance(v, str) and v in columns and k in IMPORT_FIELDS})
+                    if isinstance(v, str) and (v == "" or v in columns) and k in IMPORT_FIELDS})
 
 
 def remember_columns(columns: Sequence[str], mapping: Mapping[str, str]) -> None:
