@@ -44,21 +44,21 @@ def field_name(name: str) -> str:
 
 
 def import_text(summary: ImportSummary) -> str:
-    """What an import did: counts, the columns used, the rows skipped by line."""
-    def tr(text: str) -> str:
-        return QCoreApplication.translate("ColumnMappingDialog", text)
-
-    lines = [tr("{cases} cases, {candidates} candidates imported; {n} rows skipped.").format(
-        cases=summary.cases, candidates=summary.candidates, n=len(summary.problems))]
-    lines.append(tr("Columns: {columns}").format(
+    """What an import did: counts, the columns used, the rows skipped by line (in the Study
+    tab's words, as before the mapping step)."""
+    lines = [QCoreApplication.translate(
+        "StudyPanel", "{cases} cases, {candidates} candidates imported; {n} rows skipped."
+    ).format(cases=summary.cases, candidates=summary.candidates, n=len(summary.problems))]
+    lines.append(QCoreApplication.translate("StudyPanel", "Columns: {columns}").format(
         columns=", ".join(f"{k}={v}" for k, v in ordered(summary.columns).items())))
     for problem in summary.problems[:PROBLEMS_SHOWN]:  # "line 3: empty findings"
         words = problem.sentence()
-        lines.append(tr("{problem}; skipped").format(problem=translated(
-            words.context, words.template, words.values, str(problem))))
+        lines.append(QCoreApplication.translate("StudyPanel", "{problem}; skipped").format(
+            problem=translated(words.context, words.template, words.values, str(problem))))
     if len(summary.problems) > PROBLEMS_SHOWN:
-        lines.append(tr("… and {n} more rows skipped: `radval study import` lists each.").format(
-            n=len(summary.problems) - PROBLEMS_SHOWN))
+        lines.append(QCoreApplication.translate(
+            "StudyPanel", "… and {n} more rows skipped: `radval study import` lists each."
+        ).format(n=len(summary.problems) - PROBLEMS_SHOWN))
     return "\n".join(lines)
 
 
