@@ -272,8 +272,9 @@ class StudyPanel(QWidget):
         with report_errors(self):
             columns = file_columns(file)
             if not columns:
-                raise InputError(self.tr("{name} has no columns: its first line should name "
-                                         "them (findings, model, candidate …).").format(
+                raise InputError(self.tr("{name} has no rows to read: its first line should "
+                                         "name the columns (findings, model, candidate …) "
+                                         "and the cases follow, one a row.").format(
                                              name=file.name))
             remembered = recall_columns(columns)
             chosen = remembered if remembered is not None else guess_columns(columns)

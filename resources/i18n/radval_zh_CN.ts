@@ -2403,8 +2403,8 @@
         <translation>导入待评诊断意见</translation>
     </message>
     <message>
-        <source>{name} has no columns: its first line should name them (findings, model, candidate …).</source>
-        <translation>{name} 没有列名：第一行应写出各列的名称（findings、model、candidate …）。</translation>
+        <source>{name} has no rows to read: its first line should name the columns (findings, model, candidate …) and the cases follow, one a row.</source>
+        <translation>{name} 中没有可读取的行：第一行应写出各列的名称（findings、model、candidate …），其后每行一个病例。</translation>
     </message>
     <message>
         <source>Importing {name}…</source>

@@ -4,16 +4,18 @@ value are named by line and the rest imported."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel
 from pytestqt.qtbot import QtBot
 
 from radval_desktop.ui.column_dialog import ColumnMappingDialog
+from radval_desktop.ui.i18n import install_language, remove_language
 from radval_desktop.ui.study_panel import StudyPanel
 
 TASK_MS = 30_000
@@ -120,7 +122,7 @@ def test_an_english_export_is_guessed_and_a_file_without_a_header_is_refused(
     empty.write_text("", encoding="utf-8")
     panel.choose_columns(empty)
     assert panel.column_dialog is None
-    assert "empty.csv has no columns" in panel.message.text()
+    assert "empty.csv has no rows to read" in panel.message.text()
 
 
 def test_the_import_message_names_eight_skipped_rows_and_counts_the_rest(qapp: object) -> None:
@@ -136,3 +138,29 @@ def test_the_import_message_names_eight_skipped_rows_and_counts_the_rest(qapp: o
                          "Columns: findings=检查所见, candidate=模型输出"]
     assert lines[2:10] == [f"line {n}: empty findings; skipped" for n in range(2, 10)]
     assert lines[10:] == ["… and 3 more rows skipped: `radval study import` lists each."]
+
+
+def test_the_mapping_step_speaks_chinese_in_the_chinese_window(
+        qtbot: QtBot, qapp: QApplication, tmp_path: Path) -> None:
+    assert install_language(qapp, "zh_CN")
+    try:
+        view = StudyPanel()
+        qtbot.addWidget(view)
+        view.open_file(tmp_path / "lead.db")
+        view.choose_columns(_export(tmp_path / "RIS export.csv"))
+        dialog = _dialog(view)
+        assert dialog.windowTitle() == "RIS export.csv 的列"
+        labels = [w.text() for w in dialog.findChildren(QLabel)]
+        assert {"检查所见 *", "模型（评分者看不到） *", "检查部位", "机构"} <= set(labels)
+        assert dialog.combo("model").itemText(0) == "— 无此列 —"
+        assert _ok(dialog).text() == "导入(&I)"
+        dialog.combo("model").setCurrentText("模型名")
+        dialog.combo("candidate").setCurrentText("模型输出")
+        with qtbot.waitSignal(view.tasks.task_finished, timeout=TASK_MS):
+            qtbot.mouseClick(_ok(dialog), Qt.MouseButton.LeftButton)
+        text = view.message.text()
+        assert "列：findings=检查所见" in text, text
+        assert re.search(r"第 3 行：[^\n]*；已跳过", text), text
+        view.shutdown()
+    finally:
+        remove_language(qapp)
