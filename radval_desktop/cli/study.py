@@ -30,6 +30,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                           "impression, model, candidate, institution, body_system, modality, "
                           "case_id, age, sex); remembered for files with the same header")
     p_import.add_argument("--institution", default="1", help="for rows that name none")
+    p_import.add_argument("--model-name", dest="model_name", default="",
+                          help="the model of rows that name none, e.g. radiologist for a "
+                          "reporting system's own impressions imported as candidates")
     p_create = study.add_parser("create", help="a study over every candidate in the file")
     p_create.add_argument("--db", required=True)
     p_create.add_argument("--name", required=True)
@@ -73,7 +76,7 @@ def cmd_study(args: argparse.Namespace) -> int:
         from radval_desktop.study.importing import import_candidates
 
         mapping = _import_columns(Path(args.file), args)
-        summary = import_candidates(db, args.file, mapping, args.institution)
+        summary = import_candidates(db, args.file, mapping, args.institution, args.model_name)
         print("columns: " + ", ".join(f"{k}={v}" for k, v in _ordered(summary.columns).items()))
         for problem in summary.problems:
             print(f"radval: {Path(args.file).name} {problem}; skipped", file=sys.stderr)

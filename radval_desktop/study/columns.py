@@ -53,13 +53,14 @@ def ordered(mapping: Mapping[str, str]) -> dict[str, str]:
 
 
 def parse_columns(values: Sequence[str]) -> dict[str, str]:
-    """``--columns findings=检查所见,impression=诊断意见`` (the option may repeat)."""
+    """``--columns findings=检查所见,impression=诊断意见`` (the option may repeat);
+    ``impression=`` says no column holds it, so none is guessed either."""
     mapping: dict[str, str] = {}
     for value in values:
         for pair in filter(None, (p.strip() for p in value.split(","))):
             name, sep, column = pair.partition("=")
             name, column = name.strip(), column.strip()
-            if not sep or not name or not column:
+            if not sep or not name:
                 raise InputError(sentence(
                     "RadvalError", "--columns takes FIELD=COLUMN pairs separated by commas, not "
                     "'{pair}'; for example --columns findings=检查所见,impression=诊断意见."),

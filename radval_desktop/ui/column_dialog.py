@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QLineEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -93,6 +94,14 @@ class ColumnMappingDialog(QDialog):
             self._combos[name] = combo
             label = field_name(name) + (" *" if name in IMPORT_REQUIRED else "")
             form.addRow(label, combo)
+            if name == "model":
+                # A reporting system's export has no model column: the radiologists' own
+                # impressions are imported as one blinded "model" the lead names here.
+                self.model_name = QLineEdit(objectName="study.columns.model_name")
+                self.model_name.setPlaceholderText(self.tr(
+                    "or one name for every row, e.g. radiologist"))
+                self.model_name.textChanged.connect(self._on_combo_changed)
+                form.addRow("", self.model_name)
         layout = QVBoxLayout(self)
         layout.addWidget(self.intro)
         layout.addLayout(form)
@@ -112,9 +121,15 @@ class ColumnMappingDialog(QDialog):
         lead's choice)."""
         return {name: self.column(name) or "" for name in IMPORT_FIELDS}
 
+    def model(self) -> str:
+        """The name for rows naming no model; "" when a model column is chosen."""
+        return "" if self.column("model") else self.model_name.text().strip()
+
     @Slot()
     def _on_combo_changed(self) -> None:
-        missing = [name for name in IMPORT_REQUIRED if self.column(name) is None]
+        self.model_name.setEnabled(self.column("model") is None)
+        missing = [name for name in IMPORT_REQUIRED if self.column(name) is None
+                   and not (name == "model" and self.model())]
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not missing)
         self.status.setText(self.tr("Choose a column for {fields} to import.").format(
             fields=", ".join(missing)) if missing else "")

@@ -291,16 +291,18 @@ class StudyPanel(QWidget):
             return
         mapping = dialog.mapping()
         remember_columns(columns, mapping)
-        self.import_candidates(file, mapping)
+        self.import_candidates(file, mapping, dialog.model())
 
-    def import_candidates(self, file: Path, mapping: dict[str, str] | None = None) -> None:
+    def import_candidates(self, file: Path, mapping: dict[str, str] | None = None,
+                          model: str = "") -> None:
         """Import in the task thread: columns findings, model, candidate and optionally
         impression, institution, body_system, modality, case_id (as `radval study import`);
-        ``mapping`` field -> column, "" for none, unmapped fields guessed by name."""
+        ``mapping`` field -> column, "" for none, unmapped fields guessed by name; ``model``
+        names the rows that name none."""
         if self.path is None:
             return
         path, institution = self.path, self.default_institution.text().strip() or "1"
-        self._run("import", lambda: import_file(path, file, institution, mapping),
+        self._run("import", lambda: import_file(path, file, institution, mapping, model),
                   self.tr("Importing {name}…").format(name=file.name))
 
     # --- 2. the study -----------------------------------------------------------------

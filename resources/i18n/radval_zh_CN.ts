@@ -118,6 +118,10 @@
         <translation>— 无此列 —</translation>
     </message>
     <message>
+        <source>or one name for every row, e.g. radiologist</source>
+        <translation>或为所有行填写同一名称，例如 放射科医生</translation>
+    </message>
+    <message>
         <source>Choose a column for {fields} to import.</source>
         <translation>请先为 {fields} 选择列，再导入。</translation>
     </message>

@@ -91,3 +91,23 @@ def test_cli_import_with_columns_reports_rows_missing_a_mapped_value_by_line(
                      encoding="utf-8")
     assert cli.main(["study", "import", str(other), "--db", str(db_path)]) != 0
     assert "no column for model, candidate" in capsys.readouterr().err
+
+
+def test_a_reporting_system_export_without_a_model_column_is_imported_under_a_given_name(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 19: the radiologists' own impressions imported as a blinded "model": the export
+    has findings and impression only, so every row is named by the lead."""
+    source = tmp_path / "ris.csv"
+    source.write_text("检查所见,诊断意见,医院\n胸部CT：右肺下叶斑片影。,右肺下叶肺炎。,协和\n"
+                      "头颅CT：未见异常。,,协和\n", encoding="utf-8")
+    db_path = tmp_path / "study.db"
+    assert cli.main(["study", "import", str(source), "--db", str(db_path), "--columns",
+                     "candidate=诊断意见,impression=", "--model-name", "radiologist"]) == 0
+    out = capsys.readouterr()
+    assert "ris.csv line 3: empty candidate; skipped" in out.err
+    assert "1 cases, 1 candidates imported" in out.out
+    db = open_study(db_path)
+    assert [(r["model_name"], r["text"]) for r in db["candidates"].rows] == [
+        ("radiologist", "右肺下叶肺炎。")]
+    assert [r["reference_impression"] for r in db["cases"].rows] == [""]  # "impression=": none
+    db.close()

@@ -164,3 +164,35 @@ def test_the_mapping_step_speaks_chinese_in_the_chinese_window(
         view.shutdown()
     finally:
         remove_language(qapp)
+
+
+def test_an_export_without_a_model_column_is_named_by_the_lead(
+        qtbot: QtBot, tmp_path: Path, panel: StudyPanel) -> None:
+    """The radiologists' own impressions as a blinded "model": no model column, one name."""
+    ris = tmp_path / "ris.csv"
+    ris.write_text("检查所见,诊断意见,医院\n胸部CT：右肺下叶斑片影。,右肺下叶肺炎。,协和\n",
+                   encoding="utf-8")
+    panel.choose_columns(ris)
+    dialog = _dialog(panel)
+    assert dialog.model_name.isEnabled()  # no model column chosen: a name for every row
+    dialog.combo("candidate").setCurrentText("诊断意见")
+    dialog.combo("impression").setCurrentIndex(0)
+    assert not _ok(dialog).isEnabled()
+    assert "model" in dialog.status.text()
+    qtbot.keyClicks(dialog.model_name, "radiologist")
+    assert _ok(dialog).isEnabled()
+    with qtbot.waitSignal(panel.tasks.task_finished, timeout=TASK_MS):
+        qtbot.mouseClick(_ok(dialog), Qt.MouseButton.LeftButton)
+    assert "1 cases, 1 candidates imported" in panel.message.text()
+    conn = sqlite3.connect(tmp_path / "lead.db")
+    try:
+        assert conn.execute("SELECT model_name, text FROM candidates").fetchall() == [
+            ("radiologist", "右肺下叶肺炎。")]
+    finally:
+        conn.close()
+    # With a model column chosen, the name box is not used.
+    panel.choose_columns(_export(tmp_path / "RIS export.csv"))
+    dialog = _dialog(panel)
+    dialog.combo("model").setCurrentText("模型名")
+    assert not dialog.model_name.isEnabled()
+    dialog.reject()
