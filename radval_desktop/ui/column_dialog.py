@@ -83,6 +83,9 @@ class ColumnMappingDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self._combos: dict[str, QComboBox] = {}
         form = QFormLayout()
+        # Wide enough for a long Chinese column name and the name box's example in full.
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.setMinimumWidth(560)
         for name in IMPORT_FIELDS:
             combo = QComboBox(objectName=f"study.columns.{name}")
             combo.addItem(self.tr("— no column —"), None)
