@@ -281,13 +281,15 @@ class StudyPanel(QWidget):
             dialog = ColumnMappingDialog(file.name, columns, chosen, self)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.finished.connect(
-                lambda result: self._on_column_dialog_finished(file, columns, result))
+                lambda result: self._on_column_dialog_finished(dialog, file, columns, result))
             self.column_dialog = dialog
-            dialog.open()
+            dialog.open()  # window-modal: the Study tab waits, the rest of the window not
 
-    def _on_column_dialog_finished(self, file: Path, columns: list[str], result: int) -> None:
-        dialog, self.column_dialog = self.column_dialog, None
-        if dialog is None or result != ColumnMappingDialog.DialogCode.Accepted:
+    def _on_column_dialog_finished(self, dialog: ColumnMappingDialog, file: Path,
+                                   columns: list[str], result: int) -> None:
+        if self.column_dialog is dialog:
+            self.column_dialog = None
+        if result != ColumnMappingDialog.DialogCode.Accepted:
             return
         mapping = dialog.mapping()
         remember_columns(columns, mapping)
