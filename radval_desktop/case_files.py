@@ -205,6 +205,15 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         book.close()
 
 
+def read_columns(path: Path) -> list[str]:
+    """The column names as the file writes them: the header of a CSV or XLSX, the keys of a
+    JSONL file's first readable record; [] when no row reads."""
+    for _line, raw in _raw_rows(path):
+        if "__error__" not in raw:
+            return [str(name) for name in raw]
+    return []
+
+
 def _key(name: str) -> str:
     return "_".join(str(name).strip().lower().replace("-", " ").split())
 
@@ -215,6 +224,8 @@ def _resolve_columns(available: Iterable[str], wanted: Iterable[str],
     resolved: dict[str, str] = {}
     for name in wanted:
         if name in mapping:
+            if not mapping[name]:  # the user said: no column holds it (none guessed either)
+                continue
             if _key(mapping[name]) not in lower:
                 raise InputError(sentence("RadvalError",
                                           "The column '{mapping}' mapped to {name} is not in the "

@@ -24,7 +24,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p_import.add_argument("--db", required=True, help="the study's SQLite file")
     p_import.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
                           help="column mapping, e.g. --map candidate=生成结果")
+    p_import.add_argument("--columns", action="append", default=[], metavar="FIELD=COLUMN,...",
+                          help="column mapping as comma-separated pairs, e.g. --columns "
+                          "findings=检查所见,impression=诊断意见,model=模型名 (fields: findings, "
+                          "impression, model, candidate, institution, body_system, modality, "
+                          "case_id, age, sex); remembered for files with the same header")
     p_import.add_argument("--institution", default="1", help="for rows that name none")
+    p_import.add_argument("--model-name", dest="model_name", default="",
+                          help="the model of rows that name none, e.g. radiologist for a "
+                          "reporting system's own impressions imported as candidates")
     p_create = study.add_parser("create", help="a study over every candidate in the file")
     p_create.add_argument("--db", required=True)
     p_create.add_argument("--name", required=True)
@@ -67,7 +75,9 @@ def cmd_study(args: argparse.Namespace) -> int:
     if args.action == "import":
         from radval_desktop.study.importing import import_candidates
 
-        summary = import_candidates(db, args.file, column_mapping(args.map), args.institution)
+        mapping = _import_columns(Path(args.file), args)
+        summary = import_candidates(db, args.file, mapping, args.institution, args.model_name)
+        print("columns: " + ", ".join(f"{k}={v}" for k, v in _ordered(summary.columns).items()))
         for problem in summary.problems:
             print(f"radval: {Path(args.file).name} {problem}; skipped", file=sys.stderr)
         print(f"{summary.cases} cases, {summary.candidates} candidates imported into {args.db}; "
@@ -89,6 +99,31 @@ def cmd_study(args: argparse.Namespace) -> int:
                                                       args.change_level))
         print(f"{args.rater}: {added} candidates assigned")
     return 0
+
+
+def _import_columns(file: Path, args: argparse.Namespace) -> dict[str, str]:
+    """The mapping given on the command line (remembered for this header, as the window
+    does), else the one remembered for it, else none: known column names are guessed."""
+    from radval_desktop.study.columns import (
+        file_columns,
+        parse_columns,
+        recall_columns,
+        remember_columns,
+    )
+
+    given = {**column_mapping(args.map), **parse_columns(args.columns)}
+    header = file_columns(file)
+    if given:
+        if header and all(column in header for column in given.values()):
+            remember_columns(header, given)
+        return given
+    return recall_columns(header) or {}
+
+
+def _ordered(columns: dict[str, str]) -> dict[str, str]:
+    from radval_desktop.study.columns import ordered
+
+    return ordered(columns)
 
 
 def _lead(args: argparse.Namespace, study: Study) -> int:

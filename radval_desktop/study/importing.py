@@ -26,6 +26,7 @@ class ImportSummary:
     cases: int = 0
     candidates: int = 0
     problems: list[RowProblem] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)  # field -> the file's column used
 
 
 def imported_version(model: str, text: str) -> str:
@@ -35,12 +36,17 @@ def imported_version(model: str, text: str) -> str:
 
 
 def import_candidates(db: Database, path: Path | str, mapping: Mapping[str, str] | None = None,
-                      institution: str = "1") -> ImportSummary:
-    """Save every good row's case and candidate; bad rows come back as problems."""
+                      institution: str = "1", model: str = "") -> ImportSummary:
+    """Save every good row's case and candidate; bad rows come back as problems. ``model``
+    names the rows that name none (a reporting system's export of the radiologists' own
+    impressions has no model column)."""
     path = Path(path)
+    defaults = {"institution": institution}
+    if model.strip():
+        defaults["model"] = model.strip()
     read = read_cases(path, required=IMPORT_REQUIRED, optional=CASE_FIELDS, mapping=mapping,
-                      defaults={"institution": institution})
-    summary = ImportSummary(problems=list(read.problems))
+                      defaults=defaults)
+    summary = ImportSummary(problems=list(read.problems), columns=dict(read.columns))
     if not read.rows:
         if summary.problems:
             return summary

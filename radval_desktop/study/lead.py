@@ -33,12 +33,12 @@ def institutions(db: Database) -> list[str]:
 
 
 def import_file(study_file: Path, file: Path, institution: str = "1",
-                mapping: Mapping[str, str] | None = None) -> ImportSummary:
+                mapping: Mapping[str, str] | None = None, model: str = "") -> ImportSummary:
     """`radval study import` as one call on its own connection (the window runs it in a
     worker thread: a SQLite connection stays in the thread that made it)."""
     db = open_study(study_file)
     try:
-        return import_candidates(db, file, mapping, institution)
+        return import_candidates(db, file, mapping, institution, model)
     finally:
         db.close()
 

@@ -9,6 +9,7 @@ Why Qt's QTextDocument + QPdfWriter (issue 19; measured on the fixture study's r
 Qt reads a subset of HTML and CSS (no flex, no @page) and drew matplotlib's SVG with
 missing glyphs, so the PDF is printed from the same report with PNG charts, tables at the
 page width with headers repeated on each page, words wrapped anywhere rather than cut,
+a heading never alone at a page's foot nor a row split between pages (ui/pdf_pages.py),
 and a footer with page numbers painted here. Needs a QGuiApplication: `radval report`
 makes an offscreen one when the process has none.
 """
@@ -32,6 +33,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QApplication
 
 from radval_desktop.ui.fonts import cjk_font_path
+from radval_desktop.ui.pdf_pages import keep_together
 
 MARGINS_MM = QMarginsF(12, 12, 12, 10)  # the footer sits in the body's last 6 mm
 FOOTER_MM = 6
@@ -85,6 +87,7 @@ def write_pdf(html: str, path: Path, title: str) -> Path:
     document.setDefaultTextOption(option)
     document.setHtml(html)
     document.setPageSize(QSizeF(width, height))
+    keep_together(document, height)
     pages = document.pageCount()
 
     painter = QPainter(writer)

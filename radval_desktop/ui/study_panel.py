@@ -34,6 +34,12 @@ from radval_desktop.store.reader_study import (
     save_rater,
     save_study,
 )
+from radval_desktop.study.columns import (
+    file_columns,
+    guess_columns,
+    recall_columns,
+    remember_columns,
+)
 from radval_desktop.study.importing import ImportSummary
 from radval_desktop.study.lead import (
     RaterProgress,
@@ -43,6 +49,7 @@ from radval_desktop.study.lead import (
     study_progress,
     study_raters,
 )
+from radval_desktop.ui.column_dialog import ColumnMappingDialog, import_text
 from radval_desktop.ui.errors import report_errors
 from radval_desktop.ui.scoring_panel import LEVEL_NAMES
 from radval_desktop.ui.study_progress import ProgressTable
@@ -63,6 +70,7 @@ class StudyPanel(QWidget):
         self.db: Database | None = None
         self.path: Path | None = None
         self.progress_rows: list[RaterProgress] = []
+        self.column_dialog: ColumnMappingDialog | None = None
         self._build()
         self._connect()
         self._timer = QTimer(self, interval=REFRESH_MS)
@@ -256,15 +264,47 @@ class StudyPanel(QWidget):
             self, self.tr("Import candidate impressions"), "",
             "CSV, Excel or JSONL (*.csv *.tsv *.xlsx *.jsonl);;All files (*)")
         if name:
-            self.import_candidates(Path(name))
+            self.choose_columns(Path(name))
 
-    def import_candidates(self, file: Path) -> None:
+    def choose_columns(self, file: Path) -> None:
+        """The mapping step: the lead confirms which column holds each field (the mapping
+        confirmed last time for this header, else known names guessed); Import imports."""
+        with report_errors(self):
+            columns = file_columns(file)
+            if not columns:
+                raise InputError(self.tr("{name} has no rows to read: its first line should "
+                                         "name the columns (findings, model, candidate …) "
+                                         "and the cases follow, one a row.").format(
+                                             name=file.name))
+            remembered = recall_columns(columns)
+            chosen = remembered if remembered is not None else guess_columns(columns)
+            dialog = ColumnMappingDialog(file.name, columns, chosen, self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.finished.connect(
+                lambda result: self._on_column_dialog_finished(dialog, file, columns, result))
+            self.column_dialog = dialog
+            dialog.open()  # window-modal: the Study tab waits, the rest of the window not
+
+    def _on_column_dialog_finished(self, dialog: ColumnMappingDialog, file: Path,
+                                   columns: list[str], result: int) -> None:
+        if self.column_dialog is dialog:
+            self.column_dialog = None
+        if result != ColumnMappingDialog.DialogCode.Accepted:
+            return
+        mapping = dialog.mapping()
+        remember_columns(columns, mapping)
+        self.import_candidates(file, mapping, dialog.model())
+
+    def import_candidates(self, file: Path, mapping: dict[str, str] | None = None,
+                          model: str = "") -> None:
         """Import in the task thread: columns findings, model, candidate and optionally
-        impression, institution, body_system, modality, case_id (as `radval study import`)."""
+        impression, institution, body_system, modality, case_id (as `radval study import`);
+        ``mapping`` field -> column, "" for none, unmapped fields guessed by name; ``model``
+        names the rows that name none."""
         if self.path is None:
             return
         path, institution = self.path, self.default_institution.text().strip() or "1"
-        self._run("import", lambda: import_file(path, file, institution),
+        self._run("import", lambda: import_file(path, file, institution, mapping, model),
                   self.tr("Importing {name}…").format(name=file.name))
 
     # --- 2. the study -----------------------------------------------------------------
@@ -371,11 +411,7 @@ class StudyPanel(QWidget):
     def _on_tasks_task_finished(self, name: str, result: object) -> None:
         self._set_enabled()
         if isinstance(result, ImportSummary):
-            problems = "".join(f"\n{p}; skipped" for p in result.problems[:5])
-            self.show_info(self.tr("{cases} cases, {candidates} candidates imported; {n} rows "
-                                   "skipped.").format(cases=result.cases,
-                                                      candidates=result.candidates,
-                                                      n=len(result.problems)) + problems)
+            self.show_info(import_text(result))
         elif isinstance(result, MergeReport):
             self.show_info(self._merge_text(result))
         elif name == "hand_out" and isinstance(result, list):

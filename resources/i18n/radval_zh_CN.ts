@@ -60,6 +60,73 @@
     </message>
 </context>
 <context>
+    <name>ColumnMappingDialog</name>
+    <message>
+        <source>Findings</source>
+        <translation>检查所见</translation>
+    </message>
+    <message>
+        <source>Reference impression (optional)</source>
+        <translation>参考诊断意见（可选）</translation>
+    </message>
+    <message>
+        <source>Model (hidden from raters)</source>
+        <translation>模型（评分者看不到）</translation>
+    </message>
+    <message>
+        <source>Candidate impression (to be scored)</source>
+        <translation>待评诊断意见（供评分）</translation>
+    </message>
+    <message>
+        <source>Institution</source>
+        <translation>机构</translation>
+    </message>
+    <message>
+        <source>Body system</source>
+        <translation>检查部位</translation>
+    </message>
+    <message>
+        <source>Modality</source>
+        <translation>检查方式</translation>
+    </message>
+    <message>
+        <source>Case id</source>
+        <translation>病例编号</translation>
+    </message>
+    <message>
+        <source>Age</source>
+        <translation>年龄</translation>
+    </message>
+    <message>
+        <source>Sex</source>
+        <translation>性别</translation>
+    </message>
+    <message>
+        <source>Columns of {name}</source>
+        <translation>{name} 的列</translation>
+    </message>
+    <message>
+        <source>Which column of {name} holds each field? Known column names were filled in; check each and change any that is wrong. Rows with an empty findings, model or candidate cell are named by line and skipped.</source>
+        <translation>{name} 中哪一列对应各个字段？已按常见列名自动填写；请逐项核对，有误请更改。检查所见、模型或待评诊断意见为空的行将按行号列出并跳过。</translation>
+    </message>
+    <message>
+        <source>&amp;Import</source>
+        <translation>导入(&amp;I)</translation>
+    </message>
+    <message>
+        <source>— no column —</source>
+        <translation>— 无此列 —</translation>
+    </message>
+    <message>
+        <source>or one name for every row, e.g. radiologist</source>
+        <translation>或为所有行填写同一名称，例如 放射科医生</translation>
+    </message>
+    <message>
+        <source>Choose a column for {fields} to import.</source>
+        <translation>请先为 {fields} 选择列，再导入。</translation>
+    </message>
+</context>
+<context>
     <name>CorpusNotice</name>
     <message>
         <source>No past reports yet: drafts use RadVal&apos;s built-in starter examples. Import past reports (CSV/XLSX/JSONL from the reporting system) so drafts follow your department&apos;s style.</source>
@@ -1420,6 +1487,14 @@
         <source>{names} already exist in {folder}; they may hold a rater&apos;s answers. Collect and merge them first, then move them away or choose another folder.</source>
         <translation>{folder} 中已存在 {names}；其中可能有评分者的回答。请先收回并合并，然后移走这些文件或选择其他文件夹。</translation>
     </message>
+    <message>
+        <source>--columns takes FIELD=COLUMN pairs separated by commas, not &apos;{pair}&apos;; for example --columns findings=检查所见,impression=诊断意见.</source>
+        <translation>--columns 需要以逗号分隔的“字段=列名”，而不是“{pair}”；例如 --columns findings=检查所见,impression=诊断意见。</translation>
+    </message>
+    <message>
+        <source>&apos;{name}&apos; is not a field the import knows; use one of {fields}.</source>
+        <translation>“{name}”不是导入可识别的字段；请使用以下之一：{fields}。</translation>
+    </message>
 </context>
 <context>
     <name>ResultTables</name>
@@ -2340,6 +2415,10 @@
         <translation>导入待评诊断意见</translation>
     </message>
     <message>
+        <source>{name} has no rows to read: its first line should name the columns (findings, model, candidate …) and the cases follow, one a row.</source>
+        <translation>{name} 中没有可读取的行：第一行应写出各列的名称（findings、model、candidate …），其后每行一个病例。</translation>
+    </message>
+    <message>
         <source>Importing {name}…</source>
         <translation>正在导入 {name}…</translation>
     </message>
@@ -2390,6 +2469,18 @@
     <message>
         <source>{cases} cases, {candidates} candidates imported; {n} rows skipped.</source>
         <translation>已导入 {cases} 个病例、{candidates} 条待评诊断意见；跳过 {n} 行。</translation>
+    </message>
+    <message>
+        <source>Columns: {columns}</source>
+        <translation>列：{columns}</translation>
+    </message>
+    <message>
+        <source>{problem}; skipped</source>
+        <translation>{problem}；已跳过</translation>
+    </message>
+    <message>
+        <source>… and {n} more rows skipped: `radval study import` lists each.</source>
+        <translation>……另有 {n} 行被跳过：`radval study import` 会逐行列出。</translation>
     </message>
     <message>
         <source>Send each rater their own file; they open it in the Scoring tab, then send it back:

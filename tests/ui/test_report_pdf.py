@@ -112,6 +112,77 @@ def test_pdf_is_a4_with_every_table_whole_and_numbered_pages(
         shutil.copyfile(pdf, SCREENSHOTS / "report.pdf")
 
 
+def _page_texts(pdf: Path) -> list[str]:
+    """Each page's text as laid out (pdftotext -layout), the footer line left out."""
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True,
+                          text=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info)[1])
+    texts = []
+    for page in range(1, pages + 1):
+        lines = _pdftotext(pdf, "-layout", "-f", str(page), "-l", str(page)).splitlines()
+        texts.append("\n".join(line for line in lines if " · Page " not in line))
+    return texts
+
+
+def _last_line(text: str) -> str:
+    return next(line.strip() for line in reversed(text.splitlines()) if line.strip())
+
+
+def _on_one_page(words: set[str], pages: list[str]) -> bool:
+    return any(words <= set(_words(page)) for page in pages)
+
+
+def test_no_heading_ends_a_page_and_no_table_row_spans_two(
+        written: tuple[Path, Path]) -> None:
+    db_path, pdf = written
+    db = open_study(db_path)
+    try:
+        report, _, _ = build_report(db, "t")
+    finally:
+        db.close()
+    headings = {" ".join(_words(s.heading)) for s in report.sections}
+    headings |= {" ".join(_words(t.title)) for s in report.sections for t in s.tables}
+    charts = {c.group or c.title for s in report.sections for c in s.charts}
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], check=True,
+                             capture_output=True, text=True).stdout.splitlines()[2:]
+    image_pages = {int(line.split()[0]) for line in listing if line.split()[2] == "image"}
+    pages = _page_texts(pdf)
+    assert len(pages) >= 3
+    for number, text in enumerate(pages, 1):
+        # A heading alone at the foot of a page, its table or chart on the next (issue 19).
+        last = " ".join(_last_line(text).split())
+        assert last not in headings, (number, last)
+        if last in charts:  # a chart's name is the last text above its (textless) chart
+            assert number in image_pages, (number, last)
+    for table in (t for s in report.sections for t in s.tables):
+        for row in table.rows:  # every cell of the row on one page, not cut between two
+            words = {w for value in row for w in _words(table.show(value))}
+            assert _on_one_page(words, pages), (table.name, row)
+
+
+def test_a_row_of_several_lines_moves_whole_to_the_next_page(tmp_path: Path) -> None:
+    """60 rows of five lines each: without care Qt printed a row's first lines at the foot of
+    one page and the rest under the repeated header of the next."""
+    from radval_desktop.ui.report_pdf import write_pdf
+
+    rows = "".join(f"<tr><td>row{i:02d}</td><td>alpha{i:02d}<br>beta{i:02d}<br>gamma{i:02d}"
+                   f"<br>delta{i:02d}<br>omega{i:02d}</td><td>{i}</td></tr>" for i in range(60))
+    tables = "".join(f"<h3>Table {t}</h3><table width='100%' border='1' cellspacing='0'>"
+                     f"<thead><tr><th>name</th><th>lines</th><th>n</th></tr></thead>"
+                     f"<tbody>{rows.replace('row', f'row{t}x')}</tbody></table>"
+                     for t in range(2))
+    pdf = write_pdf(f"<html><body><h1>Rows</h1>{tables}</body></html>", tmp_path / "rows.pdf",
+                    "rows")
+    pages = _page_texts(pdf)
+    assert len(pages) >= 6
+    for t in range(2):
+        for i in range(60):
+            words = {f"row{t}x{i:02d}", *(f"{w}{i:02d}" for w in ("alpha", "delta", "omega"))}
+            assert _on_one_page(words, pages), (t, i)
+    for number, text in enumerate(pages, 1):
+        assert not _last_line(text).startswith("Table "), number
+
+
 def test_every_report_file_is_owner_only(written: tuple[Path, Path]) -> None:
     _, pdf = written
     files = [p for p in pdf.parent.rglob("*") if p.is_file()]
