@@ -52,25 +52,80 @@ def write_gguf(
 
 def write_lora_adapter(path: Path, architecture: str = "qwen2", embd: int = 896,
                        layers: int = 24, rank: int = 4, scale: float = 0.1,
-                       seed: int = 11) -> Path:
+                       seed: int = 11, extra: dict[str, tuple[list[int], list[int]]] | None = None
+                       ) -> Path:
     """A LoRA adapter GGUF as llama.cpp's convert_lora_to_gguf.py lays it out: lora_a
     [n_embd, r] and lora_b [r, n_embd] (ggml order) for each blk.N.attn_q.weight, random
     values. The defaults fit the embedded default model (Qwen2.5-0.5B: 896 wide, 24 layers).
+    ``extra``: more base tensor names -> (lora_a dims, lora_b dims), e.g. from
+    ``token_embd_lora``.
     """
     import random
 
     rng = random.Random(seed)
+    targets = {f"blk.{layer}.attn_q.weight": ([embd, rank], [rank, embd])
+               for layer in range(layers)}
+    targets.update(extra or {})
     tensors, data = [], {}
-    for layer in range(layers):
-        for suffix, dims in (("lora_a", [embd, rank]), ("lora_b", [rank, embd])):
-            name = f"blk.{layer}.attn_q.weight.{suffix}"
+    for base_name, (a_dims, b_dims) in targets.items():
+        for suffix, dims in (("lora_a", a_dims), ("lora_b", b_dims)):
+            name = f"{base_name}.{suffix}"
             tensors.append((name, dims))
-            count = dims[0] * dims[1]
+            count = 1
+            for dim in dims:
+                count *= dim
             data[name] = struct.pack(f"<{count}f", *(rng.gauss(0, scale) for _ in range(count)))
     metadata: dict[str, str | int | float] = {
         "general.architecture": architecture, "general.type": "adapter", "adapter.type": "lora",
         "adapter.lora.alpha": float(2 * rank), "general.name": f"{path.stem} (hand-made)"}
     return write_gguf(path, metadata, tensors, data=data)
+
+
+def token_embd_lora(embd: int = 896, vocab: int = 151936, rank: int = 4
+                    ) -> dict[str, tuple[list[int], list[int]]]:
+    """An embedding LoRA as convert_lora_to_gguf.py writes PEFT's lora_embedding_A/B (and
+    mergekit-extract-lora's): lora_a transposed to [r, n_vocab], lora_b [r, n_embd], the
+    layout llama.cpp's llm_build_inp_embd reads."""
+    return {"token_embd.weight": ([rank, vocab], [rank, embd])}
+
+
+def write_tied_copy(source: Path, target: Path) -> Path:
+    """``source`` without its output.weight, so that llama.cpp computes the output layer from
+    token_embd.weight: the file a tied model (Qwen2.5 0.5B, Llama 3.2 1B) converts to.
+
+    The header is rewritten to the same length (a padding key takes the dropped tensor entry's
+    bytes); the other tensors' data is copied unchanged, packed as gguf.cpp requires (each
+    tensor where the one before ends, aligned).
+    """
+    import gguf
+
+    reader = gguf.GGUFReader(source)
+    align = 32  # GGUF's default; the default model sets no general.alignment
+    fields = [f for f in reader.fields.values() if not f.name.startswith("GGUF.")]
+    kept = [t for t in reader.tensors if t.name != "output.weight"]
+    dropped = next(t for t in reader.tensors if t.name == "output.weight")
+
+    def raw(field: gguf.ReaderField) -> bytes:
+        return b"".join(part.tobytes() for part in field.parts)
+
+    infos, offset = bytearray(), 0
+    for tensor in kept:
+        infos += raw(tensor.field)[:-8] + struct.pack("<Q", offset)
+        offset += tensor.n_bytes + (-tensor.n_bytes % align)
+    gap = len(raw(dropped.field))
+    key = "radval.test.padding"
+    padding = raw_kv(key, "string", "x" * (gap - (8 + len(key) + 4 + 8)))
+    assert len(padding) == gap, "the dropped tensor entry is too short to hold a padding key"
+    header = (b"GGUF" + struct.pack("<IQQ", 3, len(kept), len(fields) + 1)
+              + b"".join(raw(f) for f in fields) + padding + bytes(infos))
+    header += bytes(-len(header) % align)
+    with source.open("rb") as src, target.open("wb") as out:
+        out.write(header)
+        for tensor in kept:
+            src.seek(tensor.data_offset)
+            out.write(src.read(tensor.n_bytes))
+            out.write(bytes(-tensor.n_bytes % align))
+    return target
 
 
 # --- raw headers, for hostile files the writer above would never make ---------------------
