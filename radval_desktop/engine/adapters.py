@@ -18,7 +18,7 @@ from typing import Any
 from radval_desktop.engine.allowlist import approves_addition
 from radval_desktop.engine.gguf_file import GGUFInfo, read_gguf
 from radval_desktop.engine.sealed_file import SealedFile
-from radval_desktop.errors import ModelFileError, ModelLoadError, sentence
+from radval_desktop.errors import SENTENCES, ModelFileError, ModelLoadError, Words, sentence
 
 
 @dataclass(frozen=True)
@@ -75,13 +75,14 @@ def inspect_adapter(path: Path, base: GGUFInfo, allowed: Sequence[str] = (),
     return info, digest
 
 
-def _mismatch(name: str, base: GGUFInfo, tensor: str, detail: str) -> ModelFileError:
+def _mismatch(name: str, base: GGUFInfo, detail: str, **values: object) -> ModelFileError:
+    """``detail``: a sentence() template, so the window translates it with the rest."""
     return ModelFileError(
         sentence("RadvalError",
                  "The adapter {name} does not fit the model {base_name}: {detail}. It was made "
                  "for another base model (or another size of it); choose the adapter trained on "
                  "this model."),
-        name=name, base_name=base.name, detail=detail.format(tensor=tensor))
+        name=name, base_name=base.name, detail=Words(SENTENCES, detail, tuple(values.items())))
 
 
 def _check_tensors(name: str, adapter: GGUFInfo, base: GGUFInfo) -> None:
@@ -96,24 +97,28 @@ def _check_tensors(name: str, adapter: GGUFInfo, base: GGUFInfo) -> None:
             pairs.setdefault(stem, {})[suffix] = dims
     for tensor, pair in pairs.items():
         if len(pair) != 2:
-            raise _mismatch(name, base, tensor, "it holds only half of the LoRA pair for {tensor}")
+            raise _mismatch(name, base, sentence(
+                "RadvalError", "it holds only half of the LoRA pair for {tensor}"), tensor=tensor)
         target = base.tensors.get(tensor)
         if target is None:
-            raise _mismatch(name, base, tensor, "it changes the tensor {tensor}, which the model "
-                            "does not have")
+            raise _mismatch(name, base, sentence(
+                "RadvalError", "it changes the tensor {tensor}, which the model does not have"),
+                tensor=tensor)
         a, b = pair["lora_a"], pair["lora_b"]
         if len(a) != 2 or len(b) != 2 or len(target) != 2:
-            raise _mismatch(name, base, tensor, "its LoRA for {tensor} is not a pair of matrices "
-                            "over a matrix")
+            raise _mismatch(name, base, sentence(
+                "RadvalError", "its LoRA for {tensor} is not a pair of matrices over a matrix"),
+                tensor=tensor)
         if tensor == "token_embd.weight":
             # llm_build_inp_embd: rows of lora_a [r, n_vocab] are gathered, then lora_b [r, n_embd]
             fits = a[1] == target[1] and b[1] == target[0] and a[0] == b[0]
         else:
             fits = a[0] == target[0] and b[1] == target[1] and a[1] == b[0]
         if not fits:
-            raise _mismatch(name, base, tensor,
-                            f"its LoRA for {{tensor}} has the shapes {_dims(a)} and {_dims(b)}, "
-                            f"which do not fit the model's {_dims(target)}")
+            raise _mismatch(name, base, sentence(
+                "RadvalError", "its LoRA for {tensor} has the shapes {a} and {b}, which do not "
+                "fit the model's {target}"),
+                tensor=tensor, a=_dims(a), b=_dims(b), target=_dims(target))
     if "token_embd.weight" in pairs and "output.weight" not in base.tensors:
         # The output layer reuses token_embd.weight there, so llama.cpp applies the embedding
         # LoRA (laid out for a row lookup) to the output product too: an abort, not an error.
