@@ -104,6 +104,12 @@ def render_markdown(card: dict[str, Any]) -> str:
             lines.append(f"| {kind}: {reason} | " + " | ".join(
                 str(cleaning["per_institution"][i][kind].get(reason, 0)) for i in institutions)
                 + " |")
+    unmapped = [(i, u) for i in institutions
+                for u in cleaning["per_institution"][i].get("unmapped", [])]
+    if unmapped:
+        lines += ["", "## Values the alias list does not map (resources/aliases.toml)", "",
+                  "| institution | field | value | rows |", "| --- | --- | --- | ---: |"]
+        lines += [f"| {i} | {u['field']} | {u['value']} | {u['rows']} |" for i, u in unmapped]
     lines += ["", "## Files", ""]
     lines += [f"- {f['institution']}: `{f['file']}` sha256 {f['sha256'][:16]}…, "
               f"{f['rows']} rows" for f in cleaning["files"]]

@@ -203,3 +203,85 @@ def test_the_example_mapping_loads_once_its_files_exist(tmp_path: Path) -> None:
     assert loaded.internal == "SXY"
     assert [i.id for i in loaded.institutions] == ["SXY", "DE1"]
     assert loaded.institutions[1].defaults == {"body_system": "chest", "modality": "CT"}
+
+
+def _monthly_export(folder: Path) -> Path:
+    """One institution's workbook: a sheet per month (columns in another order in February),
+    a notes sheet, and body-system / modality values as RIS exports write them."""
+    import openpyxl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    book = openpyxl.Workbook()
+    jan = book.active
+    jan.title = "1月"
+    jan.append(["报告描述", "报告结果", "检查部位", "设备类型"])
+    jan.append(["右肺上叶见磨玻璃结节，大小约6mm。", "右肺上叶磨玻璃结节。", "胸部CT平扫", ""])
+    jan.append(["双肺纹理清晰。", "双肺未见异常。", "胸部", "DR"])
+    jan.append(["肝右叶见低密度灶。", "肝囊肿可能。", "腹部", "US"])
+    notes = book.create_sheet("说明")
+    notes.append(["本表由 RIS 导出"])
+    notes.append(["仅供科研"])
+    feb = book.create_sheet("2月")
+    feb.append(["设备类型", "检查部位", "报告结果", "报告描述"])
+    feb.append(["MR", "头颅", "右侧额叶缺血灶。", "右侧额叶见斑片状长T2信号。"])
+    feb.append(["CT", "足部", "右跟骨骨折。", "右足跟骨见骨折线。"])
+    feb.append(["CT", "足部", "左跟骨骨折。", "左足跟骨见骨折线。"])
+    feb.append(["CT+MR", "颈部", "甲状腺左叶结节。", "甲状腺左叶见低密度结节。"])
+    book.save(folder / "monthly.xlsx")
+    columns = ('[institutions.columns]\nfindings = "报告描述"\nimpression = "报告结果"\n'
+               'body_system = "检查部位"\nmodality = "设备类型"\n')
+    mapping = folder / "institutions.toml"
+    mapping.write_text('[[institutions]]\nid = "M"\nfiles = ["monthly.xlsx"]\n' + columns,
+                       encoding="utf-8")
+    return mapping
+
+
+def test_every_sheet_is_prepared_and_unmapped_values_are_listed(tmp_path: Path) -> None:
+    mapping = _monthly_export(tmp_path / "exports")
+    run = RunFolder(tmp_path / "run")
+    prepare(_recipe(mapping), run)
+    card = json.loads((run.data / "data_card.json").read_text(encoding="utf-8"))
+    tally = card["cleaning"]["per_institution"]["M"]
+    # 3 + 4 report rows (the notes sheet's one row is said once, as a problem): 4 kept.
+    assert tally["kept"] == 4
+    assert tally["dropped"] == {"unknown body system or modality": 2,
+                                "a modality RadVal does not draft": 1, "unreadable row": 1}
+    assert tally["unmapped"] == [{"field": "body_system", "value": "足部", "rows": 2},
+                                 {"field": "modality", "value": "US", "rows": 1}]
+    reports = {r.id: r for name in ("train", "validation", "internal_test")
+               for r in read_reports(run.data / f"{name}.jsonl")}
+    assert {(r.source, r.line, r.body_system, r.modality) for r in reports.values()} == {
+        ("monthly.xlsx [1月]", 2, "chest", "CT"), ("monthly.xlsx [1月]", 3, "chest", "XR"),
+        ("monthly.xlsx [2月]", 2, "head", "MRI"),
+        ("monthly.xlsx [2月]", 5, "maxillofacial_neck", "CT")}
+    problems = [json.loads(line) for line in
+                (run.data / "problems.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {(p["file"], p["line"]) for p in problems} == {
+        ("monthly.xlsx [1月]", 4), ("monthly.xlsx [说明]", 2), ("monthly.xlsx [2月]", 3),
+        ("monthly.xlsx [2月]", 4)}
+    markdown = (run.data / "data_card.md").read_text(encoding="utf-8")
+    assert "| M | body_system | 足部 | 2 |" in markdown
+    assert "| M | modality | US | 1 |" in markdown
+
+
+def test_one_named_sheet_and_an_edited_alias_list(tmp_path: Path) -> None:
+    from radval_desktop.aliases import default_aliases_file
+
+    mapping = _monthly_export(tmp_path / "exports")
+    text = mapping.read_text(encoding="utf-8")
+    mapping.write_text(text.replace('files = ["monthly.xlsx"]\n',
+                                    'files = ["monthly.xlsx"]\nsheet = "2月"\n'),
+                       encoding="utf-8")
+    aliases = tmp_path / "aliases.toml"
+    aliases.write_text(default_aliases_file().read_text(encoding="utf-8").replace(
+        'musculoskeletal = [', 'musculoskeletal = ["足部", ', 1), encoding="utf-8")
+    run = RunFolder(tmp_path / "run")
+    prepare(_recipe(mapping, f"data.aliases_file={aliases}"), run)
+    card = json.loads((run.data / "data_card.json").read_text(encoding="utf-8"))
+    tally = card["cleaning"]["per_institution"]["M"]
+    assert (tally["read"], tally["kept"], tally["unmapped"]) == (4, 4, [])
+    reports = [r for name in ("train", "validation", "internal_test")
+               for r in read_reports(run.data / f"{name}.jsonl")]
+    assert sorted(r.body_system for r in reports) == [
+        "head", "maxillofacial_neck", "musculoskeletal", "musculoskeletal"]
+    assert {r.source for r in reports} == {"monthly.xlsx"}  # one sheet read: no sheet named
