@@ -22,6 +22,7 @@ from training.cleaning import TermCorpus, clean_text, sentence_key
 from training.data_card import build_data_card, render_markdown
 from training.errors import TrainingError
 from training.institutions import Institution, load_institutions
+from training.lengths import describe, length_report
 from training.recipe import Recipe
 from training.records import Report, parse_age, parse_sex, write_reports
 from training.run_folder import RunFolder, sha256_files, write_atomic, write_json
@@ -81,11 +82,16 @@ class PrepareSummary:
     counts: dict[str, int]  # file role -> reports written
     cleaning: dict[str, Any]
     skipped: bool  # True when an earlier run on the same inputs was reused
+    lengths: dict[str, Any] = field(default_factory=dict)  # training.lengths.length_report
 
 
 def fingerprint(recipe: Recipe, files: list[Path]) -> str:
     digest = hashlib.sha256(sha256_files(files).encode())
     digest.update(json.dumps(recipe.as_dict()["data"], sort_keys=True).encode())
+    # What the length counts depend on: another base or max length counts again.
+    t = recipe.train
+    digest.update(json.dumps([recipe.model.base, recipe.prompt.template, t.max_source_length,
+                              t.max_target_length]).encode())
     return digest.hexdigest()
 
 
@@ -190,7 +196,8 @@ def prepare(recipe: Recipe, run: RunFolder, force: bool = False) -> PrepareSumma
     if (not force and previous and run.is_done("prepare", inputs)
             and all((out / name).is_file() for name in FILES.values())):
         summary = previous["summary"]
-        return PrepareSummary(summary["counts"], summary["cleaning"], skipped=True)
+        return PrepareSummary(summary["counts"], summary["cleaning"], skipped=True,
+                              lengths=summary.get("lengths", {}))
     started = time.time()
     seen: dict[str, str] = {}
     problems: list[dict[str, Any]] = []
@@ -228,6 +235,7 @@ def prepare(recipe: Recipe, run: RunFolder, force: bool = False) -> PrepareSumma
                 "institutions_file": str(mapping.path)}
     card = build_data_card(mapping.internal, names, train, validation, internal_test, external,
                            cleaning, settings)
+    card["lengths"] = length_report(recipe, run, {i.id: by_institution[i.id] for i in ordered})
     write_json(out / "data_card.json", card)
     write_atomic(out / "data_card.md", render_markdown(card))
     write_atomic(out / "problems.jsonl",
@@ -237,5 +245,8 @@ def prepare(recipe: Recipe, run: RunFolder, force: bool = False) -> PrepareSumma
               f"{problem['reason']} ({problem['detail']})", file=sys.stderr)
     if len(problems) > 20:
         print(f"... {len(problems) - 20} more in {out / 'problems.jsonl'}", file=sys.stderr)
-    run.record("prepare", recipe, inputs, started, {"counts": counts, "cleaning": cleaning})
-    return PrepareSummary(counts, cleaning, skipped=False)
+    for line in describe(card["lengths"]):
+        print(line, file=sys.stderr)
+    run.record("prepare", recipe, inputs, started, {"counts": counts, "cleaning": cleaning,
+                                                    "lengths": card["lengths"]})
+    return PrepareSummary(counts, cleaning, skipped=False, lengths=card["lengths"])

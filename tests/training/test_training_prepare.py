@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -285,3 +286,62 @@ def test_one_named_sheet_and_an_edited_alias_list(tmp_path: Path) -> None:
     assert sorted(r.body_system for r in reports) == [
         "head", "maxillofacial_neck", "musculoskeletal", "musculoskeletal"]
     assert {r.source for r in reports} == {"monthly.xlsx"}  # one sheet read: no sheet named
+
+
+def test_prepare_counts_what_will_be_cut_or_dropped_per_institution_and_body_system(
+        tmp_path: Path, institutions_file: Path, tiny_base: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """With the run's tokenizer and the recipe's max lengths, prepare counts (per institution
+    and body system) exactly what train's samples will be: whole, findings cut, dropped."""
+    from transformers import AutoTokenizer
+
+    from radval_desktop.prompts import load_templates
+    from training.samples import IMPRESSION_TOO_LONG, build_samples, prompt_style, render
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_base), local_files_only=True)
+    templates = load_templates()
+    first = RunFolder(tmp_path / "plain")
+    prepare(_recipe(institutions_file), first)
+    reports = [r for name in ("train", "validation", "internal_test", "external_test")
+               for r in read_reports(first.data / f"{name}.jsonl")]
+
+    def tokens(text: str) -> int:
+        return len(tokenizer(text)["input_ids"])
+
+    prompts = {r.id: tokens(render(r, "t1_terse", templates, prompt_style(tokenizer)).text)
+               for r in reports}
+    # The longest prompt among reports with a sentence or clause to cut at no longer fits
+    # whole; the longest impression of the others does not fit at all (its EOS is over).
+    several = [r for r in reports if re.search(r"[。，]|[.,]\s", r.findings.rstrip("。."))]
+    longest = max(several, key=lambda r: prompts[r.id])
+    max_source = prompts[longest.id] - 1
+    max_target = max(len(tokenizer(r.impression, add_special_tokens=False)["input_ids"])
+                     for r in reports if r is not longest)
+    sets = [f"model.base={tiny_base}", "prompt.template=t1_terse",
+            f"train.max_source_length={max_source}", f"train.max_target_length={max_target}"]
+    run = RunFolder(tmp_path / "run")
+    summary = prepare(_recipe(institutions_file, *sets), run)
+    table = summary.lengths["per_institution"]
+    assert summary.lengths["template"] == "t1_terse"
+    expected: dict[tuple[str, str], Any] = {}
+    for report in reports:
+        expected.setdefault((report.institution, report.body_system), []).append(report)
+    assert {(i, s) for i, systems in table.items() for s in systems} == set(expected)
+    cut = dropped = 0
+    for (institution, system), group in expected.items():
+        built = build_samples(group, tokenizer, "t1_terse", templates, max_source, max_target)
+        row = table[institution][system]
+        assert row["reports"] == len(group)
+        assert row["truncated"] == built.truncated
+        assert row["dropped"] == built.dropped
+        assert row["whole"] == len(built.samples) - built.truncated
+        cut, dropped = cut + built.truncated, dropped + sum(built.dropped.values())
+    assert cut >= 1
+    assert dropped >= 1
+    assert any(IMPRESSION_TOO_LONG in row["dropped"] for systems in table.values()
+               for row in systems.values())
+    err = capsys.readouterr().err
+    assert (f"lengths: {cut} of {len(reports)} reports will train with their findings cut, "
+            f"{dropped} not at all (train.max_source_length={max_source}") in err
+    markdown = (run.data / "data_card.md").read_text(encoding="utf-8")
+    assert "| institution | body system | reports | whole | findings cut | dropped |" in markdown
