@@ -345,3 +345,25 @@ def test_prepare_counts_what_will_be_cut_or_dropped_per_institution_and_body_sys
             f"{dropped} not at all (train.max_source_length={max_source}") in err
     markdown = (run.data / "data_card.md").read_text(encoding="utf-8")
     assert "| institution | body system | reports | whole | findings cut | dropped |" in markdown
+
+
+@pytest.mark.slow
+def test_a_gguf_base_is_counted_with_its_own_vocabulary_without_dequantizing(
+        tmp_path: Path, institutions_file: Path, default_model_path: Path) -> None:
+    """The embedded default model as model.base: prepare reads its tokenizer from the GGUF
+    (~25 s here, each time) and leaves dequantizing to train. With its vocabulary and chat
+    template every fixture prompt fits in 100 tokens, and none in 75 even cut to one clause."""
+    def counted(max_source: int) -> dict[str, int]:
+        run = RunFolder(tmp_path / f"run{max_source}")
+        summary = prepare(_recipe(institutions_file, f"model.base={default_model_path}",
+                                  "prompt.template=t1_terse",
+                                  f"train.max_source_length={max_source}",
+                                  "train.max_target_length=64"), run)
+        assert not (run.root / "base").exists()
+        rows = [r for systems in summary.lengths["per_institution"].values()
+                for r in systems.values()]
+        return {"reports": sum(r["reports"] for r in rows), "whole": sum(r["whole"] for r in rows),
+                "dropped": sum(sum(r["dropped"].values()) for r in rows)}
+
+    assert counted(100) == {"reports": 13, "whole": 13, "dropped": 0}
+    assert counted(75) == {"reports": 13, "whole": 0, "dropped": 13}
