@@ -43,6 +43,11 @@ class Row:
     def __getitem__(self, key: str) -> str:
         return self.values.get(key, "")
 
+    def source(self, file_name: str) -> str:
+        """Where the row is, as cases and reports record it: "export.xlsx [2024-02]" for a
+        workbook's sheet (row numbers repeat from sheet to sheet), else the file's name."""
+        return f"{file_name} [{self.sheet}]" if self.sheet else file_name
+
 
 @dataclass(frozen=True)
 class RowProblem:

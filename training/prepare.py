@@ -134,14 +134,14 @@ def _ingest(inst: Institution, corpus: TermCorpus, aliases: AliasList, seen: dic
                 drop(row.line, UNUSABLE, str(err), sheet=row.sheet)
                 continue
             # A workbook's sheets each count rows from 2: the sheet is part of the id.
-            report_id = f"{inst.id}:{_source(path, row.sheet)}:{row.line}"
+            report_id = f"{inst.id}:{row.source(path.name)}:{row.line}"
             key = sentence_key(text) + "\x00" + sentence_key(impression.text)
             if key in seen:
                 drop(row.line, DUPLICATE, f"same report as {seen[key]}", sheet=row.sheet)
                 continue
             seen[key] = report_id
             reports.append(Report(
-                id=report_id, institution=inst.id, source=_source(path, row.sheet), line=row.line,
+                id=report_id, institution=inst.id, source=row.source(path.name), line=row.line,
                 language=detect_language(text), body_system=row["body_system"],
                 modality=row["modality"], age=parse_age(row["age"]), sex=parse_sex(row["sex"]),
                 findings=text, impression=impression.text,

@@ -84,8 +84,7 @@ def cases_from_rows(rows: Sequence[Row], source_file: str, default_institution: 
             findings=row["findings"],
             reference_impression=row["impression"],
             source_id=row["case_id"],
-            # A workbook's rows are found by sheet and row: lines repeat from sheet to sheet.
-            source_file=f"{source_file} [{row.sheet}]" if row.sheet else source_file,
+            source_file=row.source(source_file),
             source_line=row.line,
             age=row["age"],
             sex=row["sex"],
