@@ -63,6 +63,11 @@ class RowProblem:
 
     def sentence(self) -> Words:
         """"line 7: empty impression" as the window translates it."""
+        if self.sheet:
+            return Words("CaseFiles",
+                         sentence("CaseFiles", "sheet '{sheet}' line {line}: {reason}"),
+                         (("sheet", self.sheet), ("line", self.line),
+                          ("reason", self.words or self.reason)))
         return Words("CaseFiles", sentence("CaseFiles", "line {line}: {reason}"),
                      (("line", self.line), ("reason", self.words or self.reason)))
 
