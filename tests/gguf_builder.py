@@ -89,42 +89,77 @@ def token_embd_lora(embd: int = 896, vocab: int = 151936, rank: int = 4
     return {"token_embd.weight": ([rank, vocab], [rank, embd])}
 
 
+_SCALAR_SIZES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+
+
+def _skip_value(buf: bytes, pos: int, kind: int) -> int:
+    if kind in _SCALAR_SIZES:
+        return pos + _SCALAR_SIZES[kind]
+    if kind == 8:
+        return pos + 8 + struct.unpack_from("<Q", buf, pos)[0]
+    item_kind, count = struct.unpack_from("<IQ", buf, pos)
+    pos += 12
+    for _ in range(count):
+        pos = _skip_value(buf, pos, item_kind)
+    return pos
+
+
 def write_tied_copy(source: Path, target: Path) -> Path:
     """``source`` without its output.weight, so that llama.cpp computes the output layer from
     token_embd.weight: the file a tied model (Qwen2.5 0.5B, Llama 3.2 1B) converts to.
 
-    The header is rewritten to the same length (a padding key takes the dropped tensor entry's
-    bytes); the other tensors' data is copied unchanged, packed as gguf.cpp requires (each
-    tensor where the one before ends, aligned).
+    The header keeps its length (a padding key takes the dropped tensor entry's bytes); the
+    other tensors' data is copied unchanged, packed as gguf.cpp requires (each tensor where
+    the one before ends, aligned). Read with a few lines here, not gguf-py: the engine's tests
+    do not need the training extra.
     """
-    import gguf
+    from radval_desktop.engine.gguf_file import _QUANT_SIZES
 
-    reader = gguf.GGUFReader(source)
     align = 32  # GGUF's default; the default model sets no general.alignment
-    fields = [f for f in reader.fields.values() if not f.name.startswith("GGUF.")]
-    kept = [t for t in reader.tensors if t.name != "output.weight"]
-    dropped = next(t for t in reader.tensors if t.name == "output.weight")
-
-    def raw(field: gguf.ReaderField) -> bytes:
-        return b"".join(part.tobytes() for part in field.parts)
-
+    with source.open("rb") as handle:
+        head = handle.read(64 << 20)  # the header (vocabulary included) is a few MB
+    n_tensors, n_kv = struct.unpack_from("<QQ", head, 8)
+    pos = 24
+    for _ in range(n_kv):
+        pos += 8 + struct.unpack_from("<Q", head, pos)[0]
+        kind = struct.unpack_from("<I", head, pos)[0]
+        pos = _skip_value(head, pos + 4, kind)
+    kvs = head[24:pos]
+    entries = []  # (name, entry bytes without the offset, old offset, data bytes)
+    for _ in range(n_tensors):
+        start = pos
+        length = struct.unpack_from("<Q", head, pos)[0]
+        name = head[pos + 8: pos + 8 + length].decode()
+        pos += 8 + length
+        n_dims = struct.unpack_from("<I", head, pos)[0]
+        dims = struct.unpack_from(f"<{n_dims}Q", head, pos + 4)
+        pos += 4 + 8 * n_dims
+        ggml_type, offset = struct.unpack_from("<IQ", head, pos)
+        pos += 12
+        elements = 1
+        for dim in dims:
+            elements *= dim
+        block, block_bytes = _QUANT_SIZES[ggml_type]
+        entries.append((name, head[start: pos - 8], offset, elements // block * block_bytes))
+    data_start = pos + (-pos % align)
+    kept = [e for e in entries if e[0] != "output.weight"]
+    dropped = next(e for e in entries if e[0] == "output.weight")
     infos, offset = bytearray(), 0
-    for tensor in kept:
-        infos += raw(tensor.field)[:-8] + struct.pack("<Q", offset)
-        offset += tensor.n_bytes + (-tensor.n_bytes % align)
-    gap = len(raw(dropped.field))
+    for _, entry, _, size in kept:
+        infos += entry + struct.pack("<Q", offset)
+        offset += size + (-size % align)
+    gap = len(dropped[1]) + 8
     key = "radval.test.padding"
     padding = raw_kv(key, "string", "x" * (gap - (8 + len(key) + 4 + 8)))
     assert len(padding) == gap, "the dropped tensor entry is too short to hold a padding key"
-    header = (b"GGUF" + struct.pack("<IQQ", 3, len(kept), len(fields) + 1)
-              + b"".join(raw(f) for f in fields) + padding + bytes(infos))
+    header = b"GGUF" + struct.pack("<IQQ", 3, len(kept), n_kv + 1) + kvs + padding + infos
     header += bytes(-len(header) % align)
     with source.open("rb") as src, target.open("wb") as out:
         out.write(header)
-        for tensor in kept:
-            src.seek(tensor.data_offset)
-            out.write(src.read(tensor.n_bytes))
-            out.write(bytes(-tensor.n_bytes % align))
+        for _, _, old, size in kept:
+            src.seek(data_start + old)
+            out.write(src.read(size))
+            out.write(bytes(-size % align))
     return target
 
 
