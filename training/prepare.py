@@ -245,6 +245,12 @@ def prepare(recipe: Recipe, run: RunFolder, force: bool = False) -> PrepareSumma
               f"{problem['reason']} ({problem['detail']})", file=sys.stderr)
     if len(problems) > 20:
         print(f"... {len(problems) - 20} more in {out / 'problems.jsonl'}", file=sys.stderr)
+    for inst_id, tally in tallies.items():
+        if tally.unmapped:  # what to add to the alias list, most rows first
+            listed = ", ".join(f"{f} '{v}' ({n})" for (f, v), n in tally.unmapped.most_common(10))
+            more = len(tally.unmapped) - 10
+            print(f"{inst_id}: values the alias list does not map: {listed}"
+                  + (f" and {more} more (data card)" if more > 0 else ""), file=sys.stderr)
     for line in describe(card["lengths"]):
         print(line, file=sys.stderr)
     run.record("prepare", recipe, inputs, started, {"counts": counts, "cleaning": cleaning,

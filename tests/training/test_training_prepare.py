@@ -237,7 +237,8 @@ def _monthly_export(folder: Path) -> Path:
     return mapping
 
 
-def test_every_sheet_is_prepared_and_unmapped_values_are_listed(tmp_path: Path) -> None:
+def test_every_sheet_is_prepared_and_unmapped_values_are_listed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     mapping = _monthly_export(tmp_path / "exports")
     run = RunFolder(tmp_path / "run")
     prepare(_recipe(mapping), run)
@@ -263,6 +264,8 @@ def test_every_sheet_is_prepared_and_unmapped_values_are_listed(tmp_path: Path) 
     markdown = (run.data / "data_card.md").read_text(encoding="utf-8")
     assert "| M | body_system | 足部 | 2 |" in markdown
     assert "| M | modality | US | 1 |" in markdown
+    assert ("M: values the alias list does not map: body_system '足部' (2), modality 'US' (1)"
+            in capsys.readouterr().err)
 
 
 def test_one_named_sheet_and_an_edited_alias_list(tmp_path: Path) -> None:
