@@ -15,6 +15,9 @@ from jinja2 import TemplateError
 from jinja2.exceptions import SecurityError
 
 from radval_desktop import paths
+from radval_desktop.aliases import BODY_SYSTEMS as BODY_SYSTEMS  # re-exported: prompts' names
+from radval_desktop.aliases import MODALITIES as MODALITIES
+from radval_desktop.aliases import load_aliases
 from radval_desktop.chat_template import (
     MAX_VALUE_SIZE,
     MEMORY_GROWTH_LIMIT,
@@ -28,24 +31,6 @@ from radval_desktop.chat_template import (
 from radval_desktop.errors import ModelFileError, RadvalError, Words, sentence
 
 LANGUAGES = ("en", "zh")
-BODY_SYSTEMS = ("chest", "abdomen", "musculoskeletal", "head", "maxillofacial_neck")
-MODALITIES = ("CT", "MRI", "XR")
-_MODALITY_ALIASES = {"MR": "MRI", "X-RAY": "XR", "XRAY": "XR", "CR": "XR", "DR": "XR",
-                     "磁共振": "MRI", "核磁共振": "MRI", "X线": "XR", "平片": "XR"}
-# Names institutions use for the five systems (Table 1 of the paper and our own labels).
-_SYSTEM_ALIASES = {
-    "neck": "maxillofacial_neck", "maxillofacial": "maxillofacial_neck",
-    "head_and_neck": "maxillofacial_neck", "maxillofacial_and_neck": "maxillofacial_neck",
-    "msk": "musculoskeletal", "bone": "musculoskeletal", "spine": "musculoskeletal",
-    "brain": "head", "thorax": "chest", "lung": "chest",
-    "胸部": "chest", "胸": "chest", "肺": "chest", "腹部": "abdomen", "腹": "abdomen",
-    "盆腔": "abdomen", "头部": "head", "头颅": "head", "颅脑": "head", "头": "head",
-    "肌肉骨骼": "musculoskeletal", "肌肉骨骼系统": "musculoskeletal", "骨骼肌肉": "musculoskeletal",
-    "骨关节": "musculoskeletal", "脊柱": "musculoskeletal", "颌面颈部": "maxillofacial_neck",
-    "颌面部": "maxillofacial_neck", "颈部": "maxillofacial_neck", "颌面": "maxillofacial_neck",
-}
-
-
 @dataclass(frozen=True)
 class Template:
     id: str
@@ -161,25 +146,13 @@ def bundled_templates() -> TemplateSet:
 
 
 def normalize_modality(modality: str) -> str:
-    key = modality.strip().upper()
-    key = _MODALITY_ALIASES.get(key, _MODALITY_ALIASES.get(modality.strip(), key))
-    if key not in MODALITIES:
-        raise RadvalError(sentence("RadvalError",
-                                   "Unknown modality '{modality}'; use one of {known}."),
-                          modality=modality, known=', '.join(MODALITIES))
-    return key
+    """RadVal's name for a modality as written ("DR" -> "XR"), by resources/aliases.toml."""
+    return load_aliases().modality(modality)
 
 
 def normalize_body_system(body_system: str) -> str:
-    key = body_system.strip().lower().replace(" ", "_").replace("&", "").replace("__", "_")
-    key = _SYSTEM_ALIASES.get(key, key)
-    if key not in BODY_SYSTEMS:
-        raise RadvalError(
-            sentence("RadvalError",
-                     "Unknown body system '{body_system}'; use one of {known}."),
-            body_system=body_system, known=', '.join(BODY_SYSTEMS)
-        )
-    return key
+    """RadVal's name for a body system as written ("胸部" -> "chest"), by the same list."""
+    return load_aliases().body_system(body_system)
 
 
 # Chat markup of the model families we run (ChatML/Qwen, Llama 3, Llama 2, Gemma, Mistral,

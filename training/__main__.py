@@ -83,7 +83,8 @@ def _steps() -> dict[str, Callable[[Recipe, RunFolder, bool], dict[str, Any]]]:
 
         result = step(recipe, run, force)
         return {"counts": result.counts, "skipped": result.skipped,
-                "data_card": str(run.data / "data_card.md")}
+                "data_card": str(run.data / "data_card.md"),
+                "lengths": _lengths_total(result.lengths)}
 
     def select(recipe: Recipe, run: RunFolder, force: bool) -> dict[str, Any]:
         from training.select_prompt import select_prompt
@@ -112,6 +113,16 @@ def _steps() -> dict[str, Callable[[Recipe, RunFolder, bool], dict[str, Any]]]:
 
     return {"prepare": prepare, "select-prompt": select, "train": train, "merge": merge,
             "export": export, "export-adapter": export_adapter}
+
+
+def _lengths_total(lengths: dict[str, Any]) -> dict[str, int] | str:
+    """The whole of prepare's length counts (each institution and body system in the card)."""
+    if "per_institution" not in lengths:
+        return str(lengths.get("skipped", "not counted"))
+    rows = [r for systems in lengths["per_institution"].values() for r in systems.values()]
+    return {"reports": sum(r["reports"] for r in rows),
+            "findings_cut": sum(r["truncated"] for r in rows),
+            "dropped": sum(sum(r["dropped"].values()) for r in rows)}
 
 
 def _print(step: str, summary: dict[str, Any]) -> None:

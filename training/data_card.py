@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from radval_desktop.prompts import BODY_SYSTEMS, MODALITIES
+from training.lengths import markdown as lengths_markdown
 from training.records import Report
 
 SEXES = ("F", "M", "")
@@ -104,6 +105,14 @@ def render_markdown(card: dict[str, Any]) -> str:
             lines.append(f"| {kind}: {reason} | " + " | ".join(
                 str(cleaning["per_institution"][i][kind].get(reason, 0)) for i in institutions)
                 + " |")
+    unmapped = [(i, u) for i in institutions
+                for u in cleaning["per_institution"][i].get("unmapped", [])]
+    if unmapped:
+        lines += ["", "## Values the alias list does not map (resources/aliases.toml)", "",
+                  "| institution | field | value | rows |", "| --- | --- | --- | ---: |"]
+        lines += [f"| {i} | {u['field']} | {u['value']} | {u['rows']} |" for i, u in unmapped]
+    if "lengths" in card:
+        lines += lengths_markdown(card["lengths"])
     lines += ["", "## Files", ""]
     lines += [f"- {f['institution']}: `{f['file']}` sha256 {f['sha256'][:16]}…, "
               f"{f['rows']} rows" for f in cleaning["files"]]

@@ -20,6 +20,7 @@ class Institution:
     files: tuple[Path, ...]
     columns: dict[str, str]  # RadVal field -> the export's column name
     defaults: dict[str, str]  # RadVal field -> value for rows (or files) that lack it
+    sheet: str | None = None  # XLSX: only this sheet (None: every sheet)
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,10 @@ def load_institutions(path: Path) -> InstitutionMap:
             if key not in CASE_FIELDS:
                 raise TrainingError(f"{path}: institution {inst_id} maps '{key}', which is not "
                                     f"one of {', '.join(CASE_FIELDS)}.")
+        sheet = entry.get("sheet")
         institutions.append(Institution(inst_id, str(entry.get("name", inst_id)), resolved,
-                                        columns, defaults))
+                                        columns, defaults,
+                                        str(sheet) if sheet is not None else None))
     ids = [i.id for i in institutions]
     if len(set(ids)) != len(ids):
         raise TrainingError(f"{path}: institution ids must be unique ({', '.join(ids)}).")

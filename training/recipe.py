@@ -32,6 +32,8 @@ class ModelConfig:
 class DataConfig:
     institutions: str = _help("institution mapping TOML for `prepare`")
     terms_file: str = _help("non-essential terms corpus; empty = the bundled one")
+    aliases_file: str = _help("body-system and modality alias list; empty = the bundled "
+                              "resources/aliases.toml (the app's)")
     seed: int = _help("seed of the split, the validation slice and stage one's sample")
     train_fraction: float = _help("share of institution 1 used for training")
     validation_fraction: float = _help("share of the training part held out for evaluation")

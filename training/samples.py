@@ -4,13 +4,19 @@ The prompt text is what drafting renders for the same case (radval_desktop.promp
 build_prompt, then render_prompt with the model's chat template and BOS/EOS texts), and it
 is tokenized on its own, as llama.cpp tokenizes it before generating; the impression's
 tokens and EOS follow. Only those carry a loss (prompt labels are -100).
+
+A prompt over train.max_source_length keeps the findings' first whole sentences that fit
+(issue 16: dropping long reports left out the complex cases); the impression is never cut,
+so a sample whose impression (or whose prompt without findings) does not fit is dropped.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from radval_desktop.prompts import RenderedPrompt, TemplateSet, build_prompt, render_prompt
@@ -18,8 +24,15 @@ from training.records import Report
 
 IGNORE_INDEX = -100  # the label torch's cross-entropy skips
 
-PROMPT_TOO_LONG = "prompt longer than train.max_source_length"
+PROMPT_TOO_LONG = ("prompt longer than train.max_source_length even with the findings cut to "
+                   "their first sentence")
 IMPRESSION_TOO_LONG = "impression longer than train.max_target_length"
+
+# Where findings may be cut: after a sentence's end (Chinese stops, a newline, or an English
+# full stop before a space, so "3.5 cm" is never split); failing that, after a clause (Chinese
+# reports often write a whole examination as one sentence of clauses: "…增多，…条索影，…").
+_SENTENCE_END = re.compile(r"[。；;！!？?\n]+|\.(?=\s)")
+_CLAUSE_END = re.compile(r"[，、]+|,(?=\s)")
 
 
 @dataclass(frozen=True)
@@ -59,14 +72,14 @@ class Sample:
 
 def encode(tokenizer: Any, prompt_text: str, impression: str, report_id: str,
            max_source: int, max_target: int) -> Sample | str:
-    """The sample, or why it cannot be one (too long: truncating would teach a cut prompt)."""
+    """The sample, or why it cannot be one as it is (fit_sample then cuts the findings)."""
     prompt_ids = list(tokenizer(prompt_text, add_special_tokens=True)["input_ids"])
     target_ids = list(tokenizer(impression, add_special_tokens=False)["input_ids"])
     target_ids.append(tokenizer.eos_token_id)
+    if len(target_ids) > max_target:  # first: no cut of the findings can mend this one
+        return IMPRESSION_TOO_LONG
     if len(prompt_ids) > max_source:
         return PROMPT_TOO_LONG
-    if len(target_ids) > max_target:
-        return IMPRESSION_TOO_LONG
     return Sample(report_id, prompt_ids + target_ids,
                   [IGNORE_INDEX] * len(prompt_ids) + target_ids)
 
@@ -76,6 +89,59 @@ class SampleSet:
     samples: list[Sample]
     dropped: dict[str, int]
     used_chat_template: bool
+    truncated: int = 0
+    # report id -> the findings its sample was trained on, for each report whose were cut
+    findings: dict[str, str] = field(default_factory=dict)
+
+
+def _first_sentences(text: str, fits: Callable[[str], bool]) -> str:
+    """The longest run of ``text``'s first whole sentences (else clauses) for which ``fits``
+    holds; "" when not even the first clause fits."""
+    for boundary in (_SENTENCE_END, _CLAUSE_END):
+        kept = _longest_prefix(text, [m.end() for m in boundary.finditer(text)
+                                      if m.end() < len(text)], fits)
+        if kept:
+            return kept
+    return ""
+
+
+def _longest_prefix(text: str, ends: list[int], fits: Callable[[str], bool]) -> str:
+    low, high, best = 0, len(ends) - 1, ""
+    while low <= high:  # prompts grow with the findings: the cut that fits is found by halving
+        middle = (low + high) // 2
+        candidate = text[: ends[middle]].rstrip()
+        if fits(candidate):
+            best, low = candidate, middle + 1
+        else:
+            high = middle - 1
+    return best
+
+
+def fit_sample(report: Report, tokenizer: Any, template_id: str, templates: TemplateSet,
+               style: PromptStyle, max_source: int, max_target: int
+               ) -> tuple[Sample | str, str | None, bool]:
+    """(the sample or why it was dropped, the findings it keeps when they were cut, whether
+    the model's chat template was used)."""
+    rendered = render(report, template_id, templates, style)
+    result = encode(tokenizer, rendered.text, report.impression, report.id, max_source,
+                    max_target)
+    if result != PROMPT_TOO_LONG:
+        return result, None, rendered.used_chat_template
+
+    def prompt_of(findings: str) -> str:
+        return render(dataclasses.replace(report, findings=findings), template_id, templates,
+                      style).text
+
+    def fits(findings: str) -> bool:
+        ids = tokenizer(prompt_of(findings), add_special_tokens=True)["input_ids"]
+        return len(ids) <= max_source
+
+    kept = _first_sentences(report.findings, fits)
+    if not kept:
+        return PROMPT_TOO_LONG, None, rendered.used_chat_template
+    cut = encode(tokenizer, prompt_of(kept), report.impression, report.id, max_source,
+                 max_target)
+    return cut, kept, rendered.used_chat_template
 
 
 def build_samples(reports: Sequence[Report], tokenizer: Any, template_id: str,
@@ -83,17 +149,19 @@ def build_samples(reports: Sequence[Report], tokenizer: Any, template_id: str,
     style = prompt_style(tokenizer)
     samples: list[Sample] = []
     dropped: Counter[str] = Counter()
+    cut: dict[str, str] = {}
     used_chat = False
     for report in reports:
-        rendered = render(report, template_id, templates, style)
-        used_chat = used_chat or rendered.used_chat_template
-        result = encode(tokenizer, rendered.text, report.impression, report.id, max_source,
-                        max_target)
+        result, kept, chat = fit_sample(report, tokenizer, template_id, templates, style,
+                                        max_source, max_target)
+        used_chat = used_chat or chat
         if isinstance(result, str):
             dropped[result] += 1
-        else:
-            samples.append(result)
-    return SampleSet(samples, dict(dropped), used_chat)
+            continue
+        samples.append(result)
+        if kept is not None:
+            cut[report.id] = kept
+    return SampleSet(samples, dict(dropped), used_chat, len(cut), cut)
 
 
 class SampleDataset:

@@ -35,6 +35,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                          "prompts (the served model's own, in any quantization)")
     p_batch.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
                          help="column mapping, e.g. --map findings=检查所见")
+    p_batch.add_argument("--sheet", help="XLSX: read only this sheet (default: every sheet)")
     p_batch.add_argument("--institution", default="1",
                          help="institution for rows that name none (default 1)")
     p_batch.add_argument("--template", help="prompt template id")
@@ -181,7 +182,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     examples = (settings["drafting.examples"] if "drafting.examples" in settings.locked
                 else args.examples or 0)
     read = read_cases(args.cases, required=BATCH_REQUIRED, mapping=column_mapping(args.map),
-                      defaults={"institution": args.institution})
+                      defaults={"institution": args.institution}, sheet=args.sheet)
     for problem in read.problems:
         print(f"radval: {Path(args.cases).name} {problem}; skipped", file=sys.stderr)
     rows = read.rows[: args.limit] if args.limit else read.rows

@@ -18,7 +18,7 @@ from typing import Any
 from radval_desktop.engine.allowlist import approves_addition
 from radval_desktop.engine.gguf_file import GGUFInfo, read_gguf
 from radval_desktop.engine.sealed_file import SealedFile
-from radval_desktop.errors import ModelFileError, ModelLoadError, sentence
+from radval_desktop.errors import SENTENCES, ModelFileError, ModelLoadError, Words, sentence
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,7 @@ def inspect_adapter(path: Path, base: GGUFInfo, allowed: Sequence[str] = (),
                      "model."),
             name=path.name, architecture=info.architecture, base_name=base.name,
             base_architecture=base.architecture)
+    _check_tensors(path.name, info, base)
     digest = sealed.sha256  # the bytes llama.cpp reads, never a remembered digest (issue 17)
     # IT's allowlist and pin cover adapters too: an adapter changes what the model writes as
     # much as a different model does.
@@ -72,6 +73,66 @@ def inspect_adapter(path: Path, base: GGUFInfo, allowed: Sequence[str] = (),
                      "{digest_short}…); ask IT to approve it, or draft without it."),
             name=path.name, digest_short=digest[:12])
     return info, digest
+
+
+def _mismatch(name: str, base: GGUFInfo, detail: str, **values: object) -> ModelFileError:
+    """``detail``: a sentence() template, so the window translates it with the rest."""
+    return ModelFileError(
+        sentence("RadvalError",
+                 "The adapter {name} does not fit the model {base_name}: {detail}. It was made "
+                 "for another base model (or another size of it); choose the adapter trained on "
+                 "this model."),
+        name=name, base_name=base.name, detail=Words(SENTENCES, detail, tuple(values.items())))
+
+
+def _check_tensors(name: str, adapter: GGUFInfo, base: GGUFInfo) -> None:
+    """Each LoRA pair must name a tensor of ``base`` with dims that fit it, checked here
+    because llama.cpp checks only some: an embedding LoRA on a tied model, or one whose two
+    ranks differ, passes its loader and then aborts the whole process (GGML_ASSERT) at the
+    first draft. Dims are in ggml order (ne[0] first), as llama-adapter.cpp compares them."""
+    pairs: dict[str, dict[str, tuple[int, ...]]] = {}
+    for tensor, dims in adapter.tensors.items():
+        stem, _, suffix = tensor.rpartition(".")
+        if suffix in ("lora_a", "lora_b"):
+            pairs.setdefault(stem, {})[suffix] = dims
+    for tensor, pair in pairs.items():
+        if len(pair) != 2:
+            raise _mismatch(name, base, sentence(
+                "RadvalError", "it holds only half of the LoRA pair for {tensor}"), tensor=tensor)
+        target = base.tensors.get(tensor)
+        if target is None:
+            raise _mismatch(name, base, sentence(
+                "RadvalError", "it changes the tensor {tensor}, which the model does not have"),
+                tensor=tensor)
+        a, b = pair["lora_a"], pair["lora_b"]
+        if len(a) != 2 or len(b) != 2 or len(target) != 2:
+            raise _mismatch(name, base, sentence(
+                "RadvalError", "its LoRA for {tensor} is not a pair of matrices over a matrix"),
+                tensor=tensor)
+        if tensor == "token_embd.weight":
+            # llm_build_inp_embd: rows of lora_a [r, n_vocab] are gathered, then lora_b [r, n_embd]
+            fits = a[1] == target[1] and b[1] == target[0] and a[0] == b[0]
+        else:
+            fits = a[0] == target[0] and b[1] == target[1] and a[1] == b[0]
+        if not fits:
+            raise _mismatch(name, base, sentence(
+                "RadvalError", "its LoRA for {tensor} has the shapes {a} and {b}, which do not "
+                "fit the model's {target}"),
+                tensor=tensor, a=_dims(a), b=_dims(b), target=_dims(target))
+    if "token_embd.weight" in pairs and "output.weight" not in base.tensors:
+        # The output layer reuses token_embd.weight there, so llama.cpp applies the embedding
+        # LoRA (laid out for a row lookup) to the output product too: an abort, not an error.
+        raise ModelFileError(
+            sentence("RadvalError",
+                     "The adapter {name} changes the token embeddings, and the model {base_name} "
+                     "shares them with its output layer (tied embeddings), so llama.cpp cannot "
+                     "apply it and would stop RadVal. Ask for an adapter trained without embedding "
+                     "LoRA (training: --set train.stage_one_fraction=0), or for the merged model."),
+            name=name, base_name=base.name)
+
+
+def _dims(dims: tuple[int, ...]) -> str:
+    return " x ".join(str(d) for d in dims)
 
 
 def attach_adapter(llm: Any, path: Path, scale: float = 1.0, name: str = "") -> float:

@@ -66,6 +66,8 @@ class GGUFInfo:
     file_size: int
     metadata: dict[str, Any] = field(repr=False)
     parameter_count: int
+    # name -> dims in ggml order (ne[0] first): what an adapter's tensors are checked against
+    tensors: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.metadata.get(key, default)
@@ -232,7 +234,8 @@ def _parse(path: Path, r: _Reader) -> GGUFInfo:
         tensor_count, kv_count = r.count(_MIN_TENSOR_BYTES), r.count(_MIN_KV_BYTES)
         metadata = _read_metadata(r, kv_count)
         alignment = metadata.get("general.alignment", _DEFAULT_ALIGNMENT)
-        data_end, parameters = _read_tensors(r, tensor_count, alignment)
+        tensors: dict[str, tuple[int, ...]] = {}
+        data_end, parameters = _read_tensors(r, tensor_count, alignment, tensors)
     except _Damaged as err:
         raise ModelFileError(
             sentence("RadvalError",
@@ -254,7 +257,7 @@ def _parse(path: Path, r: _Reader) -> GGUFInfo:
                      "need {needed:,}. Copy the file again."),
             name=path.name, size=r.size, needed=data_start + data_end
         )
-    return GGUFInfo(path, version, tensor_count, r.size, metadata, parameters)
+    return GGUFInfo(path, version, tensor_count, r.size, metadata, parameters, tensors)
 
 
 def _read_metadata(r: _Reader, kv_count: int) -> dict[str, Any]:
@@ -305,21 +308,24 @@ def _describe(value: Any) -> str:
     return f"the number {value}" if _is_whole(value) else f"the number {value!r}"
 
 
-def _read_tensors(r: _Reader, tensor_count: int, alignment: int) -> tuple[int, int]:
-    """The end of the tensor data (relative to its start) and the number of parameters."""
-    data_end, parameters, names = 0, 0, set()
+def _read_tensors(r: _Reader, tensor_count: int, alignment: int,
+                  shapes: dict[str, tuple[int, ...]]) -> tuple[int, int]:
+    """The end of the tensor data (relative to its start) and the number of parameters;
+    each tensor's dims go into ``shapes``."""
+    data_end, parameters = 0, 0
     for _ in range(tensor_count):
         name = r.string()
-        if name in names:
+        if name in shapes:
             raise _Damaged(f"its tensor {name[:80]} is listed twice")
-        names.add(name)
         n_dims = r.unpack("<I")
         if n_dims > GGML_MAX_DIMS:  # 80,000 dims of 2**64 took 15 s of big-integer products
             raise _Damaged(f"its tensor {name[:80]} has {n_dims:,} dimensions; llama.cpp "
                            f"allows at most {GGML_MAX_DIMS}")
+        dims = tuple(r.unpack("<Q") for _ in range(n_dims))
+        shapes[name] = dims
         elements = 1
-        for _ in range(n_dims):
-            elements *= r.unpack("<Q")
+        for dim in dims:
+            elements *= dim
         if elements > _INT64_MAX:
             raise _Damaged(f"its tensor {name[:80]} has too many elements for llama.cpp")
         kind, offset = r.unpack("<I"), r.unpack("<Q")

@@ -84,7 +84,7 @@ def cases_from_rows(rows: Sequence[Row], source_file: str, default_institution: 
             findings=row["findings"],
             reference_impression=row["impression"],
             source_id=row["case_id"],
-            source_file=source_file,
+            source_file=row.source(source_file),
             source_line=row.line,
             age=row["age"],
             sex=row["sex"],

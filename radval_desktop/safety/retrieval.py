@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -307,6 +308,8 @@ class ImportSummary:
     problems: tuple[str, ...]
     # The same, for the window's translation ("第 7 行：…").
     problem_words: tuple[Words, ...] = ()
+    # (field, value) -> rows: what to add to resources/aliases.toml
+    unmapped: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def import_pairs(corpus: ExampleCorpus, path: Path | str,
@@ -330,4 +333,6 @@ def import_pairs(corpus: ExampleCorpus, path: Path | str,
             problems.append(str(problem))
             words.append(problem.sentence())
     added = corpus.add_many(pairs)
-    return ImportSummary(added, len(pairs) - added, tuple(problems), tuple(words))
+    unmapped = Counter(p.unmapped for p in read.problems if p.unmapped)
+    return ImportSummary(added, len(pairs) - added, tuple(problems), tuple(words),
+                         dict(unmapped))

@@ -56,7 +56,8 @@ def import_candidates(db: Database, path: Path | str, mapping: Mapping[str, str]
     cases = [NewCase(institution=row["institution"], body_system=row["body_system"],
                      modality=row["modality"], language=detect_language(row["findings"]),
                      findings=row["findings"], reference_impression=row["impression"],
-                     source_id=row["case_id"], source_file=path.name, source_line=row.line,
+                     source_id=row["case_id"], source_file=row.source(path.name),
+                     source_line=row.line,
                      age=row["age"], sex=row["sex"])
              for row in read.rows]
     ids = save_cases(db, cases)

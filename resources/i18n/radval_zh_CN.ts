@@ -27,6 +27,10 @@
 <context>
     <name>CaseFiles</name>
     <message>
+        <source>sheet &apos;{sheet}&apos; line {line}: {reason}</source>
+        <translation>工作表“{sheet}”第 {line} 行：{reason}</translation>
+    </message>
+    <message>
         <source>line {line}: {reason}</source>
         <translation>第 {line} 行：{reason}</translation>
     </message>
@@ -1112,6 +1116,10 @@
         <translation>{name} 不是可读取的 Excel 工作簿（{err}）。</translation>
     </message>
     <message>
+        <source>{name} has no sheet named &apos;{sheet}&apos;; its sheets are: {sheets}.</source>
+        <translation>{name} 中没有名为“{sheet}”的工作表；其工作表为：{sheets}。</translation>
+    </message>
+    <message>
         <source>{name} has a cell past Excel&apos;s last row ({xlsx_max_rows:,}) or column ({xlsx_max_columns:,}): the workbook is damaged or was not saved by a spreadsheet program. Open it in Excel or LibreOffice and save it again.</source>
         <translation>{name} 中有单元格超出 Excel 的最后一行（{xlsx_max_rows:,}）或最后一列（{xlsx_max_columns:,}）：工作簿已损坏，或不是由电子表格软件保存的。请用 Excel 或 LibreOffice 打开后重新保存。</translation>
     </message>
@@ -1166,6 +1174,30 @@
     <message>
         <source>The adapter {name} is not on IT&apos;s list of approved files (sha256 {digest_short}…); ask IT to approve it, or draft without it.</source>
         <translation>适配器 {name} 不在 IT 的批准文件名单中（sha256 {digest_short}…）；请联系 IT 批准，或不使用该适配器生成草稿。</translation>
+    </message>
+    <message>
+        <source>The adapter {name} does not fit the model {base_name}: {detail}. It was made for another base model (or another size of it); choose the adapter trained on this model.</source>
+        <translation>适配器 {name} 与模型 {base_name} 不匹配：{detail}。它是为另一个基础模型（或其另一种规模）制作的；请选择在此模型上训练的适配器。</translation>
+    </message>
+    <message>
+        <source>it holds only half of the LoRA pair for {tensor}</source>
+        <translation>它只含有 {tensor} 的 LoRA 对中的一半</translation>
+    </message>
+    <message>
+        <source>it changes the tensor {tensor}, which the model does not have</source>
+        <translation>它修改张量 {tensor}，而该模型没有此张量</translation>
+    </message>
+    <message>
+        <source>its LoRA for {tensor} is not a pair of matrices over a matrix</source>
+        <translation>它对 {tensor} 的 LoRA 不是作用于矩阵的一对矩阵</translation>
+    </message>
+    <message>
+        <source>its LoRA for {tensor} has the shapes {a} and {b}, which do not fit the model&apos;s {target}</source>
+        <translation>它对 {tensor} 的 LoRA 形状为 {a} 和 {b}，与模型的 {target} 不符</translation>
+    </message>
+    <message>
+        <source>The adapter {name} changes the token embeddings, and the model {base_name} shares them with its output layer (tied embeddings), so llama.cpp cannot apply it and would stop RadVal. Ask for an adapter trained without embedding LoRA (training: --set train.stage_one_fraction=0), or for the merged model.</source>
+        <translation>适配器 {name} 修改词嵌入，而模型 {base_name} 的输出层与词嵌入共用（绑定嵌入），因此 llama.cpp 无法应用它，并会使 RadVal 停止运行。请索取不含嵌入 LoRA 训练的适配器（training：--set train.stage_one_fraction=0），或索取合并后的模型。</translation>
     </message>
     <message>
         <source>llama.cpp could not apply the adapter {name}: its tensors do not match this model (it was trained on another base model) or the file is damaged.</source>
@@ -1368,8 +1400,28 @@
         <translation>提示词模板文件 {path} 无法使用：{err!r}。</translation>
     </message>
     <message>
+        <source>RadVal drafts CT, MRI and XR reports only; the modality &apos;{modality}&apos; is none of them.</source>
+        <translation>RadVal 只为 CT、MRI 和 XR 报告起草；检查方式“{modality}”不属于其中任何一种。</translation>
+    </message>
+    <message>
         <source>Unknown modality &apos;{modality}&apos;; use one of {known}.</source>
         <translation>未知的检查方式“{modality}”；请使用以下之一：{known}。</translation>
+    </message>
+    <message>
+        <source>The alias file {path} is not valid: {where} must be a list of names in quotes. Correct the file.</source>
+        <translation>别名文件 {path} 无效：{where} 必须是加引号的名称列表。请更正该文件。</translation>
+    </message>
+    <message>
+        <source>The alias file {path} cannot be read ({err}). Correct the file or restore the bundled one.</source>
+        <translation>无法读取别名文件 {path}（{err}）。请更正该文件，或恢复随附的文件。</translation>
+    </message>
+    <message>
+        <source>The alias file {path} maps to &apos;{name}&apos;, which is not one of {known}. Correct the file.</source>
+        <translation>别名文件 {path} 映射到“{name}”，它不属于 {known}。请更正该文件。</translation>
+    </message>
+    <message>
+        <source>The alias file {path} maps &apos;{word}&apos; twice ({first} and {second}). Keep one.</source>
+        <translation>别名文件 {path} 将“{word}”映射了两次（{first} 和 {second}）。请只保留一个。</translation>
     </message>
     <message>
         <source>Unknown body system &apos;{body_system}&apos;; use one of {known}.</source>

@@ -199,3 +199,66 @@ def test_xlsx_rows_widened_to_the_last_column_are_refused_past_a_cell_budget(
     with pytest.raises(InputError, match=r"wide\.xlsx is too large to read.*20,000,000 cells"):
         read_cases(path)
     assert time.perf_counter() - start < XLSX_BUDGET_S * 4  # openpyxl parses 1,300 rows first
+
+
+def _workbook(path: Path) -> Path:
+    """An export as hospitals keep them: a sheet per month, and a notes sheet."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    jan = book.active
+    jan.title = "2024-01"
+    jan.append(["检查所见", "诊断意见", "检查部位", "设备类型"])
+    jan.append(["右肺上叶磨玻璃结节。", "右肺上叶结节。", "胸部", "CT"])
+    jan.append(["肝右叶低密度灶。", "", "腹部", "CT"])
+    notes = book.create_sheet("说明")
+    notes.append(["导出说明"])
+    notes.append(["本表由 RIS 导出。"])
+    feb = book.create_sheet("2024-02")
+    feb.append(["设备类型", "检查部位", "诊断意见", "检查所见"])  # another column order
+    feb.append(["", "胸部CT平扫", "左肺下叶少许纤维灶。", "左肺下叶见条索影。"])
+    feb.append(["DR", "胸部", "未见异常。", "双肺纹理清晰。"])
+    book.save(path)
+    return path
+
+
+def test_every_sheet_of_a_workbook_is_read(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "export.xlsx")
+    result = read_cases(path, required=("findings", "impression", "body_system", "modality"))
+    assert [(r.sheet, r.line) for r in result.rows] == [("2024-01", 2), ("2024-02", 2),
+                                                        ("2024-02", 3)]
+    assert [(r["body_system"], r["modality"]) for r in result.rows] == [
+        ("chest", "CT"), ("chest", "CT"), ("chest", "XR")]
+    assert result.rows[1]["findings"] == "左肺下叶见条索影。"
+    problems = [str(p) for p in result.problems]
+    # The empty impression in January, and the notes sheet said once (not once per row).
+    assert problems[0] == "sheet '2024-01' line 3: empty impression"
+    assert len(problems) == 2
+    assert problems[1].startswith("sheet '说明' line 2: export.xlsx has no column for findings")
+
+
+def test_one_sheet_is_read_when_named(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "export.xlsx")
+    result = read_cases(path, sheet="2024-02")
+    assert [(r.sheet, r.line) for r in result.rows] == [("", 2), ("", 3)]
+    with pytest.raises(InputError, match=r"export\.xlsx has no sheet named 'March'; its sheets "
+                                         r"are: 2024-01, 说明, 2024-02\."):
+        read_cases(path, sheet="March")
+
+
+def test_batch_names_the_sheet_of_each_case_and_reads_the_one_asked(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from radval_desktop.evaluation.batch import BATCH_REQUIRED, cases_from_rows
+
+    path = _workbook(tmp_path / "export.xlsx")
+    cases = cases_from_rows(read_cases(path, required=BATCH_REQUIRED).rows, path.name)
+    assert [(c.source_file, c.source_line) for c in cases] == [
+        ("export.xlsx [2024-01]", 2), ("export.xlsx [2024-02]", 2), ("export.xlsx [2024-02]", 3)]
+    proc = subprocess.run([sys.executable, "-m", "radval_desktop", "batch", str(path), "--db",
+                           str(tmp_path / "b.db"), "--sheet", "March"], capture_output=True,
+                          text=True, timeout=120, check=False, env=os.environ.copy())
+    assert proc.returncode != 0
+    assert "export.xlsx has no sheet named 'March'" in proc.stderr

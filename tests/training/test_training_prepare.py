@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -203,3 +204,169 @@ def test_the_example_mapping_loads_once_its_files_exist(tmp_path: Path) -> None:
     assert loaded.internal == "SXY"
     assert [i.id for i in loaded.institutions] == ["SXY", "DE1"]
     assert loaded.institutions[1].defaults == {"body_system": "chest", "modality": "CT"}
+
+
+def _monthly_export(folder: Path) -> Path:
+    """One institution's workbook: a sheet per month (columns in another order in February),
+    a notes sheet, and body-system / modality values as RIS exports write them."""
+    import openpyxl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    book = openpyxl.Workbook()
+    jan = book.active
+    jan.title = "1月"
+    jan.append(["报告描述", "报告结果", "检查部位", "设备类型"])
+    jan.append(["右肺上叶见磨玻璃结节，大小约6mm。", "右肺上叶磨玻璃结节。", "胸部CT平扫", ""])
+    jan.append(["双肺纹理清晰。", "双肺未见异常。", "胸部", "DR"])
+    jan.append(["肝右叶见低密度灶。", "肝囊肿可能。", "腹部", "US"])
+    notes = book.create_sheet("说明")
+    notes.append(["本表由 RIS 导出"])
+    notes.append(["仅供科研"])
+    feb = book.create_sheet("2月")
+    feb.append(["设备类型", "检查部位", "报告结果", "报告描述"])
+    feb.append(["MR", "头颅", "右侧额叶缺血灶。", "右侧额叶见斑片状长T2信号。"])
+    feb.append(["CT", "足部", "右跟骨骨折。", "右足跟骨见骨折线。"])
+    feb.append(["CT", "足部", "左跟骨骨折。", "左足跟骨见骨折线。"])
+    feb.append(["CT+MR", "颈部", "甲状腺左叶结节。", "甲状腺左叶见低密度结节。"])
+    book.save(folder / "monthly.xlsx")
+    columns = ('[institutions.columns]\nfindings = "报告描述"\nimpression = "报告结果"\n'
+               'body_system = "检查部位"\nmodality = "设备类型"\n')
+    mapping = folder / "institutions.toml"
+    mapping.write_text('[[institutions]]\nid = "M"\nfiles = ["monthly.xlsx"]\n' + columns,
+                       encoding="utf-8")
+    return mapping
+
+
+def test_every_sheet_is_prepared_and_unmapped_values_are_listed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mapping = _monthly_export(tmp_path / "exports")
+    run = RunFolder(tmp_path / "run")
+    prepare(_recipe(mapping), run)
+    card = json.loads((run.data / "data_card.json").read_text(encoding="utf-8"))
+    tally = card["cleaning"]["per_institution"]["M"]
+    # 3 + 4 report rows (the notes sheet's one row is said once, as a problem): 4 kept.
+    assert tally["kept"] == 4
+    assert tally["dropped"] == {"unknown body system or modality": 2,
+                                "a modality RadVal does not draft": 1, "unreadable row": 1}
+    assert tally["unmapped"] == [{"field": "body_system", "value": "足部", "rows": 2},
+                                 {"field": "modality", "value": "US", "rows": 1}]
+    reports = {r.id: r for name in ("train", "validation", "internal_test")
+               for r in read_reports(run.data / f"{name}.jsonl")}
+    assert {(r.source, r.line, r.body_system, r.modality) for r in reports.values()} == {
+        ("monthly.xlsx [1月]", 2, "chest", "CT"), ("monthly.xlsx [1月]", 3, "chest", "XR"),
+        ("monthly.xlsx [2月]", 2, "head", "MRI"),
+        ("monthly.xlsx [2月]", 5, "maxillofacial_neck", "CT")}
+    problems = [json.loads(line) for line in
+                (run.data / "problems.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {(p["file"], p["line"]) for p in problems} == {
+        ("monthly.xlsx [1月]", 4), ("monthly.xlsx [说明]", 2), ("monthly.xlsx [2月]", 3),
+        ("monthly.xlsx [2月]", 4)}
+    markdown = (run.data / "data_card.md").read_text(encoding="utf-8")
+    assert "| M | body_system | 足部 | 2 |" in markdown
+    assert "| M | modality | US | 1 |" in markdown
+    assert ("M: values the alias list does not map: body_system '足部' (2), modality 'US' (1)"
+            in capsys.readouterr().err)
+
+
+def test_one_named_sheet_and_an_edited_alias_list(tmp_path: Path) -> None:
+    from radval_desktop.aliases import default_aliases_file
+
+    mapping = _monthly_export(tmp_path / "exports")
+    text = mapping.read_text(encoding="utf-8")
+    mapping.write_text(text.replace('files = ["monthly.xlsx"]\n',
+                                    'files = ["monthly.xlsx"]\nsheet = "2月"\n'),
+                       encoding="utf-8")
+    aliases = tmp_path / "aliases.toml"
+    aliases.write_text(default_aliases_file().read_text(encoding="utf-8").replace(
+        'musculoskeletal = [', 'musculoskeletal = ["足部", ', 1), encoding="utf-8")
+    run = RunFolder(tmp_path / "run")
+    prepare(_recipe(mapping, f"data.aliases_file={aliases}"), run)
+    card = json.loads((run.data / "data_card.json").read_text(encoding="utf-8"))
+    tally = card["cleaning"]["per_institution"]["M"]
+    assert (tally["read"], tally["kept"], tally["unmapped"]) == (4, 4, [])
+    reports = [r for name in ("train", "validation", "internal_test")
+               for r in read_reports(run.data / f"{name}.jsonl")]
+    assert sorted(r.body_system for r in reports) == [
+        "head", "maxillofacial_neck", "musculoskeletal", "musculoskeletal"]
+    assert {r.source for r in reports} == {"monthly.xlsx"}  # one sheet read: no sheet named
+
+
+def test_prepare_counts_what_will_be_cut_or_dropped_per_institution_and_body_system(
+        tmp_path: Path, institutions_file: Path, tiny_base: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """With the run's tokenizer and the recipe's max lengths, prepare counts (per institution
+    and body system) exactly what train's samples will be: whole, findings cut, dropped."""
+    from transformers import AutoTokenizer
+
+    from radval_desktop.prompts import load_templates
+    from training.samples import IMPRESSION_TOO_LONG, build_samples, prompt_style, render
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_base), local_files_only=True)
+    templates = load_templates()
+    first = RunFolder(tmp_path / "plain")
+    prepare(_recipe(institutions_file), first)
+    reports = [r for name in ("train", "validation", "internal_test", "external_test")
+               for r in read_reports(first.data / f"{name}.jsonl")]
+
+    def tokens(text: str) -> int:
+        return len(tokenizer(text)["input_ids"])
+
+    prompts = {r.id: tokens(render(r, "t1_terse", templates, prompt_style(tokenizer)).text)
+               for r in reports}
+    # The longest prompt among reports with a sentence or clause to cut at no longer fits
+    # whole; the longest impression of the others does not fit at all (its EOS is over).
+    several = [r for r in reports if re.search(r"[。，]|[.,]\s", r.findings.rstrip("。."))]
+    longest = max(several, key=lambda r: prompts[r.id])
+    max_source = prompts[longest.id] - 1
+    max_target = max(len(tokenizer(r.impression, add_special_tokens=False)["input_ids"])
+                     for r in reports if r is not longest)
+    sets = [f"model.base={tiny_base}", "prompt.template=t1_terse",
+            f"train.max_source_length={max_source}", f"train.max_target_length={max_target}"]
+    run = RunFolder(tmp_path / "run")
+    summary = prepare(_recipe(institutions_file, *sets), run)
+    table = summary.lengths["per_institution"]
+    assert summary.lengths["template"] == "t1_terse"
+    expected: dict[tuple[str, str], Any] = {}
+    for report in reports:
+        expected.setdefault((report.institution, report.body_system), []).append(report)
+    assert {(i, s) for i, systems in table.items() for s in systems} == set(expected)
+    cut = dropped = 0
+    for (institution, system), group in expected.items():
+        built = build_samples(group, tokenizer, "t1_terse", templates, max_source, max_target)
+        row = table[institution][system]
+        assert row["reports"] == len(group)
+        assert row["truncated"] == built.truncated
+        assert row["dropped"] == built.dropped
+        assert row["whole"] == len(built.samples) - built.truncated
+        cut, dropped = cut + built.truncated, dropped + sum(built.dropped.values())
+    assert cut >= 1
+    assert dropped >= 1
+    assert any(IMPRESSION_TOO_LONG in row["dropped"] for systems in table.values()
+               for row in systems.values())
+    err = capsys.readouterr().err
+    assert (f"lengths: {cut} of {len(reports)} reports will train with their findings cut, "
+            f"{dropped} not at all (train.max_source_length={max_source}") in err
+    markdown = (run.data / "data_card.md").read_text(encoding="utf-8")
+    assert "| institution | body system | reports | whole | findings cut | dropped |" in markdown
+
+
+@pytest.mark.slow
+def test_a_gguf_base_is_counted_with_its_own_vocabulary_without_dequantizing(
+        tmp_path: Path, institutions_file: Path, default_model_path: Path) -> None:
+    """The embedded default model as model.base: prepare reads its tokenizer from the GGUF
+    (~25 s here, each time) and leaves dequantizing to train. With its vocabulary and chat
+    template every fixture prompt fits in 100 tokens, and none in 75 even cut to one clause."""
+    def counted(max_source: int) -> dict[str, int]:
+        run = RunFolder(tmp_path / f"run{max_source}")
+        summary = prepare(_recipe(institutions_file, f"model.base={default_model_path}",
+                                  "prompt.template=t1_terse",
+                                  f"train.max_source_length={max_source}",
+                                  "train.max_target_length=64"), run)
+        assert not (run.root / "base").exists()
+        rows = [r for systems in summary.lengths["per_institution"].values()
+                for r in systems.values()]
+        return {"reports": sum(r["reports"] for r in rows), "whole": sum(r["whole"] for r in rows),
+                "dropped": sum(sum(r["dropped"].values()) for r in rows)}
+
+    assert counted(100) == {"reports": 13, "whole": 13, "dropped": 0}
+    assert counted(75) == {"reports": 13, "whole": 0, "dropped": 13}

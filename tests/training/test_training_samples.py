@@ -1,4 +1,4 @@
-"""Training samples: the app's prompt, loss on the impression only, too-long samples dropped."""
+"""Training samples: the app's prompt, loss on the impression only, long findings cut."""
 
 from __future__ import annotations
 
@@ -58,11 +58,52 @@ def test_loss_is_on_the_impression_and_eos_only(tokenizer: Any) -> None:
     assert sample.input_ids[0] == tokenizer.bos_token_id
 
 
-def test_too_long_samples_are_dropped_not_cut(tokenizer: Any) -> None:
+LONG = Report(id="H1:x.csv:3", institution="H1", source="x.csv", line=3,
+              language="zh", body_system="chest", modality="CT", age=60.0, sex="M",
+              findings="双肺纹理清晰。右肺上叶见一磨玻璃结节，大小约6mm。纵隔未见肿大淋巴结。"
+                       "心影不大。双侧胸腔未见积液。所见骨质未见异常。",
+              impression="右肺上叶磨玻璃结节。")
+
+
+def _prompt_tokens(tokenizer: Any, report: Report) -> int:
+    text = render(report, "t1_terse", load_templates(), prompt_style(tokenizer)).text
+    return len(tokenizer(text)["input_ids"])
+
+
+def test_long_findings_are_cut_at_a_sentence_and_the_impression_kept_whole(
+        tokenizer: Any) -> None:
     templates = load_templates()
+    whole = _prompt_tokens(tokenizer, LONG)
+    limit = whole - 8  # the last sentence or two no longer fit
+    cut = build_samples([LONG], tokenizer, "t1_terse", templates, limit, 512)
+    assert cut.dropped == {}
+    assert cut.truncated == 1
+    (sample,) = cut.samples
+    prompt_len = sum(1 for label in sample.labels if label == IGNORE_INDEX)
+    assert prompt_len <= limit
+    # The findings in the prompt are the first whole sentences of the report's findings.
+    kept = cut.findings[LONG.id]
+    assert LONG.findings.startswith(kept)
+    assert kept.endswith("。")
+    assert len(kept) < len(LONG.findings)
+    shorter = Report(**{**LONG.__dict__, "findings": kept})
+    assert sample.input_ids[:prompt_len] == tokenizer(
+        render(shorter, "t1_terse", templates, prompt_style(tokenizer)).text)["input_ids"]
+    # The impression and EOS are the target, whole.
+    target = tokenizer(LONG.impression, add_special_tokens=False)["input_ids"]
+    assert sample.labels[prompt_len:] == [*target, tokenizer.eos_token_id]
+    # What fits is not touched.
+    untouched = build_samples([LONG], tokenizer, "t1_terse", templates, whole, 512)
+    assert (untouched.truncated, untouched.findings) == (0, {})
+
+
+def test_samples_that_cannot_keep_the_impression_whole_are_dropped(tokenizer: Any) -> None:
+    templates = load_templates()
+    # Not even the prompt without findings fits: dropped, not cut to nothing.
     short_source = build_samples([REPORT], tokenizer, "t1_terse", templates, 10, 512)
     assert not short_source.samples
     assert short_source.dropped == {PROMPT_TOO_LONG: 1}
+    # The impression alone is longer than the target budget: dropped, never cut.
     short_target = build_samples([REPORT], tokenizer, "t1_terse", templates, 512, 2)
     assert short_target.dropped == {IMPRESSION_TOO_LONG: 1}
 
