@@ -156,7 +156,7 @@ def _version(report: SelfTestReport) -> None:
 def _check_settings(report: SelfTestReport, settings: Settings) -> None:
     system_file = paths.system_config_file()
     it_keys = sorted(settings.locked)
-    problems = [w for w in settings.warnings if str(system_file) in w]
+    problems = [w for w in settings.warning_words if str(system_file) in str(w)]
     words = settings.system_error_words
     if words is not None:  # issue 17: fails closed; the model check says so too
         report.add("settings", False, words.template, values=dict(words.values),
@@ -164,7 +164,8 @@ def _check_settings(report: SelfTestReport, settings: Settings) -> None:
     elif settings.system_error:
         report.add("settings", False, settings.system_error)
     elif problems:
-        report.add("settings", False, problems[0])
+        report.add("settings", False, problems[0].template, values=dict(problems[0].values),
+                   context=problems[0].context)
     elif it_keys:
         report.add("settings", True, sentence("SelfTest", "{file} sets {keys}"),
                    values={"file": system_file, "keys": ", ".join(it_keys)})

@@ -131,8 +131,10 @@ class MainWindow(QMainWindow):
         if self.history.notice:  # issue 9: a damaged history was set aside at start
             self.draft_panel.show_error(self.history.notice)
         self.draft_panel.set_safety_enabled(bool(self.settings["safety.enabled"]))
-        if self.settings.warnings:
-            self.draft_panel.show_error(self.settings.warnings[0])
+        if self.settings.warning_words:
+            first = self.settings.warning_words[0]
+            self.draft_panel.show_error(
+                translated(first.context, first.template, first.values, str(first)))
         if load_model:
             self.load_model()
 

@@ -1057,8 +1057,48 @@
         <translation>{name} 中没有 {missing} 对应的列（现有列：{columns}）；请指定列映射。</translation>
     </message>
     <message>
+        <source>{path}: &apos;{section}&apos; is not a [section]; ignored.</source>
+        <translation>{path}：“{section}”不是一个 [节]，已忽略。</translation>
+    </message>
+    <message>
+        <source>The settings file {path} cannot be read and is ignored: {error}.</source>
+        <translation>设置文件 {path} 无法读取，已忽略：{error}。</translation>
+    </message>
+    <message>
         <source>IT&apos;s settings file {path} {problem}, so no model is loaded until it is fixed: {fix}. Tell your IT department.</source>
         <translation>IT 的设置文件 {path} {problem}，修复之前不会加载任何模型：请{fix}。请告知 IT 部门。</translation>
+    </message>
+    <message>
+        <source>{source}: unknown setting &apos;{key}&apos; ignored.</source>
+        <translation>{source}：未知设置“{key}”，已忽略。</translation>
+    </message>
+    <message>
+        <source>{source}: &apos;{key}&apos; should be a list of strings, not {value!r}; default used.</source>
+        <translation>{source}：“{key}”应为字符串列表，而不是“{value}”；已使用默认值。</translation>
+    </message>
+    <message>
+        <source>{source}: {bad} in &apos;{key}&apos; are not sha256 values (64 hex digits).</source>
+        <translation>{source}：“{key}”中的 {bad} 不是 sha256 值（应为 64 位十六进制数）。</translation>
+    </message>
+    <message>
+        <source>{source}: &apos;{key}&apos; should be {kind}, not {value!r}; default used.</source>
+        <translation>{source}：“{key}”应为{kind}，而不是“{value}”；已使用默认值。</translation>
+    </message>
+    <message>
+        <source>{source}: &apos;{key}&apos; should be a table of name = &quot;URL&quot;, not {value!r}; no server is used.</source>
+        <translation>{source}：“{key}”应为“名称 = &quot;URL&quot;”形式的表，而不是“{value}”；不使用任何服务器。</translation>
+    </message>
+    <message>
+        <source>{source}: the server {name} = {url!r} in &apos;{key}&apos; is not an http or https URL; it is not used.</source>
+        <translation>{source}：“{key}”中的服务器“{name}” = “{url}”不是 http 或 https 地址，不予使用。</translation>
+    </message>
+    <message>
+        <source>{file}: &apos;{key}&apos; is read from IT&apos;s settings file only; ignored here.</source>
+        <translation>{file}：“{key}”只从 IT 的设置文件读取；此处的设置已忽略。</translation>
+    </message>
+    <message>
+        <source>{file}: {keys} and &apos;{last}&apos; are read from IT&apos;s settings file only; ignored here.</source>
+        <translation>{file}：{keys} 和 &apos;{last}&apos; 只从 IT 的设置文件读取；此处的设置已忽略。</translation>
     </message>
     <message>
         <source>&apos;{key}&apos; is set by IT in {sources} and cannot be changed here.</source>
@@ -2108,6 +2148,22 @@
     <message>
         <source>is not valid TOML ({error})</source>
         <translation>不是有效的 TOML（{error}）</translation>
+    </message>
+    <message>
+        <source>a whole number</source>
+        <translation>整数</translation>
+    </message>
+    <message>
+        <source>a number</source>
+        <translation>数字</translation>
+    </message>
+    <message>
+        <source>text</source>
+        <translation>文本</translation>
+    </message>
+    <message>
+        <source>true or false</source>
+        <translation>true 或 false</translation>
     </message>
 </context>
 <context>

@@ -714,3 +714,53 @@ def test_the_menu_entry_speaks_chinese_and_english() -> None:
         assert not _HAN.search(keys[key]), key
     assert "检查所见" in keys["Comment[zh_CN]"]
     assert "诊断意见" in keys["Comment[zh_CN]"]
+
+
+def test_settings_warnings_and_refusals_reach_the_chinese_window_in_chinese(
+        qtbot: QtBot, qapp: QApplication, radval_home: Path, language: None) -> None:
+    """The user's file with a wrong type, an unknown key, IT-only keys and a non-http server,
+    IT's file with a bad digest: each warning in Chinese in the window (the first on the Draft
+    tab) and in the self-test, the log's and CLI's English unchanged; a key IT locked that the
+    user tries to set is refused in Chinese."""
+    from PySide6.QtCore import QCoreApplication
+
+    from radval_desktop.config import save_user_settings
+    from radval_desktop.errors import ConfigError
+    from radval_desktop.self_test import run_self_test
+    from radval_desktop.workers.sentences import error_text, translated
+
+    _start(qapp, "zh_CN")
+    user = paths.user_config_file()
+    user.write_text(user.read_text(encoding="utf-8") + (
+        '[sampling]\ntop_k = "many"\ncolour = 3\n[hub]\nfiles = ["a/b/c.gguf"]\nrevision = "x"\n'
+        '[batch]\nservers = {mine = "ftp://x"}\n'), encoding="utf-8")
+    system = paths.system_config_file()
+    system.parent.mkdir(parents=True, exist_ok=True)
+    system.write_text('[model]\nallowed_sha256 = ["abc"]\n[sampling]\ntemperature = 0.0\n',
+                      encoding="utf-8")
+    settings = load_settings()
+    assert len(settings.warning_words) == 5
+    assert [str(w) for w in settings.warning_words] == list(settings.warnings)
+    assert f"{user}: 'sampling.top_k' should be a whole number, not 'many'; default used." in (
+        settings.warnings)
+    assert (f"{user}: 'hub.files', 'hub.revision' and 'batch.servers' are read from IT's "
+            "settings file only; ignored here.") in settings.warnings
+    shown = [translated(w.context, w.template, w.values, str(w)) for w in settings.warning_words]
+    keys = re.compile(r"'[a-z_]+(?:\.[a-z_0-9]+)?'|“[^”]*”|\S*[/\\]\S*|\bhttps?\b")
+    assert [text for text in shown if not _HAN.search(text)
+            or _english_words(keys.sub(" ", text))] == [], shown
+    assert f"{user}：“sampling.top_k”应为整数，而不是“many”；已使用默认值。" in shown
+    window = MainWindow(load_model=False)
+    qtbot.addWidget(window)
+    try:
+        assert window.draft_panel.message_text() == shown[0]
+    finally:
+        window.shutdown()
+    lines = run_self_test(settings, model=str(radval_home / "gone.gguf")).lines(
+        QCoreApplication.translate)
+    line = next(text for text in lines if "FAIL 设置" in text)
+    assert "不是 sha256 值" in line
+    with pytest.raises(ConfigError) as refused:
+        save_user_settings(settings, {"sampling.temperature": 0.7})
+    assert error_text(refused.value) == (f"“sampling.temperature”已由 IT 在 {system} 中设定，"
+                                         "此处无法更改。")
