@@ -1433,6 +1433,26 @@
         <translation>请为研究命名。</translation>
     </message>
     <message>
+        <source>The study &apos;{name}&apos; has been handed out to 1 rater, so it is frozen</source>
+        <translation>研究“{name}”已分发给 1 位评分者，因此已冻结</translation>
+    </message>
+    <message>
+        <source>The study &apos;{name}&apos; has been handed out to {raters} raters, so it is frozen</source>
+        <translation>研究“{name}”已分发给 {raters} 位评分者，因此已冻结</translation>
+    </message>
+    <message>
+        <source>{handed}: the 1 new candidate in this file would be missing from the raters&apos; copies. Create a new study for it with another name (--name &quot;{name} 2&quot;).</source>
+        <translation>{handed}：此文件中的 1 条新的待评诊断意见不在评分者手中的副本里。请为它另建一个名称不同的研究（--name &quot;{name} 2&quot;）。</translation>
+    </message>
+    <message>
+        <source>{handed}: the {new} new candidates in this file would be missing from the raters&apos; copies. Create a new study for them with another name (--name &quot;{name} 2&quot;).</source>
+        <translation>{handed}：此文件中的 {new} 条新的待评诊断意见不在评分者手中的副本里。请为它们另建一个名称不同的研究（--name &quot;{name} 2&quot;）。</translation>
+    </message>
+    <message>
+        <source>{handed}: its shuffle seed stays {old_seed} (the raters&apos; order depends on it). Create a new study to use another seed.</source>
+        <translation>{handed}：其随机排序种子保持为 {old_seed}（评分者看到的顺序由它决定）。如需使用其他种子，请新建一个研究。</translation>
+    </message>
+    <message>
         <source>A score is {score_min} to {score_max}, not {score}.</source>
         <translation>评分应为 {score_min} 到 {score_max}，而不是 {score}。</translation>
     </message>

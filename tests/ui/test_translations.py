@@ -5,6 +5,7 @@ language, and the core's sentences translated too."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -764,3 +765,45 @@ def test_settings_warnings_and_refusals_reach_the_chinese_window_in_chinese(
         save_user_settings(settings, {"sampling.temperature": 0.7})
     assert error_text(refused.value) == (f"“sampling.temperature”已由 IT 在 {system} 中设定，"
                                          "此处无法更改。")
+
+
+def test_a_frozen_study_refuses_in_chinese_in_the_window(
+        qapp: QApplication, tmp_path: Path, language: None) -> None:
+    """A study handed out to a rater refuses a new import's candidates and a new seed: the
+    Study tab says why in Chinese; the CLI's English is as before."""
+    from reader_study_data import CASES, STUDY, write_jsonl
+
+    from radval_desktop.errors import InputError
+    from radval_desktop.store.reader_study import assign, open_study, save_rater, save_study
+    from radval_desktop.study.importing import import_candidates
+    from radval_desktop.workers.sentences import error_text
+
+    _start(qapp, "zh_CN")
+    db = open_study(tmp_path / "study.db")
+    import_candidates(db, write_jsonl(tmp_path / "cases.jsonl"))
+    study = save_study(db, STUDY, institution_1="1")
+    assign(db, study, save_rater(db, "Dr Li", "senior"))
+    extra = tmp_path / "more.jsonl"
+    rows = [{"case_id": CASES[0]["case_id"], "institution": "1", "body_system": "chest",
+             "findings": CASES[0]["findings"], "model": model, "candidate": "右肺下叶肺炎。"}
+            for model in ("model-c", "model-d")]
+    extra.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                     encoding="utf-8")
+    import_candidates(db, extra)
+    handed = [r[0] for r in db.execute("SELECT candidate_uuid FROM study_candidates")]
+    shown, english = [], []
+    for seed, candidates in ((None, None), (7, handed)):  # new candidates, then a new seed
+        with pytest.raises(InputError) as refused:
+            save_study(db, STUDY, institution_1="1", seed=seed, candidates=candidates)
+        shown.append(error_text(refused.value))
+        english.append(str(refused.value))
+    db.close()
+    assert english[0] == (f"The study '{STUDY}' has been handed out to 1 rater, so it is frozen: "
+                          "the 2 new candidates in this file would be missing from the raters' "
+                          f"copies. Create a new study for them with another name (--name "
+                          f"\"{STUDY} 2\").")
+    assert english[1].endswith("Create a new study to use another seed.")
+    assert shown[0].startswith(f"研究“{STUDY}”已分发给 1 位评分者，因此已冻结：")
+    assert "2 条新的待评诊断意见" in shown[0]
+    assert [text for text in shown if _english_words(
+        re.sub(r"“[^”]*”|--name \"[^\"]*\"", " ", text))] == [], shown
