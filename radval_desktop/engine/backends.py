@@ -138,10 +138,10 @@ def load_backends() -> None:
                 log.info("llama.cpp backends loaded from %s: %d", lib_dir,
                          lib.ggml_backend_reg_count())
             if lib.ggml_backend_reg_count() == 0:
-                raise ModelLoadError(
-                    f"llama.cpp found no CPU code in {lib_dir} that this processor can run; "
-                    "the installation is incomplete: reinstall RadVal."
-                )
+                raise ModelLoadError(sentence(
+                    "RadvalError", "llama.cpp found no CPU code in {lib_dir} that this "
+                    "processor can run; the installation is incomplete: reinstall RadVal."),
+                    lib_dir=lib_dir)
         _backends_loaded = True
 
 

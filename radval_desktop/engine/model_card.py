@@ -99,7 +99,7 @@ class ModelCard:
 @lru_cache(maxsize=4)
 def _templates_from_text(text: str) -> TemplateSet:
     if not text.strip():
-        raise RadvalError("The model card holds no prompt templates.")
+        raise RadvalError(sentence("RadvalError", "The model card holds no prompt templates."))
     # load_templates reads a file (and checks it); the card's copy goes through one.
     with tempfile.TemporaryDirectory(prefix="radval-card-") as folder:
         path = Path(folder) / "prompt_templates.toml"

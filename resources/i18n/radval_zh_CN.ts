@@ -1476,6 +1476,22 @@
         <source>{names} already exist in {folder}; they may hold a rater&apos;s answers. Collect and merge them first, then move them away or choose another folder.</source>
         <translation>{folder} 中已存在 {names}；其中可能有评分者的回答。请先收回并合并，然后移走这些文件或选择其他文件夹。</translation>
     </message>
+    <message>
+        <source>llama.cpp found no CPU code in {lib_dir} that this processor can run; the installation is incomplete: reinstall RadVal.</source>
+        <translation>llama.cpp 在 {lib_dir} 中找不到本处理器可运行的 CPU 代码；安装不完整：请重新安装 RadVal。</translation>
+    </message>
+    <message>
+        <source>The model card holds no prompt templates.</source>
+        <translation>模型说明中没有提示词模板。</translation>
+    </message>
+    <message>
+        <source>The safety term file {path} cannot be used: {error!r}.</source>
+        <translation>安全检查术语文件 {path} 无法使用：{error!r}。</translation>
+    </message>
+    <message>
+        <source>The starter example file {path} cannot be used: {reason}.</source>
+        <translation>内置示例文件 {path} 无法使用：{reason}。</translation>
+    </message>
 </context>
 <context>
     <name>ResultTables</name>

@@ -807,3 +807,56 @@ def test_a_frozen_study_refuses_in_chinese_in_the_window(
     assert "2 条新的待评诊断意见" in shown[0]
     assert [text for text in shown if _english_words(
         re.sub(r"“[^”]*”|--name \"[^\"]*\"", " ", text))] == [], shown
+
+
+# Raised only on the command line (its arguments, `radval batch --server`): English there.
+_CLI_ONLY = ("cli/", "engine/served.py", "evaluation/batch.py")
+_ERRORS = {"RadvalError", "InputError", "ModelFileError", "ModelLoadError", "ConfigError",
+           "StoreError"}
+
+
+def test_every_error_the_window_can_meet_is_raised_as_a_sentence() -> None:
+    """A RadvalError raised with an f-string or a plain string is English in the Chinese
+    window: each one outside the command line's own code is raised with sentence(...) and its
+    values (or a template made so elsewhere), so lupdate finds it and the window translates."""
+    import ast
+
+    english = []
+    for path in sorted((REPO / "radval_desktop").rglob("*.py")):
+        where = path.relative_to(REPO / "radval_desktop").as_posix()
+        if where.startswith(_CLI_ONLY):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+                continue
+            func = node.exc.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            first = node.exc.args[0] if node.exc.args else None
+            if name in _ERRORS and isinstance(first, ast.JoinedStr | ast.Constant | ast.BinOp):
+                english.append(f"{where}:{node.lineno}")
+    assert english == []
+
+
+def test_broken_bundled_files_and_a_card_without_templates_are_said_in_chinese(
+        qapp: QApplication, tmp_path: Path, language: None) -> None:
+    """The errors the window meets from a damaged installation (the safety term file, the
+    starter examples) and from a model card with no prompt templates: Chinese on screen."""
+    from radval_desktop.engine.model_card import _templates_from_text
+    from radval_desktop.errors import RadvalError
+    from radval_desktop.safety.terms import load_terms
+    from radval_desktop.starter_examples import load_starter_examples
+    from radval_desktop.workers.sentences import error_text
+
+    _start(qapp, "zh_CN")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[[term\n", encoding="utf-8")
+    shown = []
+    for fails in (lambda: load_terms(broken), lambda: load_starter_examples(broken),
+                  lambda: _templates_from_text("  ")):
+        with pytest.raises(RadvalError) as caught:
+            fails()
+        assert not _HAN.search(str(caught.value))  # the log's and the CLI's English
+        shown.append(error_text(caught.value))
+    assert shown[0].startswith(f"安全检查术语文件 {broken} 无法使用：")
+    assert shown[1].startswith(f"内置示例文件 {broken} 无法使用：")
+    assert shown[2] == "模型说明中没有提示词模板。"
