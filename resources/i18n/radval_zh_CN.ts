@@ -659,6 +659,10 @@
         <translation>提示词</translation>
     </message>
     <message>
+        <source>{template} (templates {version}, {layout} layout)</source>
+        <translation>{template}（模板 {version}，{layout}格式）</translation>
+    </message>
+    <message>
         <source>trained</source>
         <translation>训练时间</translation>
     </message>
@@ -667,8 +671,32 @@
         <translation>报告数</translation>
     </message>
     <message>
+        <source>{train} train; test: {tests}</source>
+        <translation>训练 {train} 份；测试：{tests}</translation>
+    </message>
+    <message>
+        <source>r={r} alpha={alpha} lr={lr} epochs={epochs} batch={batch}</source>
+        <translation>r={r}，alpha={alpha}，学习率 {lr}，轮数 {epochs}，批大小 {batch}</translation>
+    </message>
+    <message>
         <source>eval loss</source>
         <translation>验证损失</translation>
+    </message>
+    <message>
+        <source>{loss:.4f} (before {before:.4f})</source>
+        <translation>{loss:.4f}（训练前 {before:.4f}）</translation>
+    </message>
+    <message>
+        <source>{rouge:.4f} on {cases} validation cases</source>
+        <translation>{rouge:.4f}（{cases} 例验证病例）</translation>
+    </message>
+    <message>
+        <source>chat template</source>
+        <translation>对话模板</translation>
+    </message>
+    <message>
+        <source>plain</source>
+        <translation>纯文本</translation>
     </message>
 </context>
 <context>

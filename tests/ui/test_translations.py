@@ -860,3 +860,68 @@ def test_broken_bundled_files_and_a_card_without_templates_are_said_in_chinese(
     assert shown[0].startswith(f"安全检查术语文件 {broken} 无法使用：")
     assert shown[1].startswith(f"内置示例文件 {broken} 无法使用：")
     assert shown[2] == "模型说明中没有提示词模板。"
+
+
+def test_a_model_cards_values_are_chinese_in_the_models_tab(
+        qtbot: QtBot, qapp: QApplication, language: None) -> None:
+    """A fine-tuned model's card beside its GGUF (as training/export.py writes it): the Models
+    tab's details say its values (prompt layout, reports, LoRA, losses, ROUGE-L) in Chinese,
+    the card's own names (template id, columns) as written; `radval model-info` keeps English."""
+    import hashlib
+
+    from PySide6.QtWidgets import QTableWidget
+
+    from radval_desktop.engine.model_card import CARD_FORMAT, CARD_FORMAT_VERSION, read_card
+    from radval_desktop.prompts import bundled_templates
+
+    _start(qapp, "zh_CN", tiny_model=False)
+    model = paths.data_dir() / "models" / "tiny.gguf"
+    templates = bundled_templates()
+    card = {"format": CARD_FORMAT, "format_version": CARD_FORMAT_VERSION,
+            "created": "2026-11-30T10:00:00+0800",
+            "model": {"file": model.name,
+                      "sha256": hashlib.sha256(model.read_bytes()).hexdigest()},
+            "base": {"name": "Qwen2.5-0.5B-Instruct"},
+            "prompt": {"template_id": "t2_numbered", "template_version": templates.version,
+                       "layout": "chat template",
+                       "templates_toml": (paths.resources_dir() / "prompt_templates.toml"
+                                          ).read_text(encoding="utf-8")},
+            "data": {"columns": [{"key": "H1-train", "reports": 800},
+                                 {"key": "H2", "reports": 4}, {"key": "all", "reports": 804}]},
+            "training": {"hyperparameters": {"lora_r": 8, "lora_alpha": 16,
+                                             "learning_rate": 2e-4, "epochs": 3,
+                                             "effective_batch_size": 16}},
+            "evaluation": {"eval_loss_before": 2.5, "eval_loss_after": 1.25,
+                           "rouge_l_validation": {"cases": 40, "rouge_l": 0.4321}}}
+    model.with_name("tiny.card.json").write_text(json.dumps(card), encoding="utf-8")
+    read = read_card(model)
+    assert read is not None
+    english = dict(read.facts())
+    assert english["prompt"] == f"t2_numbered (templates {templates.version}, chat template layout)"
+    assert english["eval loss"] == "1.2500 (before 2.5000)"
+    window = MainWindow(load_model=False)
+    qtbot.addWidget(window)
+    try:
+        with qtbot.waitSignal(window.scanner.hashing_finished, timeout=SCAN_TIMEOUT_MS):
+            window.tabs.setCurrentWidget(window.models_panel)
+        table = window.findChild(QTableWidget, "models.table")
+        row = next(r for r in range(table.rowCount()) if "tiny" in table.item(r, 0).text())
+        table.selectRow(row)
+        details = window.findChild(QLabel, "models.details").text()
+        cells = [table.item(row, c).text() for c in range(table.columnCount())]
+    finally:
+        window.shutdown()
+    lines = details.split("<br>")
+    facts = [line for line in lines if line.startswith((
+        "模型说明：", "基础模型：", "提示词：", "训练时间：", "报告数：", "LoRA：", "验证损失：",
+        "ROUGE-L："))]
+    assert len(facts) == 8, lines
+    names = re.compile(r"t2_numbered|Qwen2\.5-0\.5B-Instruct|H1-train|H2|\S*/\S*|ROUGE-L|LoRA"
+                       r"|\b(?:r|alpha)=")
+    assert [line for line in facts if _english_words(names.sub(" ", line))] == [], facts
+    assert f"提示词：t2_numbered（模板 {templates.version}，对话模板格式）" in facts
+    assert "验证损失：1.2500（训练前 2.5000）" in facts
+    assert "ROUGE-L：0.4321（40 例验证病例）" in facts
+    assert "报告数：训练 800 份；测试：H2 4" in facts
+    assert "LoRA：r=8，alpha=16，学习率 0.0002，轮数 3，批大小 16" in facts
+    assert "基于 Qwen2.5-0.5B-Instruct 微调，2026-11-30" in cells
