@@ -23,6 +23,22 @@
         <source>native CPU build (-march=native): stops with &apos;illegal instruction&apos; on a processor older than its build machine&apos;s</source>
         <translation>本机优化 CPU 版本（-march=native）：在比构建机更旧的处理器上会因“非法指令”（illegal instruction）而停止</translation>
     </message>
+    <message>
+        <source>portable</source>
+        <translation>通用版</translation>
+    </message>
+    <message>
+        <source>portable ({module})</source>
+        <translation>通用版（{module}）</translation>
+    </message>
+    <message>
+        <source>CUDA (no GPU found)</source>
+        <translation>CUDA 版（未找到 GPU）</translation>
+    </message>
+    <message>
+        <source>native (-march=native)</source>
+        <translation>本机优化版（-march=native）</translation>
+    </message>
 </context>
 <context>
     <name>CaseFiles</name>

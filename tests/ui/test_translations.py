@@ -925,3 +925,29 @@ def test_a_model_cards_values_are_chinese_in_the_models_tab(
     assert "报告数：训练 800 份；测试：H2 4" in facts
     assert "LoRA：r=8，alpha=16，学习率 0.0002，轮数 3，批大小 16" in facts
     assert "基于 Qwen2.5-0.5B-Instruct 微调，2026-11-30" in cells
+
+
+def test_the_llama_cpp_build_in_the_status_bar_is_chinese(
+        qapp: QApplication, language: None) -> None:
+    """The status bar's llama.cpp build (LlamaBuild.label, as the engine sets it on the device)
+    is said in Chinese for each kind of build; the log's English label is unchanged."""
+    from dataclasses import replace
+
+    from radval_desktop.engine.backends import CUDA, NATIVE, PORTABLE, LlamaBuild
+    from radval_desktop.engine.device import choose_device
+
+    _start(qapp, "zh_CN")
+    cpu = choose_device(-1, 24, supports_gpu=lambda: False)
+    builds = [LlamaBuild(PORTABLE, "haswell", False, "0.3", "", ""),
+              LlamaBuild(PORTABLE, None, False, "0.3", "", ""),
+              LlamaBuild(CUDA, None, True, "0.3", "", ""),
+              LlamaBuild(CUDA, None, False, "0.3", "", ""),
+              LlamaBuild(NATIVE, None, False, "0.3", "", "")]
+    labels = [build.label() for build in builds]
+    assert labels == ["portable (haswell)", "portable", "CUDA", "CUDA (no GPU found)",
+                      "native (-march=native)"]
+    shown = [device_text(replace(cpu, build=label)) for label in labels]
+    assert shown[0] == "CPU：llama.cpp 通用版（haswell）；此 llama.cpp 版本不支持 GPU（无 CUDA）"
+    assert shown[4].startswith("CPU：llama.cpp 本机优化版（-march=native）；")
+    assert [text for text in shown if _english_words(
+        re.sub(r"\bhaswell\b|\bCUDA\b|-march=native", " ", text))] == [], shown
