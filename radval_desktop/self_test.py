@@ -230,13 +230,19 @@ def _check_files(report: SelfTestReport) -> None:
                values={"path": found or plugin})
 
 
+# Where resolve_model_path found the model, when not a settings file: said in IT's language.
+_MODEL_SOURCES = {"command line": sentence("SelfTest", "command line"),
+                  "embedded default model": sentence("SelfTest", "embedded default model")}
+
+
 def _check_model(report: SelfTestReport, settings: Settings, model: str | None
                  ) -> tuple[LlamaEngine, SealedFile] | None:
     try:
-        path, source = resolve_model_path(settings, model)
+        path, where = resolve_model_path(settings, model)
     except RadvalError as err:
         report.add_error("model", False, err)
         return None
+    source = Words("SelfTest", _MODEL_SOURCES[where]) if where in _MODEL_SOURCES else where
     if not path.is_file():
         report.add("model", False, sentence("SelfTest", "{path} ({source}) does not exist"),
                    values={"path": path, "source": source})

@@ -1898,6 +1898,17 @@
     </message>
 </context>
 <context>
+    <name>SealedFile</name>
+    <message>
+        <source>model file</source>
+        <translation>模型文件</translation>
+    </message>
+    <message>
+        <source>adapter</source>
+        <translation>适配器</translation>
+    </message>
+</context>
+<context>
     <name>SelfTest</name>
     <message>
         <source>version</source>
@@ -2022,6 +2033,14 @@
     <message>
         <source>display plugin {path} MISSING</source>
         <translation>显示插件 {path} 缺失</translation>
+    </message>
+    <message>
+        <source>command line</source>
+        <translation>命令行</translation>
+    </message>
+    <message>
+        <source>embedded default model</source>
+        <translation>内置默认模型</translation>
     </message>
     <message>
         <source>{path} ({source}) does not exist</source>

@@ -951,3 +951,36 @@ def test_the_llama_cpp_build_in_the_status_bar_is_chinese(
     assert shown[4].startswith("CPU：llama.cpp 本机优化版（-march=native）；")
     assert [text for text in shown if _english_words(
         re.sub(r"\bhaswell\b|\bCUDA\b|-march=native", " ", text))] == [], shown
+
+
+def test_a_missing_model_or_adapter_and_the_self_tests_model_source_are_chinese(
+        qapp: QApplication, tmp_path: Path, language: None) -> None:
+    """"The {what} {path} does not exist": the file's kind (model file, adapter) is said in
+    Chinese too, and the self-test's model line names where the model came from (the embedded
+    default model, the command line) in Chinese; the CLI's English is unchanged."""
+    from PySide6.QtCore import QCoreApplication
+
+    from radval_desktop.engine.sealed_file import SealedFile
+    from radval_desktop.errors import ModelFileError
+    from radval_desktop.self_test import run_self_test
+    from radval_desktop.workers.sentences import error_text
+
+    _start(qapp, "zh_CN", tiny_model=False)
+    shown, english = [], []
+    for what in ("model file", "adapter"):
+        with pytest.raises(ModelFileError) as missing:
+            SealedFile(tmp_path / "gone.gguf", what)
+        shown.append(error_text(missing.value))
+        english.append(str(missing.value))
+    assert english[0] == f"The model file {tmp_path / 'gone.gguf'} does not exist."
+    assert shown == [f"模型文件 {tmp_path / 'gone.gguf'} 不存在。",
+                     f"适配器 {tmp_path / 'gone.gguf'} 不存在。"]
+    settings = load_settings()
+    lines = run_self_test(settings, model=str(tmp_path / "gone.gguf")).lines(
+        QCoreApplication.translate)
+    model_line = next(line for line in lines if "gone.gguf" in line)
+    assert model_line.endswith(f"{tmp_path / 'gone.gguf'}（命令行）不存在"), model_line
+    lines = run_self_test(settings).lines(QCoreApplication.translate)
+    model_line = next(line for line in lines if ".gguf" in line)
+    assert "内置默认模型" in model_line, model_line
+    assert "embedded" not in model_line
