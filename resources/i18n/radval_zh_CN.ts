@@ -2289,11 +2289,11 @@
     </message>
     <message>
         <source>Top-k</source>
-        <translation>Top-k</translation>
+        <translation>候选词数（Top-k）</translation>
     </message>
     <message>
         <source>Top-p</source>
-        <translation>Top-p</translation>
+        <translation>累积概率（Top-p）</translation>
     </message>
     <message>
         <source>Repeat penalty</source>

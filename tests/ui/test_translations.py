@@ -984,3 +984,16 @@ def test_a_missing_model_or_adapter_and_the_self_tests_model_source_are_chinese(
     model_line = next(line for line in lines if ".gguf" in line)
     assert "内置默认模型" in model_line, model_line
     assert "embedded" not in model_line
+
+
+def test_top_k_and_top_p_have_chinese_labels_with_the_english_term(
+        qtbot: QtBot, qapp: QApplication, language: None) -> None:
+    """Top-k and Top-p in Settings: a Chinese label with the term radiology software keeps,
+    in brackets, as the other sampling settings have Chinese labels."""
+    _start(qapp, "zh_CN")
+    dialog = SettingsDialog(load_settings())
+    qtbot.addWidget(dialog)
+    labels = [w.text() for w in dialog.findChildren(QLabel)]
+    assert "候选词数（Top-k）" in labels  # full-width brackets, as 上下文长度（词元）
+    assert "累积概率（Top-p）" in labels
+    assert [text for text in labels if text.startswith("Top")] == []
