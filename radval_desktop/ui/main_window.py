@@ -131,8 +131,10 @@ class MainWindow(QMainWindow):
         self._restore_geometry()
         self._purge_history()
         self._connect_corpus()
-        if self.history.notice:  # issue 9: a damaged history was set aside at start
-            self.draft_panel.show_error(self.history.notice)
+        notice = self.history.notice_words
+        if notice is not None:  # issue 9: a damaged history was set aside at start
+            self.draft_panel.show_error(
+                translated(notice.context, notice.template, notice.values, str(notice)))
         self.draft_panel.set_safety_enabled(bool(self.settings["safety.enabled"]))
         if self.settings.warning_words:
             first = self.settings.warning_words[0]

@@ -314,7 +314,11 @@ class ModelsPanel(QWidget):
                 self._table.setItem(row, column, item)
         self._refused.clear()
         for refused in catalog.refused:
-            self._refused.addItem(f"{refused.path.name}: {refused.reason}")
+            words = refused.words
+            reason = (translated(words.context, words.template, words.values, refused.reason)
+                      if words is not None else refused.reason)
+            self._refused.addItem(self.tr("{name}: {reason}").format(name=refused.path.name,
+                                                                     reason=reason))
         if not catalog.refused:
             self._refused.addItem(self.tr("(none)"))
         keep = next((e for e in catalog.entries() if selected and e.path == selected.path), None)

@@ -912,6 +912,10 @@
         <translation>正在查找模型…</translation>
     </message>
     <message>
+        <source>{name}: {reason}</source>
+        <translation>{name}：{reason}</translation>
+    </message>
+    <message>
         <source>(none)</source>
         <translation>（无）</translation>
     </message>
@@ -1191,6 +1195,10 @@
     <message>
         <source>The model file {name} is not on IT&apos;s list of approved models (sha256 {sha256_short}…); ask IT to approve it, or choose an approved model.</source>
         <translation>模型文件 {name} 不在 IT 的批准模型名单中（sha256 {sha256_short}…）；请联系 IT 批准，或选择已批准的模型。</translation>
+    </message>
+    <message>
+        <source>RadVal could not read the file {name} (an error in RadVal; the details are in the log).</source>
+        <translation>RadVal 无法读取文件 {name}（RadVal 内部错误；详情见日志）。</translation>
     </message>
     <message>
         <source>There is no model &apos;{model_key}&apos; in the models folders; `radval models` lists them.</source>
@@ -1535,6 +1543,10 @@
     <message>
         <source>The starter example file {path} cannot be used: {reason}.</source>
         <translation>内置示例文件 {path} 无法使用：{reason}。</translation>
+    </message>
+    <message>
+        <source>The history database was damaged and a new, empty history was started. The damaged file was kept as {path}; IT may be able to recover older drafts from it.</source>
+        <translation>历史记录数据库已损坏，已新建一个空的历史记录。损坏的文件已保留为 {path}；IT 或许能从中恢复较早的草稿。</translation>
     </message>
 </context>
 <context>

@@ -997,3 +997,35 @@ def test_top_k_and_top_p_have_chinese_labels_with_the_english_term(
     assert "候选词数（Top-k）" in labels  # full-width brackets, as 上下文长度（词元）
     assert "累积概率（Top-p）" in labels
     assert [text for text in labels if text.startswith("Top")] == []
+
+
+def test_a_damaged_history_and_a_refused_model_file_are_said_in_chinese(
+        qtbot: QtBot, qapp: QApplication, language: None) -> None:
+    """A history database of junk bytes (set aside, a new one started) and a models folder
+    holding a zip named .gguf: the Draft tab's notice and the Models tab's list of refused
+    files say why in Chinese; the log's and `radval models`' English are unchanged."""
+    from PySide6.QtWidgets import QListWidget
+
+    from radval_desktop.store.database import database_path
+
+    _start(qapp, "zh_CN")
+    database_path().parent.mkdir(parents=True, exist_ok=True)
+    database_path().write_bytes(b"not sqlite at all " * 100)
+    (paths.data_dir() / "models" / "zip.gguf").write_bytes(b"PK\x03\x04 a zip, not a model" * 10)
+    window = MainWindow(load_model=False)
+    qtbot.addWidget(window)
+    try:
+        notice = window.draft_panel.message_text()
+        assert window.history.notice is not None
+        assert window.history.notice.startswith("The history database was damaged")
+        with qtbot.waitSignal(window.scanner.scan_finished, timeout=SCAN_TIMEOUT_MS):
+            window.tabs.setCurrentWidget(window.models_panel)
+        refused = window.findChild(QListWidget, "models.refused")
+        items = [refused.item(i).text() for i in range(refused.count())]
+    finally:
+        window.shutdown()
+    recovered = window.history.recovered_from
+    assert notice == (f"历史记录数据库已损坏，已新建一个空的历史记录。损坏的文件已保留为 {recovered}；"
+                      "IT 或许能从中恢复较早的草稿。")
+    assert items == ["zip.gguf：文件 zip.gguf 不是 GGUF 模型（文件标识不符）；RadVal 需要为 "
+                     "llama.cpp 制作的量化 .gguf 文件。"]
