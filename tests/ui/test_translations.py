@@ -1025,7 +1025,7 @@ def test_a_damaged_history_and_a_refused_model_file_are_said_in_chinese(
     finally:
         window.shutdown()
     recovered = window.history.recovered_from
-    assert notice == (f"历史记录数据库已损坏，已新建一个空的历史记录。损坏的文件已保留为 {recovered}；"
-                      "IT 或许能从中恢复较早的草稿。")
+    assert notice == ("历史记录数据库已损坏，已新建一个空的历史记录。"
+                      f"损坏的文件已保留为 {recovered}；IT 或许能从中恢复较早的草稿。")
     assert items == ["zip.gguf：文件 zip.gguf 不是 GGUF 模型（文件标识不符）；RadVal 需要为 "
                      "llama.cpp 制作的量化 .gguf 文件。"]
