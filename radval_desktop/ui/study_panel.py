@@ -46,12 +46,25 @@ from radval_desktop.study.lead import (
 from radval_desktop.ui.errors import report_errors
 from radval_desktop.ui.scoring_panel import LEVEL_NAMES
 from radval_desktop.ui.study_progress import ProgressTable
+from radval_desktop.workers.sentences import translated
 from radval_desktop.workers.study_tasks import StudyTaskService
 
 # Raters send files back over hours or days; a few seconds is live enough and costs a
 # handful of small queries.
 REFRESH_MS = 5_000
 STUDY_FILTER = "RadVal study (*.db *.sqlite);;All files (*)"
+
+
+def merge_text(report: MergeReport) -> str:
+    """What a merge did, then its first conflicts and problems, in the window's language."""
+    text = QCoreApplication.translate(
+        "StudyPanel", "Merged: {answers} new or changed answers; {conflicts} conflicting "
+        "edits (the latest kept); {left} rows left out.").format(
+            answers=report.added.get("answers", 0), conflicts=len(report.conflicts),
+            left=report.left_out)
+    said = [*(c.words() for c in report.conflicts[:5]), *report.problem_words[:10]]
+    return "\n".join([text, *(translated(w.context, w.template, w.values, str(w))
+                               for w in said)])
 
 
 class StudyPanel(QWidget):
@@ -387,13 +400,7 @@ class StudyPanel(QWidget):
                 self._refresh_all()
 
     def _merge_text(self, report: MergeReport) -> str:
-        answers = report.added.get("answers", 0)
-        text = self.tr("Merged: {answers} new or changed answers; {conflicts} conflicting "
-                       "edits (the latest kept); {left} rows left out.").format(
-                           answers=answers, conflicts=len(report.conflicts),
-                           left=report.left_out)
-        lines = [*(str(c) for c in report.conflicts[:5]), *report.problems[:10]]
-        return "\n".join([text, *lines])
+        return merge_text(report)
 
     @Slot(str, str)
     def _on_tasks_task_failed(self, _name: str, sentence: str) -> None:

@@ -630,6 +630,145 @@
     </message>
 </context>
 <context>
+    <name>Merge</name>
+    <message>
+        <source>{score} at {time} ({file})</source>
+        <translation>{score}（{time}，{file}）</translation>
+    </message>
+    <message>
+        <source>{rater} · {metric} · candidate {candidate}: kept {kept}, dropped {dropped}</source>
+        <translation>{rater} · {metric} · 待评诊断意见 {candidate}：保留 {kept}，舍弃 {dropped}</translation>
+    </message>
+    <message>
+        <source>cases</source>
+        <translation>病例表</translation>
+    </message>
+    <message>
+        <source>candidates</source>
+        <translation>待评诊断意见表</translation>
+    </message>
+    <message>
+        <source>raters</source>
+        <translation>评分者表</translation>
+    </message>
+    <message>
+        <source>studies</source>
+        <translation>研究表</translation>
+    </message>
+    <message>
+        <source>study candidates</source>
+        <translation>研究候选表</translation>
+    </message>
+    <message>
+        <source>assignments</source>
+        <translation>分配表</translation>
+    </message>
+    <message>
+        <source>answers</source>
+        <translation>答案表</translation>
+    </message>
+    <message>
+        <source>cursors</source>
+        <translation>进度表</translation>
+    </message>
+    <message>
+        <source>case</source>
+        <translation>病例</translation>
+    </message>
+    <message>
+        <source>candidate</source>
+        <translation>待评诊断意见</translation>
+    </message>
+    <message>
+        <source>rater</source>
+        <translation>评分者</translation>
+    </message>
+    <message>
+        <source>study</source>
+        <translation>研究</translation>
+    </message>
+    <message>
+        <source>junior</source>
+        <translation>初级</translation>
+    </message>
+    <message>
+        <source>intermediate</source>
+        <translation>中级</translation>
+    </message>
+    <message>
+        <source>senior</source>
+        <translation>高级</translation>
+    </message>
+    <message>
+        <source>{table} row {number}{who}: {reason}; left out.</source>
+        <translation>{table}第 {number} 行{who}：{reason}；已略去。</translation>
+    </message>
+    <message>
+        <source>{count} {table} of {name} left out: that {target} was left out above or is in no file merged.</source>
+        <translation>{name} 的{table}中 {count} 行已略去：该{target}已在上文中略去，或不在任何已合并的文件中。</translation>
+    </message>
+    <message>
+        <source>the rater {name} is {level} here but {kept} in a file merged before; kept {kept}.</source>
+        <translation>评分者 {name} 在此文件中为{level}，但在之前合并的文件中为{kept}；保留{kept}。</translation>
+    </message>
+    <message>
+        <source>{table} row{who} was changed in the future ({changed}); counted as changed at the merge ({merged}), so any dated edit wins over it.</source>
+        <translation>{table}中的一行{who}的修改时间在未来（{changed}）；按合并时间（{merged}）计，因此任何带日期的修改都优先于它。</translation>
+    </message>
+    <message>
+        <source>its uuid does not match its content (a copy of another row would be counted twice); expected {expected}</source>
+        <translation>其 uuid 与内容不符（另一行的副本会被重复计数）；应为 {expected}</translation>
+    </message>
+    <message>
+        <source>the rater has no name</source>
+        <translation>评分者没有姓名</translation>
+    </message>
+    <message>
+        <source>the level {level!r} is not junior, intermediate or senior</source>
+        <translation>级别“{level}”不是初级、中级或高级</translation>
+    </message>
+    <message>
+        <source>the study has no name</source>
+        <translation>研究没有名称</translation>
+    </message>
+    <message>
+        <source>the metric {metric!r} is not one of the seven metrics</source>
+        <translation>指标“{metric}”不是七项指标之一</translation>
+    </message>
+    <message>
+        <source>NA is {na!r}, not 0 or 1</source>
+        <translation>NA 值为“{na}”，而不是 0 或 1</translation>
+    </message>
+    <message>
+        <source>it is NA with a score</source>
+        <translation>标为 NA 却有评分</translation>
+    </message>
+    <message>
+        <source>the score {score!r} is not {low} to {high} or NA</source>
+        <translation>评分 {score} 不在 {low} 至 {high} 之间，也不是 NA</translation>
+    </message>
+    <message>
+        <source>its quotes are not a list of texts</source>
+        <translation>其引用不是文本列表</translation>
+    </message>
+    <message>
+        <source>its explanation is not text</source>
+        <translation>其说明不是文本</translation>
+    </message>
+    <message>
+        <source>its times are not ISO 8601 times with a zone</source>
+        <translation>其作答或修改时间不是带时区的 ISO 8601 时间</translation>
+    </message>
+    <message>
+        <source>its position is not a number</source>
+        <translation>其位置不是数字</translation>
+    </message>
+    <message>
+        <source>its time is not an ISO 8601 time with a zone</source>
+        <translation>其时间不是带时区的 ISO 8601 时间</translation>
+    </message>
+</context>
+<context>
     <name>MetricEditor</name>
     <message>
         <source>&amp;Score (0–100):</source>
@@ -1055,6 +1194,10 @@
     <message>
         <source>{path} is not a RadVal study database, or it is damaged ({error}); nothing was merged. Check that you named the study file the rater sent back (a .db file), or ask that rater to send it again.</source>
         <translation>{path} 不是 RadVal 研究数据库，或已损坏（{error}）；未合并任何内容。请确认选择的是评分者交回的研究文件（.db 文件），或请该评分者重新发送。</translation>
+    </message>
+    <message>
+        <source>{file}: {problem}</source>
+        <translation>{file}：{problem}。</translation>
     </message>
     <message>
         <source>The output {out} is also an input; name a new file with -o.</source>

@@ -1029,3 +1029,48 @@ def test_a_damaged_history_and_a_refused_model_file_are_said_in_chinese(
                       f"损坏的文件已保留为 {recovered}；IT 或许能从中恢复较早的草稿。")
     assert items == ["zip.gguf：文件 zip.gguf 不是 GGUF 模型（文件标识不符）；RadVal 需要为 "
                      "llama.cpp 制作的量化 .gguf 文件。"]
+
+
+def test_a_merges_conflicts_and_left_out_rows_are_chinese_in_the_study_tab(
+        qapp: QApplication, tmp_path: Path, language: None) -> None:
+    """Two raters' files sent back, one edited on two machines (a conflict), one tampered with
+    (a score of 150, NA with a score, a made-up level, a time in the future): the Study tab's
+    merge message lists each in Chinese, the data's own names kept; the CLI's English too."""
+    import shutil
+    import sqlite3
+
+    from reader_study_data import build_scored_study
+
+    from radval_desktop.store.merge import merge_databases
+    from radval_desktop.ui.study_panel import merge_text
+
+    _start(qapp, "zh_CN")
+    lead, forged, laptop = (tmp_path / n for n in ("lead.db", "forged.db", "laptop.db"))
+    build_scored_study(lead)
+    shutil.copy(lead, forged)
+    shutil.copy(lead, laptop)
+    edits = {forged: ["UPDATE answers SET score = 150 WHERE rowid = 1",
+                      "UPDATE answers SET na = 1, score = 40 WHERE rowid = 2",
+                      "UPDATE raters SET level = 'professor' WHERE name = 'Dr Senior'",
+                      "UPDATE answers SET score = 3, changed_at = '2999-01-01T00:00:00+00:00' "
+                      "WHERE rowid = 3"],
+             laptop: ["UPDATE answers SET score = 99, changed_at = '2026-01-01T00:00:00+00:00' "
+                      "WHERE rowid = 3"]}
+    for path, sqls in edits.items():
+        conn = sqlite3.connect(path)
+        with conn:
+            for sql in sqls:
+                conn.execute(sql)
+        conn.close()
+    report = merge_databases([forged, laptop], tmp_path / "merged.db")
+    assert len(report.conflicts) == 1
+    assert len(report.problems) == len(report.problem_words) == 5
+    assert any(p.startswith("forged.db: answers row 1 (") for p in report.problems)
+    assert "studie " not in "\n".join(report.problems)  # "that study", not "that studie"
+    shown = merge_text(report).split("\n")
+    assert shown[0].startswith("已合并：")
+    data = re.compile(r"\S+\.db\b|Dr (?:Junior|Middle|Senior)|\b[a-z]+(?:_[a-z]+)*\b(?= ·|[)）])"
+                      r"|“[^”]*”|\b[0-9a-f]{8}\b|\S*\d{4}-\d\d-\d\dT\S*|\bNA\b")
+    assert [line for line in shown if _english_words(data.sub(" ", line))] == [], shown
+    assert any(line.startswith("forged.db：答案表第 1 行") for line in shown), shown
+    assert any("评分 150 不在 0 至 100 之间" in line for line in shown), shown
