@@ -1440,6 +1440,22 @@
         <translation>“{spec}”不是镜像文件：请写成 owner/repo/file.gguf。</translation>
     </message>
     <message>
+        <source>Downloads are turned off on this computer (HF_HUB_OFFLINE is set); ask IT to remove it or to add the model to the hub cache.</source>
+        <translation>此计算机已关闭下载（设置了 HF_HUB_OFFLINE）；请让 IT 取消该设置，或将模型加入 hub 缓存。</translation>
+    </message>
+    <message>
+        <source>The hospital&apos;s model mirror ({endpoint}) has no {what}.</source>
+        <translation>医院的模型镜像（{endpoint}）中没有 {what}。</translation>
+    </message>
+    <message>
+        <source>The hospital&apos;s model mirror ({endpoint}) has no file {what}.</source>
+        <translation>医院的模型镜像（{endpoint}）中没有文件 {what}。</translation>
+    </message>
+    <message>
+        <source>The hospital&apos;s model mirror ({endpoint}) cannot be reached or refused the download of {what} ({error}); try again later or ask IT.</source>
+        <translation>无法连接医院的模型镜像（{endpoint}），或其拒绝了 {what} 的下载（{error}）；请稍后重试或联系 IT。</translation>
+    </message>
+    <message>
         <source>Downloads are off: IT has not configured the hospital&apos;s model mirror (hub.endpoint), so RadVal never uses the network.</source>
         <translation>下载已关闭：IT 未配置医院的模型镜像（hub.endpoint），因此 RadVal 不使用网络。</translation>
     </message>

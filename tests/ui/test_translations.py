@@ -1074,3 +1074,28 @@ def test_a_merges_conflicts_and_left_out_rows_are_chinese_in_the_study_tab(
     assert [line for line in shown if _english_words(data.sub(" ", line))] == [], shown
     assert any(line.startswith("forged.db：答案表第 1 行") for line in shown), shown
     assert any("评分 150 不在 0 至 100 之间" in line for line in shown), shown
+
+
+def test_a_file_the_mirror_lacks_is_said_in_chinese(
+        qapp: QApplication, tmp_path: Path, language: None,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Models tab's download from the hospital's mirror (tests/hub_server.py): a file the
+    mirror does not hold is refused with a sentence the Chinese window says in Chinese."""
+    import huggingface_hub.constants
+    from hub_server import serve
+
+    from radval_desktop.engine.hub_mirror import HubSettings, download_model
+    from radval_desktop.errors import ModelFileError
+    from radval_desktop.workers.sentences import error_text
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    _start(qapp, "zh_CN")
+    with serve({"hospital/radval/one.gguf": b"GGUF"}) as mirror, \
+            pytest.raises(ModelFileError) as missing:
+        download_model(HubSettings(endpoint=mirror.url), "hospital/radval", "absent.gguf",
+                       tmp_path, ())
+    assert str(missing.value) == (f"The hospital's model mirror ({mirror.url}) has no file "
+                                  "hospital/radval/absent.gguf.")
+    assert error_text(missing.value) == (f"医院的模型镜像（{mirror.url}）中没有文件 "
+                                         "hospital/radval/absent.gguf。")
