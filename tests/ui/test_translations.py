@@ -1099,3 +1099,26 @@ def test_a_file_the_mirror_lacks_is_said_in_chinese(
                                   "hospital/radval/absent.gguf.")
     assert error_text(missing.value) == (f"医院的模型镜像（{mirror.url}）中没有文件 "
                                          "hospital/radval/absent.gguf。")
+
+
+def test_an_answered_metric_names_its_band_in_both_languages(
+        qtbot: QtBot, qapp: QApplication, tmp_path: Path, language: None) -> None:
+    """The Scoring tab's metric list after a score: the band in English and Chinese, as the
+    band buttons and the metric names beside it are (the paper's bilingual questionnaire)."""
+    _start(qapp, "zh_CN")
+    study = tmp_path / "study.db"
+    build_study(study)
+    window = MainWindow(load_model=False)
+    qtbot.addWidget(window)
+    try:
+        panel = window.scoring_panel
+        panel.open_file(study)
+        panel.start("Dr Li", "senior")
+        assert panel.session is not None
+        panel.session.set_score(75)
+        panel._show()
+        items = panel.findChild(QListWidget, "scoring.metrics")
+        first = items.item(0).text()
+    finally:
+        window.shutdown()
+    assert first == "Understandability 可理解性: 75 (Fairly easy 比较容易)"
