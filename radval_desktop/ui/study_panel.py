@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -52,7 +52,7 @@ from radval_desktop.workers.study_tasks import StudyTaskService
 # Raters send files back over hours or days; a few seconds is live enough and costs a
 # handful of small queries.
 REFRESH_MS = 5_000
-STUDY_FILTER = "RadVal study (*.db *.sqlite);;All files (*)"
+STUDY_FILTER = QT_TRANSLATE_NOOP("StudyPanel", "RadVal study (*.db *.sqlite);;All files (*)")
 
 
 def merge_text(report: MergeReport) -> str:
@@ -248,7 +248,7 @@ class StudyPanel(QWidget):
     @Slot()
     def _on_new_button_clicked(self) -> None:
         name, _ = QFileDialog.getSaveFileName(self, self.tr("New study file"), "study.db",
-                                              STUDY_FILTER)
+                                              self.tr(STUDY_FILTER))
         if name:
             with report_errors(self):
                 self.open_file(Path(name))
@@ -256,7 +256,7 @@ class StudyPanel(QWidget):
     @Slot()
     def _on_open_button_clicked(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, self.tr("Open a study file"), "",
-                                              STUDY_FILTER)
+                                              self.tr(STUDY_FILTER))
         if name:
             with report_errors(self):
                 self.open_file(Path(name))
@@ -267,7 +267,7 @@ class StudyPanel(QWidget):
     def _on_import_button_clicked(self) -> None:
         name, _ = QFileDialog.getOpenFileName(
             self, self.tr("Import candidate impressions"), "",
-            "CSV, Excel or JSONL (*.csv *.tsv *.xlsx *.jsonl);;All files (*)")
+            self.tr("CSV, Excel or JSONL (*.csv *.tsv *.xlsx *.jsonl);;All files (*)"))
         if name:
             self.import_candidates(Path(name))
 
@@ -357,7 +357,7 @@ class StudyPanel(QWidget):
     @Slot()
     def _on_collect_button_clicked(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(self, self.tr("The raters' returned files"),
-                                                "", STUDY_FILTER)
+                                                "", self.tr(STUDY_FILTER))
         if names:
             self.collect([Path(n) for n in names])
 

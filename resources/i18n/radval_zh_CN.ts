@@ -2550,6 +2550,10 @@
 <context>
     <name>StudyPanel</name>
     <message>
+        <source>RadVal study (*.db *.sqlite);;All files (*)</source>
+        <translation>RadVal 研究 (*.db *.sqlite);;所有文件 (*)</translation>
+    </message>
+    <message>
         <source>No study file open: create one, or open yours.</source>
         <translation>未打开研究文件：请新建一个，或打开已有文件。</translation>
     </message>
@@ -2656,6 +2660,10 @@
     <message>
         <source>Import candidate impressions</source>
         <translation>导入待评诊断意见</translation>
+    </message>
+    <message>
+        <source>CSV, Excel or JSONL (*.csv *.tsv *.xlsx *.jsonl);;All files (*)</source>
+        <translation>CSV、Excel 或 JSONL (*.csv *.tsv *.xlsx *.jsonl);;所有文件 (*)</translation>
     </message>
     <message>
         <source>Importing {name}…</source>

@@ -1122,3 +1122,24 @@ def test_an_answered_metric_names_its_band_in_both_languages(
     finally:
         window.shutdown()
     assert first == "Understandability 可理解性: 75 (Fairly easy 比较容易)"
+
+
+def test_every_file_dialog_says_its_title_and_file_types_through_tr() -> None:
+    """A file dialog's title and file types ("RadVal study (*.db)", "All files (*)") are
+    words the user reads: none is a plain string or a module constant left untranslated."""
+    import ast
+
+    untranslated = []
+    for path in sorted((REPO / "radval_desktop" / "ui").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == "QFileDialog"):
+                continue
+            # (parent, caption, dir, filter): the caption and the filter; dir is a file name.
+            for arg in [a for i, a in enumerate(node.args) if i in (1, 3)]:
+                plain = isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value
+                constant = isinstance(arg, ast.Name) and arg.id.isupper()
+                if plain or constant:
+                    untranslated.append(f"{path.name}:{node.lineno}: {ast.unparse(arg)[:40]}")
+    assert untranslated == []
