@@ -44,7 +44,7 @@ class Conflict:
                          file=row["_source"])
         return _said(sentence("Merge", "{rater} · {metric} · candidate {candidate}: kept "
                               "{kept}, dropped {dropped}"), rater=self.rater,
-                     metric=self.metric, candidate=self.candidate_uuid[:8],
+                     metric=_named(_METRICS, self.metric), candidate=self.candidate_uuid[:8],
                      kept=show(self.kept), dropped=show(self.dropped))
 
 
@@ -60,6 +60,14 @@ _TABLES = {"cases": sentence("Merge", "cases"), "candidates": sentence("Merge", 
            "answers": sentence("Merge", "answers"), "cursors": sentence("Merge", "cursors")}
 _ONE = {"cases": sentence("Merge", "case"), "candidates": sentence("Merge", "candidate"),
         "raters": sentence("Merge", "rater"), "studies": sentence("Merge", "study")}
+# The seven metrics (reader_study.METRIC_KEYS) by the names the Scoring tab gives them.
+_METRICS = {"understandability": sentence("Merge", "understandability"),
+            "coherence": sentence("Merge", "coherence"),
+            "relevance": sentence("Merge", "relevance"),
+            "conciseness": sentence("Merge", "conciseness"),
+            "clinical_utility": sentence("Merge", "clinical_utility"),
+            "missed_diagnosis": sentence("Merge", "missed_diagnosis"),
+            "overdiagnosis": sentence("Merge", "overdiagnosis")}
 _LEVELS = {"junior": sentence("Merge", "junior"),
            "intermediate": sentence("Merge", "intermediate"),
            "senior": sentence("Merge", "senior")}
@@ -145,12 +153,13 @@ class _Source:
         self.report.problem_words.append(words)
         self.report.left_out += rows
 
-    def _who(self, table: str, row: dict[str, Any]) -> str:
+    def _who(self, table: str, row: dict[str, Any]) -> Words | str:
         rater = self.rater_names.get(row.get("rater_uuid"), "")
-        if table in ("answers", "cursors"):
-            return f" ({rater} · {row.get('metric')})" if rater else ""
+        if table in ("answers", "cursors") and rater:
+            return _said(sentence("Merge", " ({rater} · {metric})"), rater=rater,
+                         metric=_named(_METRICS, str(row.get("metric"))))
         if table == "raters":
-            return f" ({row.get('name')})"
+            return _said(sentence("Merge", " ({name})"), name=row.get("name"))
         return ""
 
     def checked(self, table: str, known: dict[str, set[str]]) -> list[dict[str, Any]]:

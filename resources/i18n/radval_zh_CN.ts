@@ -688,6 +688,34 @@
         <translation>研究</translation>
     </message>
     <message>
+        <source>understandability</source>
+        <translation>可理解性</translation>
+    </message>
+    <message>
+        <source>coherence</source>
+        <translation>连贯性</translation>
+    </message>
+    <message>
+        <source>relevance</source>
+        <translation>相关性</translation>
+    </message>
+    <message>
+        <source>conciseness</source>
+        <translation>简洁性</translation>
+    </message>
+    <message>
+        <source>clinical_utility</source>
+        <translation>临床实用性</translation>
+    </message>
+    <message>
+        <source>missed_diagnosis</source>
+        <translation>漏诊</translation>
+    </message>
+    <message>
+        <source>overdiagnosis</source>
+        <translation>过度诊断</translation>
+    </message>
+    <message>
         <source>junior</source>
         <translation>初级</translation>
     </message>
@@ -698,6 +726,14 @@
     <message>
         <source>senior</source>
         <translation>高级</translation>
+    </message>
+    <message>
+        <source> ({rater} · {metric})</source>
+        <translation>（{rater} · {metric}）</translation>
+    </message>
+    <message>
+        <source> ({name})</source>
+        <translation>（{name}）</translation>
     </message>
     <message>
         <source>{table} row {number}{who}: {reason}; left out.</source>

@@ -1069,10 +1069,15 @@ def test_a_merges_conflicts_and_left_out_rows_are_chinese_in_the_study_tab(
     assert "studie " not in "\n".join(report.problems)  # "that study", not "that studie"
     shown = merge_text(report).split("\n")
     assert shown[0].startswith("已合并：")
-    data = re.compile(r"\S+\.db\b|Dr (?:Junior|Middle|Senior)|\b[a-z]+(?:_[a-z]+)*\b(?= ·|[)）])"
-                      r"|“[^”]*”|\b[0-9a-f]{8}\b|\S*\d{4}-\d\d-\d\dT\S*|\bNA\b")
+    data = re.compile(r"\S+\.db\b|Dr (?:Junior|Middle|Senior)|“[^”]*”|\b[0-9a-f]{8}\b"
+                      r"|\S*\d{4}-\d\d-\d\dT\S*|\bNA\b")
     assert [line for line in shown if _english_words(data.sub(" ", line))] == [], shown
-    assert any(line.startswith("forged.db：答案表第 1 行") for line in shown), shown
+    assert any(line.startswith("forged.db：答案表第 1 行（Dr Junior · 可理解性）：")
+               for line in shown), shown
+    from radval_desktop.store.merge import _METRICS
+    from radval_desktop.store.reader_study import METRIC_KEYS
+
+    assert sorted(_METRICS) == sorted(METRIC_KEYS)  # every metric has its Chinese name
     assert any("评分 150 不在 0 至 100 之间" in line for line in shown), shown
 
 
