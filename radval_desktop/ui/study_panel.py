@@ -248,7 +248,7 @@ class StudyPanel(QWidget):
     @Slot()
     def _on_new_button_clicked(self) -> None:
         name, _ = QFileDialog.getSaveFileName(self, self.tr("New study file"), "study.db",
-                                              self.tr(STUDY_FILTER))
+                                              self.tr(str(STUDY_FILTER)))
         if name:
             with report_errors(self):
                 self.open_file(Path(name))
@@ -256,7 +256,7 @@ class StudyPanel(QWidget):
     @Slot()
     def _on_open_button_clicked(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, self.tr("Open a study file"), "",
-                                              self.tr(STUDY_FILTER))
+                                              self.tr(str(STUDY_FILTER)))
         if name:
             with report_errors(self):
                 self.open_file(Path(name))
@@ -357,7 +357,7 @@ class StudyPanel(QWidget):
     @Slot()
     def _on_collect_button_clicked(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(self, self.tr("The raters' returned files"),
-                                                "", self.tr(STUDY_FILTER))
+                                                "", self.tr(str(STUDY_FILTER)))
         if names:
             self.collect([Path(n) for n in names])
 
