@@ -16,7 +16,7 @@ from radval_desktop.engine.catalog import CatalogSettings
 from radval_desktop.engine.hub_mirror import HubSettings
 from radval_desktop.engine.llama_engine import EngineSettings
 from radval_desktop.engine.sampling import Sampling
-from radval_desktop.errors import ConfigError, Words, sentence
+from radval_desktop.errors import SENTENCES, ConfigError, Words, sentence
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +132,8 @@ class Settings:
     system_error: str = ""
     # The same as a template and values, for the window's (and the self-test's) language.
     system_error_words: Words | None = None
+    # The same warnings as templates and values, for the window's (and self-test's) language.
+    warning_words: tuple[Words, ...] = field(default_factory=tuple)
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -209,28 +211,36 @@ def _parse(path: Path) -> dict[str, Any] | None:
     return tomllib.loads(data.decode("utf-8-sig"))
 
 
-def _flatten(path: Path, raw: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+def _warn(warnings: list[Words], template: str, **values: object) -> None:
+    """A warning kept as its template and values: English for the log and the CLI, the
+    window's language on screen."""
+    warnings.append(Words(SENTENCES, template, tuple(values.items())))
+
+
+def _flatten(path: Path, raw: dict[str, Any], warnings: list[Words]) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for section, table in raw.items():
         if not isinstance(table, dict):
-            warnings.append(f"{path}: '{section}' is not a [section]; ignored.")
+            _warn(warnings, sentence("RadvalError", "{path}: '{section}' is not a [section]; "
+                                     "ignored."), path=path, section=section)
             continue
         for key, value in table.items():
             flat[f"{section}.{key}"] = value
     return flat
 
 
-def _read(path: Path, warnings: list[str]) -> dict[str, Any]:
+def _read(path: Path, warnings: list[Words]) -> dict[str, Any]:
     """The user's file: one that cannot be read is ignored with a warning."""
     try:
         raw = _parse(path)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        warnings.append(f"The settings file {path} cannot be read and is ignored: {err}.")
+        _warn(warnings, sentence("RadvalError", "The settings file {path} cannot be read and is "
+                                 "ignored: {error}."), path=path, error=err)
         return {}
     return _flatten(path, raw, warnings) if raw is not None else {}
 
 
-def _read_system(path: Path, warnings: list[str]) -> tuple[dict[str, Any], Words | None]:
+def _read_system(path: Path, warnings: list[Words]) -> tuple[dict[str, Any], Words | None]:
     """IT's file and, when it exists but cannot be read, the sentence that locks drafting.
 
     Ignoring it, as the user's file is, would drop IT's allowlist, pin and locked model: a
@@ -274,44 +284,54 @@ def _locked_sentence(path: Path, problem: Words, fix: Words) -> Words:
         (("path", path), ("problem", problem), ("fix", fix)))
 
 
-def _coerce(key: str, value: Any, source: Path, warnings: list[str]) -> tuple[bool, Any]:
+# What each setting's type is called in a warning: words IT reads, not Python's names.
+_TYPE_WORDS = {int: sentence("Settings", "a whole number"), float: sentence("Settings", "a number"),
+               str: sentence("Settings", "text"), bool: sentence("Settings", "true or false")}
+
+
+def _coerce(key: str, value: Any, source: Path, warnings: list[Words]) -> tuple[bool, Any]:
     option = OPTIONS.get(key)
     if option is None:
-        warnings.append(f"{source}: unknown setting '{key}' ignored.")
+        _warn(warnings, sentence("RadvalError", "{source}: unknown setting '{key}' ignored."),
+              source=source, key=key)
         return False, None
     if option.type is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if option.type is tuple:  # TOML arrays of strings (the allowlist)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            warnings.append(f"{source}: '{key}' should be a list of strings, not {value!r}; "
-                            "default used.")
+            _warn(warnings, sentence("RadvalError", "{source}: '{key}' should be a list of "
+                                     "strings, not {value!r}; default used."),
+                  source=source, key=key, value=value)
             return False, None
         digests = key == "model.allowed_sha256"
         bad = [v for v in value if digests and not is_valid_digest(v)]
         if bad:  # kept: they match no file, so a typo refuses models rather than allowing them
-            warnings.append(f"{source}: {bad} in '{key}' are not sha256 values (64 hex digits).")
+            _warn(warnings, sentence("RadvalError", "{source}: {bad} in '{key}' are not sha256 "
+                                     "values (64 hex digits)."), source=source, bad=bad, key=key)
         return True, tuple(value)
     if option.type is dict:  # a TOML table of names -> URLs (IT's servers)
         return _servers(key, value, source, warnings)
     if not isinstance(value, option.type) or (option.type is int and isinstance(value, bool)):
-        warnings.append(
-            f"{source}: '{key}' should be {option.type.__name__}, not {value!r}; default used."
-        )
+        _warn(warnings, sentence("RadvalError", "{source}: '{key}' should be {kind}, not "
+                                 "{value!r}; default used."), source=source, key=key,
+              kind=Words("Settings", _TYPE_WORDS[option.type]), value=value)
         return False, None
     return True, value
 
 
-def _servers(key: str, value: Any, source: Path, warnings: list[str]) -> tuple[bool, Any]:
+def _servers(key: str, value: Any, source: Path, warnings: list[Words]) -> tuple[bool, Any]:
     if not isinstance(value, dict):
-        warnings.append(f"{source}: '{key}' should be a table of name = \"URL\", not {value!r}; "
-                        "no server is used.")
+        _warn(warnings, sentence("RadvalError", "{source}: '{key}' should be a table of name = "
+                                 "\"URL\", not {value!r}; no server is used."),
+              source=source, key=key, value=value)
         return False, None
     kept: dict[str, str] = {}
     for name, url in value.items():
         parts = urlsplit(url) if isinstance(url, str) else None
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            warnings.append(f"{source}: the server {name} = {url!r} in '{key}' is not an http "
-                            "or https URL; it is not used.")
+            _warn(warnings, sentence("RadvalError", "{source}: the server {name} = {url!r} in "
+                                     "'{key}' is not an http or https URL; it is not used."),
+                  source=source, name=name, url=url, key=key)
             continue
         kept[name] = url
     return True, kept
@@ -320,7 +340,7 @@ def _servers(key: str, value: Any, source: Path, warnings: list[str]) -> tuple[b
 def load_settings(system_file: Path | None = None, user_file: Path | None = None) -> Settings:
     system_file = system_file or paths.system_config_file()
     user_file = user_file or paths.user_config_file()
-    warnings: list[str] = []
+    warnings: list[Words] = []
     values = {key: option.default for key, option in OPTIONS.items()}
     sources = dict.fromkeys(OPTIONS, DEFAULT_SOURCE)
     locked: set[str] = set()
@@ -328,10 +348,13 @@ def load_settings(system_file: Path | None = None, user_file: Path | None = None
     system_error = str(system_words) if system_words is not None else ""
     user_values = _read(user_file, warnings)
     ignored = [key for key in IT_ONLY if key in user_values]
-    if ignored:
-        names = " and ".join(f"'{key}'" for key in ignored)
-        warnings.append(f"{user_file}: {names} {'are' if len(ignored) > 1 else 'is'} read "
-                        "from IT's settings file only; ignored here.")
+    if len(ignored) == 1:
+        _warn(warnings, sentence("RadvalError", "{file}: '{key}' is read from IT's settings file "
+                                 "only; ignored here."), file=user_file, key=ignored[0])
+    elif ignored:
+        _warn(warnings, sentence("RadvalError", "{file}: {keys} and '{last}' are read from IT's "
+                                 "settings file only; ignored here."), file=user_file,
+              keys=", ".join(f"'{key}'" for key in ignored[:-1]), last=ignored[-1])
     for path, is_system, read in ((user_file, False, user_values),
                                   (system_file, True, system_values)):
         for key, value in read.items():
@@ -341,11 +364,11 @@ def load_settings(system_file: Path | None = None, user_file: Path | None = None
                 if is_system:
                     locked.add(key)
     for warning in warnings:
-        log.warning(warning)
+        log.warning("%s", warning)
     # system_error is not logged here: whoever refuses to load says it, once (the window in
     # its log and on screen, the CLI on stderr, the self-test in its report).
-    return Settings(values, sources, frozenset(locked), tuple(warnings), system_error,
-                    system_words)
+    return Settings(values, sources, frozenset(locked), tuple(str(w) for w in warnings),
+                    system_error, system_words, warning_words=tuple(warnings))
 
 
 # TOML basic strings allow no control character but tab: each is written as an escape.

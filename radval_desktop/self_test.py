@@ -156,7 +156,7 @@ def _version(report: SelfTestReport) -> None:
 def _check_settings(report: SelfTestReport, settings: Settings) -> None:
     system_file = paths.system_config_file()
     it_keys = sorted(settings.locked)
-    problems = [w for w in settings.warnings if str(system_file) in w]
+    problems = [w for w in settings.warning_words if str(system_file) in str(w)]
     words = settings.system_error_words
     if words is not None:  # issue 17: fails closed; the model check says so too
         report.add("settings", False, words.template, values=dict(words.values),
@@ -164,7 +164,8 @@ def _check_settings(report: SelfTestReport, settings: Settings) -> None:
     elif settings.system_error:
         report.add("settings", False, settings.system_error)
     elif problems:
-        report.add("settings", False, problems[0])
+        report.add("settings", False, problems[0].template, values=dict(problems[0].values),
+                   context=problems[0].context)
     elif it_keys:
         report.add("settings", True, sentence("SelfTest", "{file} sets {keys}"),
                    values={"file": system_file, "keys": ", ".join(it_keys)})
@@ -229,13 +230,19 @@ def _check_files(report: SelfTestReport) -> None:
                values={"path": found or plugin})
 
 
+# Where resolve_model_path found the model, when not a settings file: said in IT's language.
+_MODEL_SOURCES = {"command line": sentence("SelfTest", "command line"),
+                  "embedded default model": sentence("SelfTest", "embedded default model")}
+
+
 def _check_model(report: SelfTestReport, settings: Settings, model: str | None
                  ) -> tuple[LlamaEngine, SealedFile] | None:
     try:
-        path, source = resolve_model_path(settings, model)
+        path, where = resolve_model_path(settings, model)
     except RadvalError as err:
         report.add_error("model", False, err)
         return None
+    source = Words("SelfTest", _MODEL_SOURCES[where]) if where in _MODEL_SOURCES else where
     if not path.is_file():
         report.add("model", False, sentence("SelfTest", "{path} ({source}) does not exist"),
                    values={"path": path, "source": source})

@@ -9,7 +9,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 from radval_desktop import paths
-from radval_desktop.errors import RadvalError
+from radval_desktop.errors import RadvalError, sentence
 from radval_desktop.prompts import (
     LANGUAGES,
     Example,
@@ -84,7 +84,8 @@ def load_starter_examples(
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError,
             ValueError, AttributeError, RadvalError) as err:
         reason = f"missing {err}" if isinstance(err, KeyError) else str(err).rstrip(".")
-        raise RadvalError(f"The starter example file {path} cannot be used: {reason}.") from err
+        raise RadvalError(sentence("RadvalError", "The starter example file {path} cannot be "
+                                   "used: {reason}."), path=path, reason=reason) from err
     return version, examples
 
 

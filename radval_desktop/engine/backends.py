@@ -48,11 +48,16 @@ class LlamaBuild:
 
     def label(self) -> str:
         """Short, for the status bar: "portable (haswell)", "CUDA", "native (-march=native)"."""
+        return str(self.label_words())
+
+    def label_words(self) -> Words:
+        """label() as a template and values, for the window's language."""
         if self.variant == PORTABLE:
-            return f"portable ({self.cpu_module})" if self.cpu_module else "portable"
+            return (Words("Backends", _LABELS[1], (("module", self.cpu_module),))
+                    if self.cpu_module else Words("Backends", _LABELS[0]))
         if self.variant == CUDA:
-            return CUDA if self.gpu else "CUDA (no GPU found)"
-        return "native (-march=native)"
+            return Words("Backends", _LABELS[2] if self.gpu else _LABELS[3])
+        return Words("Backends", _LABELS[4])
 
     def explain(self) -> str:
         """A sentence for IT (the self-test)."""
@@ -75,6 +80,23 @@ class LlamaBuild:
         return Words("Backends", sentence("Backends", "native CPU build (-march=native): stops "
                                           "with 'illegal instruction' on a processor older than "
                                           "its build machine's"))
+
+
+# The build's short names (LlamaBuild.label), the status bar's: portable, portable with the
+# CPU variant chosen, CUDA, CUDA without a GPU, native.
+_LABELS = (sentence("Backends", "portable"), sentence("Backends", "portable ({module})"),
+           CUDA, sentence("Backends", "CUDA (no GPU found)"),
+           sentence("Backends", "native (-march=native)"))
+_MODULE_LABEL = re.compile(r"portable \((?P<module>[^()]+)\)")
+
+
+def label_words(label: str) -> Words:
+    """A label as the engine put it on the device (DeviceChoice.build, a str), as Words:
+    the window says it in its language; a label it does not know stays as it is."""
+    found = _MODULE_LABEL.fullmatch(label)
+    if found:
+        return Words("Backends", _LABELS[1], (("module", found["module"]),))
+    return Words("Backends", label)
 
 
 def _lib_dir() -> Path:
@@ -138,10 +160,10 @@ def load_backends() -> None:
                 log.info("llama.cpp backends loaded from %s: %d", lib_dir,
                          lib.ggml_backend_reg_count())
             if lib.ggml_backend_reg_count() == 0:
-                raise ModelLoadError(
-                    f"llama.cpp found no CPU code in {lib_dir} that this processor can run; "
-                    "the installation is incomplete: reinstall RadVal."
-                )
+                raise ModelLoadError(sentence(
+                    "RadvalError", "llama.cpp found no CPU code in {lib_dir} that this "
+                    "processor can run; the installation is incomplete: reinstall RadVal."),
+                    lib_dir=lib_dir)
         _backends_loaded = True
 
 

@@ -21,7 +21,7 @@ from radval_desktop.engine.checksums import (
 from radval_desktop.engine.gguf_file import read_gguf
 from radval_desktop.engine.memory import Fit, Memory, detect_memory, estimate_memory, human_bytes
 from radval_desktop.engine.model_card import ModelCard, read_card
-from radval_desktop.errors import ModelFileError, sentence
+from radval_desktop.errors import SENTENCES, ModelFileError, Words, sentence
 
 # Side files that sit next to models and are not models: not listed as refused.
 SIDECAR_SUFFIXES = frozenset({".json", ".md", ".txt", ".toml", ".yaml", ".yml", ".sha256",
@@ -79,10 +79,16 @@ class ModelEntry:
         return "approved" if self.allowed else "NOT approved"
 
 
+def _error_words(err: ModelFileError) -> Words:
+    return Words(SENTENCES, err.template, tuple(err.values.items()))
+
+
 @dataclass(frozen=True)
 class RefusedFile:
     path: Path
     reason: str  # the sentence read_gguf (or the default model) gave
+    # The same as a template and values: the Models tab says it in the window's language.
+    words: Words | None = None
 
 
 @dataclass(frozen=True)
@@ -260,7 +266,8 @@ def scan_models(settings: CatalogSettings, memory: Memory | None = None,
         try:
             found.append((default_model(), SOURCE_DEFAULT))
         except ModelFileError as err:
-            refused.append(RefusedFile(Path("(embedded default model)"), str(err)))
+            refused.append(RefusedFile(Path("(embedded default model)"), str(err),
+                                       _error_words(err)))
     if settings.configured_model is not None:
         found.append((settings.configured_model, settings.configured_source))
     for folder in settings.folders:
@@ -280,12 +287,14 @@ def scan_models(settings: CatalogSettings, memory: Memory | None = None,
         try:
             entry = describe_file(path, source, settings, memory)
         except ModelFileError as err:
-            refused.append(RefusedFile(path, str(err)))
+            refused.append(RefusedFile(path, str(err), _error_words(err)))
             continue
         except Exception:  # a bug on one hostile file must not hide every other model
             log.exception("Reading the model file %s failed", path)
-            refused.append(RefusedFile(path, f"RadVal could not read the file {path.name} "
-                                             "(an error in RadVal; the details are in the log)."))
+            bug = Words(SENTENCES, sentence("RadvalError", "RadVal could not read the file "
+                                            "{name} (an error in RadVal; the details are in the "
+                                            "log)."), (("name", path.name),))
+            refused.append(RefusedFile(path, str(bug), bug))
             continue
         (adapters if entry.kind == "adapter" else models).append(entry)
     return Catalog(tuple(models), tuple(adapters), tuple(refused),

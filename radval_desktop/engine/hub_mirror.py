@@ -168,17 +168,23 @@ def _progress_class(on_progress: Progress | None, cancel: threading.Event | None
     return _Bar
 
 
-def _sentence(err: Exception, endpoint: str, what: str) -> str:
+def _refusal(err: Exception, endpoint: str, what: str) -> ModelFileError:
+    """The mirror's failure as a sentence() template and values, for the window's language."""
     hub = _hub(online=True)
     if isinstance(err, hub.errors.OfflineModeIsEnabled):
-        return ("Downloads are turned off on this computer (HF_HUB_OFFLINE is set); ask IT to "
-                "remove it or to add the model to the hub cache.")
+        return ModelFileError(sentence(
+            "RadvalError", "Downloads are turned off on this computer (HF_HUB_OFFLINE is set); "
+            "ask IT to remove it or to add the model to the hub cache."))
     if isinstance(err, hub.errors.RepositoryNotFoundError | hub.errors.RevisionNotFoundError):
-        return f"The hospital's model mirror ({endpoint}) has no {what}."
+        return ModelFileError(sentence("RadvalError", "The hospital's model mirror ({endpoint}) "
+                                       "has no {what}."), endpoint=endpoint, what=what)
     if isinstance(err, hub.errors.RemoteEntryNotFoundError):
-        return f"The hospital's model mirror ({endpoint}) has no file {what}."
-    return (f"The hospital's model mirror ({endpoint}) cannot be reached or refused the "
-            f"download of {what} ({type(err).__name__}); try again later or ask IT.")
+        return ModelFileError(sentence("RadvalError", "The hospital's model mirror ({endpoint}) "
+                                       "has no file {what}."), endpoint=endpoint, what=what)
+    return ModelFileError(sentence(
+        "RadvalError", "The hospital's model mirror ({endpoint}) cannot be reached or refused "
+        "the download of {what} ({error}); try again later or ask IT."),
+        endpoint=endpoint, what=what, error=type(err).__name__)
 
 
 def download_model(hub_settings: HubSettings, repo_id: str, filename: str, folder: Path,
@@ -209,7 +215,7 @@ def download_model(hub_settings: HubSettings, repo_id: str, filename: str, folde
                              endpoint=endpoint)
         meta = hub.get_hf_file_metadata(url, endpoint=endpoint)
     except (OSError, ValueError, hub.errors.HfHubHTTPError) as err:
-        raise ModelFileError(_sentence(err, endpoint, what)) from err
+        raise _refusal(err, endpoint, what) from err
     if not meta.etag:
         raise ModelFileError(sentence("RadvalError",
                                       "The mirror gave no checksum (etag) for {what}; ask IT."),
@@ -240,7 +246,7 @@ def download_model(hub_settings: HubSettings, repo_id: str, filename: str, folde
         raise
     except (OSError, hub.errors.HfHubHTTPError) as err:
         # The partial file stays: the next attempt asks the mirror only for the rest.
-        raise ModelFileError(_sentence(err, endpoint, what)) from err
+        raise _refusal(err, endpoint, what) from err
     return _accept(partial, target, meta.etag, allowed, cancel)
 
 

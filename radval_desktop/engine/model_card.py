@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from radval_desktop.engine.allowlist import approves_addition
-from radval_desktop.errors import RadvalError, sentence
+from radval_desktop.errors import RadvalError, Words, sentence
 from radval_desktop.prompts import TemplateSet, load_templates
 
 if TYPE_CHECKING:
@@ -62,44 +62,69 @@ class ModelCard:
 
     def facts(self) -> list[tuple[str, str]]:
         """The card's main facts as (label, value) rows, for `radval model-info`."""
+        return [(label, str(value)) for label, value in self.fact_words()]
+
+    def fact_words(self) -> list[tuple[str, Words]]:
+        """The facts with each value as a template and its values: the Models tab says them
+        in the window's language, `radval model-info` in English."""
         reports = {c.get("key"): c.get("reports") for c in self.data.get("columns", [])}
         train_key = next((k for k in reports if str(k).endswith("-train")), None)
         h = self.hyperparameters
+        layout = _LAYOUTS.get(self.prompt_layout)
         # Labels marked for the window's translation (ui/models_panel.py).
         rows = [
-            (sentence("ModelCard", "model card"), str(self.path)),
-            (sentence("ModelCard", "base model"), self.base_model),
-            (sentence("ModelCard", "prompt"), f"{self.template_id} (templates "
-                                              f"{self.template_version}, {self.prompt_layout} "
-                                              "layout)"),
-            (sentence("ModelCard", "trained"), self.created),
+            (sentence("ModelCard", "model card"), _as_is(self.path)),
+            (sentence("ModelCard", "base model"), _as_is(self.base_model)),
+            (sentence("ModelCard", "prompt"), _said(
+                sentence("ModelCard", "{template} (templates {version}, {layout} layout)"),
+                template=self.template_id, version=self.template_version,
+                layout=_said(layout) if layout else self.prompt_layout)),
+            (sentence("ModelCard", "trained"), _as_is(self.created)),
         ]
         if train_key:
             tests = ", ".join(f"{k} {v}" for k, v in reports.items()
                               if k not in (train_key, "all"))
-            rows.append((sentence("ModelCard", "reports"),
-                         f"{reports[train_key]} train; test: {tests}"))
+            rows.append((sentence("ModelCard", "reports"), _said(
+                sentence("ModelCard", "{train} train; test: {tests}"),
+                train=reports[train_key], tests=tests)))
         if h:
-            rows.append(("LoRA", f"r={h.get('lora_r')} alpha={h.get('lora_alpha')} "
-                                 f"lr={h.get('learning_rate')} epochs={h.get('epochs')} "
-                                 f"batch={h.get('effective_batch_size')}"))
+            rows.append(("LoRA", _said(
+                sentence("ModelCard", "r={r} alpha={alpha} lr={lr} epochs={epochs} "
+                         "batch={batch}"), r=h.get("lora_r"), alpha=h.get("lora_alpha"),
+                lr=h.get("learning_rate"), epochs=h.get("epochs"),
+                batch=h.get("effective_batch_size"))))
         loss = self.evaluation.get("eval_loss_after")
         if loss is not None:
             before = self.evaluation.get("eval_loss_before")
-            rows.append((sentence("ModelCard", "eval loss"),
-                         f"{loss:.4f}" + (f" (before {before:.4f})" if before is not None
-                                          else "")))
+            rows.append((sentence("ModelCard", "eval loss"), _said(
+                sentence("ModelCard", "{loss:.4f} (before {before:.4f})"), loss=loss,
+                before=before) if before is not None else _said("{loss:.4f}", loss=loss)))
         rouge = self.evaluation.get("rouge_l_validation")
         if rouge:
-            rows.append(("ROUGE-L", f"{rouge['rouge_l']:.4f} on {rouge['cases']} validation "
-                                    "cases"))
+            rows.append(("ROUGE-L", _said(
+                sentence("ModelCard", "{rouge:.4f} on {cases} validation cases"),
+                rouge=rouge["rouge_l"], cases=rouge["cases"])))
         return rows
+
+
+# How training rendered the prompt (training/export.py's "layout"), as the window says it.
+_LAYOUTS = {"chat template": sentence("ModelCard", "chat template"),
+            "plain": sentence("ModelCard", "plain")}
+
+
+def _said(text: str, /, **values: object) -> Words:
+    return Words("ModelCard", text, tuple(values.items()))
+
+
+def _as_is(value: object) -> Words:
+    """A value shown as it is (a path, a name, a date): nothing to translate."""
+    return Words("ModelCard", "{value}", (("value", value),))
 
 
 @lru_cache(maxsize=4)
 def _templates_from_text(text: str) -> TemplateSet:
     if not text.strip():
-        raise RadvalError("The model card holds no prompt templates.")
+        raise RadvalError(sentence("RadvalError", "The model card holds no prompt templates."))
     # load_templates reads a file (and checks it); the card's copy goes through one.
     with tempfile.TemporaryDirectory(prefix="radval-card-") as folder:
         path = Path(folder) / "prompt_templates.toml"

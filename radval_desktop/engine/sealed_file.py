@@ -33,9 +33,18 @@ from pathlib import Path
 from types import TracebackType
 
 from radval_desktop.engine.checksums import HashCancelled, remember_sha256, sha256_file
-from radval_desktop.errors import ModelFileError, ModelLoadError, sentence
+from radval_desktop.errors import ModelFileError, ModelLoadError, Words, sentence
 
 _CHUNK = 4 * 1024 * 1024
+# The kinds of file the callers name (llama_engine, adapters, the self-test): each sentence
+# below says its kind, so the window says it in its language too.
+_KINDS = {"model file": sentence("SealedFile", "model file"),
+          "adapter": sentence("SealedFile", "adapter")}
+
+
+def _kind(what: str) -> Words | str:
+    return Words("SealedFile", _KINDS[what]) if what in _KINDS else what
+
 # Filesystems whose contents only the kernel serves: a root-owned file there changes only
 # when root changes it. Anything else (fuse.*, nfs, cifs, 9p, ...) is copied.
 _LOCAL_FILESYSTEMS = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "f2fs", "zfs",
@@ -59,18 +68,18 @@ class SealedFile:
         except FileNotFoundError:
             raise ModelFileError(sentence("RadvalError",
                                           "The {what} {path} does not exist."),
-                                 what=what, path=path) from None
+                                 what=_kind(what), path=path) from None
         except OSError as err:
             raise ModelFileError(sentence("RadvalError",
                                           "The {what} {path} cannot be read: {strerror}."),
-                                 what=what, path=path, strerror=err.strerror) from err
+                                 what=_kind(what), path=path, strerror=err.strerror) from err
         self._fds.append(fd)
         try:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
                 raise ModelFileError(sentence("RadvalError",
                                               "The {what} path {path} is not a file."),
-                                     what=what, path=path)
+                                     what=_kind(what), path=path)
             self.size = info.st_size
             if not SEALED_LINUX:
                 self.sha256, self.load_path = _hash_fd(fd, cancel), path
@@ -108,7 +117,7 @@ class SealedFile:
                          "{name} ({megabytes:,.0f} MB): {strerror}. Close other programs, or "
                          "ask IT to install the file read-only (owned by root), which loads "
                          "without a copy."),
-                what=self.what, name=self.path.name, megabytes=self.size / 1e6,
+                what=_kind(self.what), name=self.path.name, megabytes=self.size / 1e6,
                 strerror=err.strerror) from err
         seal(sealed)
         self.sha256 = digest.hexdigest()
@@ -121,7 +130,7 @@ class SealedFile:
                 sentence("RadvalError",
                          "The {what} {name} changed while it was loading; it was not used. Load "
                          "it again once nothing is writing to it."),
-                what=self.what, name=self.path.name)
+                what=_kind(self.what), name=self.path.name)
 
     def close(self) -> None:
         while self._fds:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from radval_desktop import paths
-from radval_desktop.errors import RadvalError
+from radval_desktop.errors import RadvalError, sentence
 
 TERMS_FILE = "safety_terms.toml"
 SIDES = ("left", "right", "both")
@@ -162,7 +162,8 @@ def load_terms(path: Path | None = None) -> Terms:
     try:
         return parse_terms(tomllib.loads(path.read_text(encoding="utf-8")))
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as err:
-        raise RadvalError(f"The safety term file {path} cannot be used: {err!r}.") from err
+        raise RadvalError(sentence("RadvalError", "The safety term file {path} cannot be used: "
+                                   "{error!r}."), path=path, error=err) from err
 
 
 @cache

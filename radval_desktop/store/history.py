@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from radval_desktop.errors import StoreError
+from radval_desktop.errors import SENTENCES, StoreError, Words, sentence
 from radval_desktop.store.database import (
     database_path,
     is_damaged,
@@ -130,11 +130,18 @@ class History:
     @property
     def notice(self) -> str | None:
         """A sentence for the radiologist when the history had to be started afresh."""
+        words = self.notice_words
+        return None if words is None else str(words)
+
+    @property
+    def notice_words(self) -> Words | None:
+        """notice as a template and values: the window says it in its language."""
         if self.recovered_from is None:
             return None
-        return (f"The history database was damaged and a new, empty history was started. "
-                f"The damaged file was kept as {self.recovered_from}; IT may be able to "
-                "recover older drafts from it.")
+        return Words(SENTENCES, sentence(
+            "RadvalError", "The history database was damaged and a new, empty history was "
+            "started. The damaged file was kept as {path}; IT may be able to recover older "
+            "drafts from it."), (("path", self.recovered_from),))
 
     def close(self) -> None:
         if self._db is not None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from radval_desktop.errors import InputError, StoreError, sentence
+from radval_desktop.errors import SENTENCES, InputError, StoreError, Words, sentence
 from radval_desktop.store import merge_checks
 from radval_desktop.store.database import open_database, read_only_uri
 from radval_desktop.store.reader_study import study_errors
@@ -34,11 +34,47 @@ class Conflict:
     dropped: dict[str, Any]
 
     def __str__(self) -> str:
-        def show(row: dict[str, Any]) -> str:
-            score = "NA" if row["na"] else row["score"]
-            return f"{score} at {row['changed_at']} ({row['_source']})"
-        return (f"{self.rater} · {self.metric} · candidate {self.candidate_uuid[:8]}: kept "
-                f"{show(self.kept)}, dropped {show(self.dropped)}")
+        return str(self.words())
+
+    def words(self) -> Words:
+        """The conflict as a template and values, for the window's language."""
+        def show(row: dict[str, Any]) -> Words:
+            return _said(sentence("Merge", "{score} at {time} ({file})"),
+                         score="NA" if row["na"] else row["score"], time=row["changed_at"],
+                         file=row["_source"])
+        return _said(sentence("Merge", "{rater} · {metric} · candidate {candidate}: kept "
+                              "{kept}, dropped {dropped}"), rater=self.rater,
+                     metric=_named(_METRICS, self.metric), candidate=self.candidate_uuid[:8],
+                     kept=show(self.kept), dropped=show(self.dropped))
+
+
+def _said(template: str, /, **values: object) -> Words:
+    return Words(merge_checks.MERGE, template, tuple(values.items()))
+
+
+# The tables as the lead reads them in a problem: plural (a row of …) and singular (that …).
+_TABLES = {"cases": sentence("Merge", "cases"), "candidates": sentence("Merge", "candidates"),
+           "raters": sentence("Merge", "raters"), "studies": sentence("Merge", "studies"),
+           "study_candidates": sentence("Merge", "study candidates"),
+           "assignments": sentence("Merge", "assignments"),
+           "answers": sentence("Merge", "answers"), "cursors": sentence("Merge", "cursors")}
+_ONE = {"cases": sentence("Merge", "case"), "candidates": sentence("Merge", "candidate"),
+        "raters": sentence("Merge", "rater"), "studies": sentence("Merge", "study")}
+# The seven metrics (reader_study.METRIC_KEYS) by the names the Scoring tab gives them.
+_METRICS = {"understandability": sentence("Merge", "understandability"),
+            "coherence": sentence("Merge", "coherence"),
+            "relevance": sentence("Merge", "relevance"),
+            "conciseness": sentence("Merge", "conciseness"),
+            "clinical_utility": sentence("Merge", "clinical_utility"),
+            "missed_diagnosis": sentence("Merge", "missed_diagnosis"),
+            "overdiagnosis": sentence("Merge", "overdiagnosis")}
+_LEVELS = {"junior": sentence("Merge", "junior"),
+           "intermediate": sentence("Merge", "intermediate"),
+           "senior": sentence("Merge", "senior")}
+
+
+def _named(names: dict[str, str], key: str) -> Words | str:
+    return _said(names[key]) if key in names else key
 
 
 @dataclass
@@ -47,6 +83,7 @@ class MergeReport:
     conflicts: list[Conflict] = field(default_factory=list)
     # One sentence per row left out or changed on the way in, naming its file (issue 17).
     problems: list[str] = field(default_factory=list)
+    problem_words: list[Words] = field(default_factory=list)  # the same, for the window
     left_out: int = 0  # rows not merged
 
 
@@ -109,16 +146,20 @@ class _Source:
         self.study_names = {r["uuid"]: r["name"]
                             for r in _rows(conn, "studies", ["uuid", "name"])}
 
-    def problem(self, sentence: str, rows: int = 1) -> None:
-        self.report.problems.append(f"{self.path.name}: {sentence}")
+    def problem(self, said: Words, rows: int = 1) -> None:
+        words = Words(SENTENCES, sentence("RadvalError", "{file}: {problem}"),
+                      (("file", self.path.name), ("problem", said)))
+        self.report.problems.append(str(words))
+        self.report.problem_words.append(words)
         self.report.left_out += rows
 
-    def _who(self, table: str, row: dict[str, Any]) -> str:
+    def _who(self, table: str, row: dict[str, Any]) -> Words | str:
         rater = self.rater_names.get(row.get("rater_uuid"), "")
-        if table in ("answers", "cursors"):
-            return f" ({rater} · {row.get('metric')})" if rater else ""
+        if table in ("answers", "cursors") and rater:
+            return _said(sentence("Merge", " ({rater} · {metric})"), rater=rater,
+                         metric=_named(_METRICS, str(row.get("metric"))))
         if table == "raters":
-            return f" ({row.get('name')})"
+            return _said(sentence("Merge", " ({name})"), name=row.get("name"))
         return ""
 
     def checked(self, table: str, known: dict[str, set[str]]) -> list[dict[str, Any]]:
@@ -129,8 +170,9 @@ class _Source:
         for number, row in enumerate(_rows(self.conn, table, self.columns[table]), 1):
             reason = merge_checks.check(table, row)
             if reason is not None:
-                self.problem(f"{table} row {number}{self._who(table, row)}: {reason}; "
-                             "left out.")
+                self.problem(_said(sentence("Merge", "{table} row {number}{who}: {reason}; "
+                                            "left out."), table=_named(_TABLES, table),
+                                   number=number, who=self._who(table, row), reason=reason))
                 continue
             missing = next(((column, target) for column, target
                             in merge_checks.REFERENCES.get(table, ())
@@ -143,8 +185,10 @@ class _Source:
         for (target, uuid), count in orphans.items():
             name = {"raters": self.rater_names, "studies": self.study_names}.get(
                 target, {}).get(uuid, uuid[:8])
-            self.problem(f"{count} {table} of {name} left out: that {target[:-1]} was left "
-                         "out above or is in no file merged.", count)
+            self.problem(_said(sentence("Merge", "{count} {table} of {name} left out: that "
+                                        "{target} was left out above or is in no file merged."),
+                               count=count, table=_named(_TABLES, table), name=name,
+                               target=_named(_ONE, target)), count)
         return good
 
 
@@ -223,8 +267,10 @@ def _report_levels(source: _Source, rows: list[dict[str, Any]], levels: dict[str
     for row in rows:
         kept = levels.setdefault(row["uuid"], row["level"])
         if kept != row["level"]:
-            source.problem(f"the rater {row['name']} is {row['level']} here but {kept} in a "
-                           f"file merged before; kept {kept}.", rows=0)
+            source.problem(_said(sentence("Merge", "the rater {name} is {level} here but "
+                                          "{kept} in a file merged before; kept {kept}."),
+                                 name=row["name"], level=_named(_LEVELS, row["level"]),
+                                 kept=_named(_LEVELS, kept)), rows=0)
 
 
 def _cap_future(source: _Source, table: str, row: dict[str, Any], merged_at: str) -> None:
@@ -232,9 +278,11 @@ def _cap_future(source: _Source, table: str, row: dict[str, Any], merged_at: str
     changed = merge_checks.parse_time(row["changed_at"])
     if merged is None or changed is None or changed <= merged:
         return
-    source.problem(f"{table} row{source._who(table, row)} was changed in the future "
-                   f"({row['changed_at']}); counted as changed at the merge ({merged_at}), "
-                   "so any dated edit wins over it.", rows=0)
+    source.problem(_said(sentence("Merge", "{table} row{who} was changed in the future "
+                                  "({changed}); counted as changed at the merge ({merged}), so "
+                                  "any dated edit wins over it."),
+                         table=_named(_TABLES, table), who=source._who(table, row),
+                         changed=row["changed_at"], merged=merged_at), rows=0)
     row["changed_at"] = merged_at
     row["_future"] = True
     given = merge_checks.parse_time(row.get("given_at"))

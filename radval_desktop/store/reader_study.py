@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from radval_desktop.errors import InputError, StoreError, sentence
+from radval_desktop.errors import SENTENCES, InputError, StoreError, Words, sentence
 from radval_desktop.store.database import open_database, read_only_uri, store_errors
 from radval_desktop.store.schema import migrations
 
@@ -286,16 +286,25 @@ def _check_not_frozen(db: Database, sid: str, name: str, seed: int,
         have = {r[0] for r in db.execute(
             "SELECT candidate_uuid FROM study_candidates WHERE study_uuid = ?", [sid])}
         old_seed = db.execute("SELECT seed FROM studies WHERE uuid = ?", [sid]).fetchone()[0]
-    handed = (f"The study '{name}' has been handed out to {raters} "
-              f"rater{'' if raters == 1 else 's'}, so it is frozen")
+    # One sentence for one and one for many: Chinese has no plural, English needs the -s.
+    handed = Words(SENTENCES, sentence(
+        "RadvalError", "The study '{name}' has been handed out to 1 rater, so it is frozen")
+        if raters == 1 else sentence(
+        "RadvalError", "The study '{name}' has been handed out to {raters} raters, so it is "
+        "frozen"), (("name", name), ("raters", raters)))
     new = len(set(candidates) - have)
     if new:
-        raise InputError(f"{handed}: the {new} new candidate{'' if new == 1 else 's'} in "
-                         "this file would be missing from the raters' copies. Create a new "
-                         f"study for them with another name (--name \"{name} 2\").")
+        raise InputError(sentence(
+            "RadvalError", "{handed}: the 1 new candidate in this file would be missing from "
+            "the raters' copies. Create a new study for it with another name (--name "
+            "\"{name} 2\").") if new == 1 else sentence(
+            "RadvalError", "{handed}: the {new} new candidates in this file would be missing "
+            "from the raters' copies. Create a new study for them with another name (--name "
+            "\"{name} 2\")."), handed=handed, new=new, name=name)
     if old_seed != seed:
-        raise InputError(f"{handed}: its shuffle seed stays {old_seed} (the raters' order "
-                         "depends on it). Create a new study to use another seed.")
+        raise InputError(sentence("RadvalError", "{handed}: its shuffle seed stays {old_seed} "
+                                  "(the raters' order depends on it). Create a new study to use "
+                                  "another seed."), handed=handed, old_seed=old_seed)
 
 
 def list_studies(db: Database) -> list[Study]:

@@ -24,6 +24,7 @@ from radval_desktop import paths
 from radval_desktop.config import Settings, load_settings, save_user_settings
 from radval_desktop.drafting import DraftRequest, DraftResult
 from radval_desktop.engine.adapters import AdapterInfo
+from radval_desktop.engine.backends import label_words
 from radval_desktop.engine.device import DeviceChoice
 from radval_desktop.engine.llama_engine import ModelInfo
 from radval_desktop.safety.checks import Flag
@@ -86,9 +87,11 @@ def device_text(device: DeviceChoice) -> str:
     reason = (translated("Device", device.template, device.values, device.reason)
               if device.template else device.reason)
     if device.build:
+        build = label_words(device.build)
         return QCoreApplication.translate("MainWindow", "{kind}: llama.cpp {build}; {reason}"
-                                          ).format(kind=device.kind, build=device.build,
-                                                   reason=reason)
+                                          ).format(kind=device.kind, reason=reason, build=(
+                                              translated(build.context, build.template,
+                                                         build.values, device.build)))
     return QCoreApplication.translate("MainWindow", "{kind}: {reason}").format(
         kind=device.kind, reason=reason)
 
@@ -128,11 +131,15 @@ class MainWindow(QMainWindow):
         self._restore_geometry()
         self._purge_history()
         self._connect_corpus()
-        if self.history.notice:  # issue 9: a damaged history was set aside at start
-            self.draft_panel.show_error(self.history.notice)
+        notice = self.history.notice_words
+        if notice is not None:  # issue 9: a damaged history was set aside at start
+            self.draft_panel.show_error(
+                translated(notice.context, notice.template, notice.values, str(notice)))
         self.draft_panel.set_safety_enabled(bool(self.settings["safety.enabled"]))
-        if self.settings.warnings:
-            self.draft_panel.show_error(self.settings.warnings[0])
+        if self.settings.warning_words:
+            first = self.settings.warning_words[0]
+            self.draft_panel.show_error(
+                translated(first.context, first.template, first.values, str(first)))
         if load_model:
             self.load_model()
 

@@ -39,6 +39,7 @@ from radval_desktop.engine.memory import Fit, human_bytes
 from radval_desktop.ui.errors import report_errors
 from radval_desktop.ui.tooltips import plain_tooltip
 from radval_desktop.workers.model_scan import ModelScanService
+from radval_desktop.workers.sentences import translated
 
 _NOT_APPROVED = QColor("#b00020")
 _ACTIVE_MARK = "● "
@@ -142,8 +143,10 @@ def _details(entry: ModelEntry) -> str:
                if entry.context_length else "")
     fit = fit_text(entry.fit) if entry.fit else ""
     card = ("<br>".join(QCoreApplication.translate("ModelsPanel", "{label}: {value}").format(
-                label=escape(QCoreApplication.translate("ModelCard", label)), value=escape(value))
-                        for label, value in entry.card.facts())
+                label=escape(QCoreApplication.translate("ModelCard", label)),
+                value=escape(translated(value.context, value.template, value.values,
+                                        str(value))))
+                        for label, value in entry.card.fact_words())
             if entry.card else QCoreApplication.translate("ModelsPanel",
                                                           "No model card beside this file."))
     where = QCoreApplication.translate("ModelsPanel", "{source}; ").format(
@@ -311,7 +314,11 @@ class ModelsPanel(QWidget):
                 self._table.setItem(row, column, item)
         self._refused.clear()
         for refused in catalog.refused:
-            self._refused.addItem(f"{refused.path.name}: {refused.reason}")
+            words = refused.words
+            reason = (translated(words.context, words.template, words.values, refused.reason)
+                      if words is not None else refused.reason)
+            self._refused.addItem(self.tr("{name}: {reason}").format(name=refused.path.name,
+                                                                     reason=reason))
         if not catalog.refused:
             self._refused.addItem(self.tr("(none)"))
         keep = next((e for e in catalog.entries() if selected and e.path == selected.path), None)

@@ -362,8 +362,10 @@ class ScoringPanel(QWidget):
         self.metrics.clear()
         for metric in METRICS:
             answer = session.answer_for(session.index, metric.key)
+            band = metric.band(answer.score) if answer.score is not None else 0
+            # Both languages, as the band buttons and the metric's name beside it.
             shown = ("NA" if answer.na else "—" if answer.score is None
-                     else f"{answer.score} ({metric.bands[metric.band(answer.score)]})")
+                     else f"{answer.score} ({metric.bands[band]} {metric.bands_zh[band]})")
             self.metrics.addItem(f"{metric.name} {metric.name_zh}: {shown}")
         self.metrics.setCurrentRow(session.metric_index)
         self.metrics.blockSignals(False)

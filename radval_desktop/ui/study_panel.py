@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -53,12 +53,25 @@ from radval_desktop.ui.column_dialog import ColumnMappingDialog, import_text
 from radval_desktop.ui.errors import report_errors
 from radval_desktop.ui.scoring_panel import LEVEL_NAMES
 from radval_desktop.ui.study_progress import ProgressTable
+from radval_desktop.workers.sentences import translated
 from radval_desktop.workers.study_tasks import StudyTaskService
 
 # Raters send files back over hours or days; a few seconds is live enough and costs a
 # handful of small queries.
 REFRESH_MS = 5_000
-STUDY_FILTER = "RadVal study (*.db *.sqlite);;All files (*)"
+STUDY_FILTER = QT_TRANSLATE_NOOP("StudyPanel", "RadVal study (*.db *.sqlite);;All files (*)")
+
+
+def merge_text(report: MergeReport) -> str:
+    """What a merge did, then its first conflicts and problems, in the window's language."""
+    text = QCoreApplication.translate(
+        "StudyPanel", "Merged: {answers} new or changed answers; {conflicts} conflicting "
+        "edits (the latest kept); {left} rows left out.").format(
+            answers=report.added.get("answers", 0), conflicts=len(report.conflicts),
+            left=report.left_out)
+    said = [*(c.words() for c in report.conflicts[:5]), *report.problem_words[:10]]
+    return "\n".join([text, *(translated(w.context, w.template, w.values, str(w))
+                               for w in said)])
 
 
 class StudyPanel(QWidget):
@@ -243,7 +256,7 @@ class StudyPanel(QWidget):
     @Slot()
     def _on_new_button_clicked(self) -> None:
         name, _ = QFileDialog.getSaveFileName(self, self.tr("New study file"), "study.db",
-                                              STUDY_FILTER)
+                                              self.tr(str(STUDY_FILTER)))
         if name:
             with report_errors(self):
                 self.open_file(Path(name))
@@ -251,7 +264,7 @@ class StudyPanel(QWidget):
     @Slot()
     def _on_open_button_clicked(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, self.tr("Open a study file"), "",
-                                              STUDY_FILTER)
+                                              self.tr(str(STUDY_FILTER)))
         if name:
             with report_errors(self):
                 self.open_file(Path(name))
@@ -262,7 +275,7 @@ class StudyPanel(QWidget):
     def _on_import_button_clicked(self) -> None:
         name, _ = QFileDialog.getOpenFileName(
             self, self.tr("Import candidate impressions"), "",
-            "CSV, Excel or JSONL (*.csv *.tsv *.xlsx *.jsonl);;All files (*)")
+            self.tr("CSV, Excel or JSONL (*.csv *.tsv *.xlsx *.jsonl);;All files (*)"))
         if name:
             self.choose_columns(Path(name))
 
@@ -384,7 +397,7 @@ class StudyPanel(QWidget):
     @Slot()
     def _on_collect_button_clicked(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(self, self.tr("The raters' returned files"),
-                                                "", STUDY_FILTER)
+                                                "", self.tr(str(STUDY_FILTER)))
         if names:
             self.collect([Path(n) for n in names])
 
@@ -423,13 +436,7 @@ class StudyPanel(QWidget):
                 self._refresh_all()
 
     def _merge_text(self, report: MergeReport) -> str:
-        answers = report.added.get("answers", 0)
-        text = self.tr("Merged: {answers} new or changed answers; {conflicts} conflicting "
-                       "edits (the latest kept); {left} rows left out.").format(
-                           answers=answers, conflicts=len(report.conflicts),
-                           left=report.left_out)
-        lines = [*(str(c) for c in report.conflicts[:5]), *report.problems[:10]]
-        return "\n".join([text, *lines])
+        return merge_text(report)
 
     @Slot(str, str)
     def _on_tasks_task_failed(self, _name: str, sentence: str) -> None:

@@ -23,6 +23,22 @@
         <source>native CPU build (-march=native): stops with &apos;illegal instruction&apos; on a processor older than its build machine&apos;s</source>
         <translation>本机优化 CPU 版本（-march=native）：在比构建机更旧的处理器上会因“非法指令”（illegal instruction）而停止</translation>
     </message>
+    <message>
+        <source>portable</source>
+        <translation>通用版</translation>
+    </message>
+    <message>
+        <source>portable ({module})</source>
+        <translation>通用版（{module}）</translation>
+    </message>
+    <message>
+        <source>CUDA (no GPU found)</source>
+        <translation>CUDA 版（未找到 GPU）</translation>
+    </message>
+    <message>
+        <source>native (-march=native)</source>
+        <translation>本机优化版（-march=native）</translation>
+    </message>
 </context>
 <context>
     <name>CaseFiles</name>
@@ -689,6 +705,181 @@
     </message>
 </context>
 <context>
+    <name>Merge</name>
+    <message>
+        <source>{score} at {time} ({file})</source>
+        <translation>{score}（{time}，{file}）</translation>
+    </message>
+    <message>
+        <source>{rater} · {metric} · candidate {candidate}: kept {kept}, dropped {dropped}</source>
+        <translation>{rater} · {metric} · 待评诊断意见 {candidate}：保留 {kept}，舍弃 {dropped}</translation>
+    </message>
+    <message>
+        <source>cases</source>
+        <translation>病例表</translation>
+    </message>
+    <message>
+        <source>candidates</source>
+        <translation>待评诊断意见表</translation>
+    </message>
+    <message>
+        <source>raters</source>
+        <translation>评分者表</translation>
+    </message>
+    <message>
+        <source>studies</source>
+        <translation>研究表</translation>
+    </message>
+    <message>
+        <source>study candidates</source>
+        <translation>研究候选表</translation>
+    </message>
+    <message>
+        <source>assignments</source>
+        <translation>分配表</translation>
+    </message>
+    <message>
+        <source>answers</source>
+        <translation>答案表</translation>
+    </message>
+    <message>
+        <source>cursors</source>
+        <translation>进度表</translation>
+    </message>
+    <message>
+        <source>case</source>
+        <translation>病例</translation>
+    </message>
+    <message>
+        <source>candidate</source>
+        <translation>待评诊断意见</translation>
+    </message>
+    <message>
+        <source>rater</source>
+        <translation>评分者</translation>
+    </message>
+    <message>
+        <source>study</source>
+        <translation>研究</translation>
+    </message>
+    <message>
+        <source>understandability</source>
+        <translation>可理解性</translation>
+    </message>
+    <message>
+        <source>coherence</source>
+        <translation>连贯性</translation>
+    </message>
+    <message>
+        <source>relevance</source>
+        <translation>相关性</translation>
+    </message>
+    <message>
+        <source>conciseness</source>
+        <translation>简洁性</translation>
+    </message>
+    <message>
+        <source>clinical_utility</source>
+        <translation>临床实用性</translation>
+    </message>
+    <message>
+        <source>missed_diagnosis</source>
+        <translation>漏诊</translation>
+    </message>
+    <message>
+        <source>overdiagnosis</source>
+        <translation>过度诊断</translation>
+    </message>
+    <message>
+        <source>junior</source>
+        <translation>初级</translation>
+    </message>
+    <message>
+        <source>intermediate</source>
+        <translation>中级</translation>
+    </message>
+    <message>
+        <source>senior</source>
+        <translation>高级</translation>
+    </message>
+    <message>
+        <source> ({rater} · {metric})</source>
+        <translation>（{rater} · {metric}）</translation>
+    </message>
+    <message>
+        <source> ({name})</source>
+        <translation>（{name}）</translation>
+    </message>
+    <message>
+        <source>{table} row {number}{who}: {reason}; left out.</source>
+        <translation>{table}第 {number} 行{who}：{reason}；已略去。</translation>
+    </message>
+    <message>
+        <source>{count} {table} of {name} left out: that {target} was left out above or is in no file merged.</source>
+        <translation>{name} 的{table}中 {count} 行已略去：该{target}已在上文中略去，或不在任何已合并的文件中。</translation>
+    </message>
+    <message>
+        <source>the rater {name} is {level} here but {kept} in a file merged before; kept {kept}.</source>
+        <translation>评分者 {name} 在此文件中为{level}，但在之前合并的文件中为{kept}；保留{kept}。</translation>
+    </message>
+    <message>
+        <source>{table} row{who} was changed in the future ({changed}); counted as changed at the merge ({merged}), so any dated edit wins over it.</source>
+        <translation>{table}中的一行{who}的修改时间在未来（{changed}）；按合并时间（{merged}）计，因此任何带日期的修改都优先于它。</translation>
+    </message>
+    <message>
+        <source>its uuid does not match its content (a copy of another row would be counted twice); expected {expected}</source>
+        <translation>其 uuid 与内容不符（另一行的副本会被重复计数）；应为 {expected}</translation>
+    </message>
+    <message>
+        <source>the rater has no name</source>
+        <translation>评分者没有姓名</translation>
+    </message>
+    <message>
+        <source>the level {level!r} is not junior, intermediate or senior</source>
+        <translation>级别“{level}”不是初级、中级或高级</translation>
+    </message>
+    <message>
+        <source>the study has no name</source>
+        <translation>研究没有名称</translation>
+    </message>
+    <message>
+        <source>the metric {metric!r} is not one of the seven metrics</source>
+        <translation>指标“{metric}”不是七项指标之一</translation>
+    </message>
+    <message>
+        <source>NA is {na!r}, not 0 or 1</source>
+        <translation>NA 值为“{na}”，而不是 0 或 1</translation>
+    </message>
+    <message>
+        <source>it is NA with a score</source>
+        <translation>标为 NA 却有评分</translation>
+    </message>
+    <message>
+        <source>the score {score!r} is not {low} to {high} or NA</source>
+        <translation>评分 {score} 不在 {low} 至 {high} 之间，也不是 NA</translation>
+    </message>
+    <message>
+        <source>its quotes are not a list of texts</source>
+        <translation>其引用不是文本列表</translation>
+    </message>
+    <message>
+        <source>its explanation is not text</source>
+        <translation>其说明不是文本</translation>
+    </message>
+    <message>
+        <source>its times are not ISO 8601 times with a zone</source>
+        <translation>其作答或修改时间不是带时区的 ISO 8601 时间</translation>
+    </message>
+    <message>
+        <source>its position is not a number</source>
+        <translation>其位置不是数字</translation>
+    </message>
+    <message>
+        <source>its time is not an ISO 8601 time with a zone</source>
+        <translation>其时间不是带时区的 ISO 8601 时间</translation>
+    </message>
+</context>
+<context>
     <name>MetricEditor</name>
     <message>
         <source>&amp;Score (0–100):</source>
@@ -734,6 +925,10 @@
         <translation>提示词</translation>
     </message>
     <message>
+        <source>{template} (templates {version}, {layout} layout)</source>
+        <translation>{template}（模板 {version}，{layout}格式）</translation>
+    </message>
+    <message>
         <source>trained</source>
         <translation>训练时间</translation>
     </message>
@@ -742,8 +937,32 @@
         <translation>报告数</translation>
     </message>
     <message>
+        <source>{train} train; test: {tests}</source>
+        <translation>训练 {train} 份；测试：{tests}</translation>
+    </message>
+    <message>
+        <source>r={r} alpha={alpha} lr={lr} epochs={epochs} batch={batch}</source>
+        <translation>r={r}，alpha={alpha}，学习率 {lr}，轮数 {epochs}，批大小 {batch}</translation>
+    </message>
+    <message>
         <source>eval loss</source>
         <translation>验证损失</translation>
+    </message>
+    <message>
+        <source>{loss:.4f} (before {before:.4f})</source>
+        <translation>{loss:.4f}（训练前 {before:.4f}）</translation>
+    </message>
+    <message>
+        <source>{rouge:.4f} on {cases} validation cases</source>
+        <translation>{rouge:.4f}（{cases} 例验证病例）</translation>
+    </message>
+    <message>
+        <source>chat template</source>
+        <translation>对话模板</translation>
+    </message>
+    <message>
+        <source>plain</source>
+        <translation>纯文本</translation>
     </message>
 </context>
 <context>
@@ -943,6 +1162,10 @@
         <translation>正在查找模型…</translation>
     </message>
     <message>
+        <source>{name}: {reason}</source>
+        <translation>{name}：{reason}</translation>
+    </message>
+    <message>
         <source>(none)</source>
         <translation>（无）</translation>
     </message>
@@ -1084,6 +1307,10 @@
         <translation>{path} 不是 RadVal 研究数据库，或已损坏（{error}）；未合并任何内容。请确认选择的是评分者交回的研究文件（.db 文件），或请该评分者重新发送。</translation>
     </message>
     <message>
+        <source>{file}: {problem}</source>
+        <translation>{file}：{problem}。</translation>
+    </message>
+    <message>
         <source>The output {out} is also an input; name a new file with -o.</source>
         <translation>输出文件 {out} 同时也是输入文件；请用 -o 指定一个新文件。</translation>
     </message>
@@ -1136,8 +1363,48 @@
         <translation>{name} 中没有 {missing} 对应的列（现有列：{columns}）；请指定列映射。</translation>
     </message>
     <message>
+        <source>{path}: &apos;{section}&apos; is not a [section]; ignored.</source>
+        <translation>{path}：“{section}”不是一个 [节]，已忽略。</translation>
+    </message>
+    <message>
+        <source>The settings file {path} cannot be read and is ignored: {error}.</source>
+        <translation>设置文件 {path} 无法读取，已忽略：{error}。</translation>
+    </message>
+    <message>
         <source>IT&apos;s settings file {path} {problem}, so no model is loaded until it is fixed: {fix}. Tell your IT department.</source>
         <translation>IT 的设置文件 {path} {problem}，修复之前不会加载任何模型：请{fix}。请告知 IT 部门。</translation>
+    </message>
+    <message>
+        <source>{source}: unknown setting &apos;{key}&apos; ignored.</source>
+        <translation>{source}：未知设置“{key}”，已忽略。</translation>
+    </message>
+    <message>
+        <source>{source}: &apos;{key}&apos; should be a list of strings, not {value!r}; default used.</source>
+        <translation>{source}：“{key}”应为字符串列表，而不是“{value}”；已使用默认值。</translation>
+    </message>
+    <message>
+        <source>{source}: {bad} in &apos;{key}&apos; are not sha256 values (64 hex digits).</source>
+        <translation>{source}：“{key}”中的 {bad} 不是 sha256 值（应为 64 位十六进制数）。</translation>
+    </message>
+    <message>
+        <source>{source}: &apos;{key}&apos; should be {kind}, not {value!r}; default used.</source>
+        <translation>{source}：“{key}”应为{kind}，而不是“{value}”；已使用默认值。</translation>
+    </message>
+    <message>
+        <source>{source}: &apos;{key}&apos; should be a table of name = &quot;URL&quot;, not {value!r}; no server is used.</source>
+        <translation>{source}：“{key}”应为“名称 = &quot;URL&quot;”形式的表，而不是“{value}”；不使用任何服务器。</translation>
+    </message>
+    <message>
+        <source>{source}: the server {name} = {url!r} in &apos;{key}&apos; is not an http or https URL; it is not used.</source>
+        <translation>{source}：“{key}”中的服务器“{name}” = “{url}”不是 http 或 https 地址，不予使用。</translation>
+    </message>
+    <message>
+        <source>{file}: &apos;{key}&apos; is read from IT&apos;s settings file only; ignored here.</source>
+        <translation>{file}：“{key}”只从 IT 的设置文件读取；此处的设置已忽略。</translation>
+    </message>
+    <message>
+        <source>{file}: {keys} and &apos;{last}&apos; are read from IT&apos;s settings file only; ignored here.</source>
+        <translation>{file}：{keys} 和 &apos;{last}&apos; 只从 IT 的设置文件读取；此处的设置已忽略。</translation>
     </message>
     <message>
         <source>&apos;{key}&apos; is set by IT in {sources} and cannot be changed here.</source>
@@ -1210,6 +1477,10 @@
     <message>
         <source>The model file {name} is not on IT&apos;s list of approved models (sha256 {sha256_short}…); ask IT to approve it, or choose an approved model.</source>
         <translation>模型文件 {name} 不在 IT 的批准模型名单中（sha256 {sha256_short}…）；请联系 IT 批准，或选择已批准的模型。</translation>
+    </message>
+    <message>
+        <source>RadVal could not read the file {name} (an error in RadVal; the details are in the log).</source>
+        <translation>RadVal 无法读取文件 {name}（RadVal 内部错误；详情见日志）。</translation>
     </message>
     <message>
         <source>There is no model &apos;{model_key}&apos; in the models folders; `radval models` lists them.</source>
@@ -1306,6 +1577,22 @@
     <message>
         <source>&apos;{spec}&apos; is not a mirror file: write owner/repo/file.gguf.</source>
         <translation>“{spec}”不是镜像文件：请写成 owner/repo/file.gguf。</translation>
+    </message>
+    <message>
+        <source>Downloads are turned off on this computer (HF_HUB_OFFLINE is set); ask IT to remove it or to add the model to the hub cache.</source>
+        <translation>此计算机已关闭下载（设置了 HF_HUB_OFFLINE）；请让 IT 取消该设置，或将模型加入 hub 缓存。</translation>
+    </message>
+    <message>
+        <source>The hospital&apos;s model mirror ({endpoint}) has no {what}.</source>
+        <translation>医院的模型镜像（{endpoint}）中没有 {what}。</translation>
+    </message>
+    <message>
+        <source>The hospital&apos;s model mirror ({endpoint}) has no file {what}.</source>
+        <translation>医院的模型镜像（{endpoint}）中没有文件 {what}。</translation>
+    </message>
+    <message>
+        <source>The hospital&apos;s model mirror ({endpoint}) cannot be reached or refused the download of {what} ({error}); try again later or ask IT.</source>
+        <translation>无法连接医院的模型镜像（{endpoint}），或其拒绝了 {what} 的下载（{error}）；请稍后重试或联系 IT。</translation>
     </message>
     <message>
         <source>Downloads are off: IT has not configured the hospital&apos;s model mirror (hub.endpoint), so RadVal never uses the network.</source>
@@ -1516,6 +1803,26 @@
         <translation>请为研究命名。</translation>
     </message>
     <message>
+        <source>The study &apos;{name}&apos; has been handed out to 1 rater, so it is frozen</source>
+        <translation>研究“{name}”已分发给 1 位评分者，因此已冻结</translation>
+    </message>
+    <message>
+        <source>The study &apos;{name}&apos; has been handed out to {raters} raters, so it is frozen</source>
+        <translation>研究“{name}”已分发给 {raters} 位评分者，因此已冻结</translation>
+    </message>
+    <message>
+        <source>{handed}: the 1 new candidate in this file would be missing from the raters&apos; copies. Create a new study for it with another name (--name &quot;{name} 2&quot;).</source>
+        <translation>{handed}：此文件中的 1 条新的待评诊断意见不在评分者手中的副本里。请为它另建一个名称不同的研究（--name &quot;{name} 2&quot;）。</translation>
+    </message>
+    <message>
+        <source>{handed}: the {new} new candidates in this file would be missing from the raters&apos; copies. Create a new study for them with another name (--name &quot;{name} 2&quot;).</source>
+        <translation>{handed}：此文件中的 {new} 条新的待评诊断意见不在评分者手中的副本里。请为它们另建一个名称不同的研究（--name &quot;{name} 2&quot;）。</translation>
+    </message>
+    <message>
+        <source>{handed}: its shuffle seed stays {old_seed} (the raters&apos; order depends on it). Create a new study to use another seed.</source>
+        <translation>{handed}：其随机排序种子保持为 {old_seed}（评分者看到的顺序由它决定）。如需使用其他种子，请新建一个研究。</translation>
+    </message>
+    <message>
         <source>A score is {score_min} to {score_max}, not {score}.</source>
         <translation>评分应为 {score_min} 到 {score_max}，而不是 {score}。</translation>
     </message>
@@ -1546,6 +1853,26 @@
     <message>
         <source>&apos;{name}&apos; is not a field the import knows; use one of {fields}.</source>
         <translation>“{name}”不是导入可识别的字段；请使用以下之一：{fields}。</translation>
+    </message>
+    <message>
+        <source>llama.cpp found no CPU code in {lib_dir} that this processor can run; the installation is incomplete: reinstall RadVal.</source>
+        <translation>llama.cpp 在 {lib_dir} 中找不到本处理器可运行的 CPU 代码；安装不完整：请重新安装 RadVal。</translation>
+    </message>
+    <message>
+        <source>The model card holds no prompt templates.</source>
+        <translation>模型说明中没有提示词模板。</translation>
+    </message>
+    <message>
+        <source>The safety term file {path} cannot be used: {error!r}.</source>
+        <translation>安全检查术语文件 {path} 无法使用：{error!r}。</translation>
+    </message>
+    <message>
+        <source>The starter example file {path} cannot be used: {reason}.</source>
+        <translation>内置示例文件 {path} 无法使用：{reason}。</translation>
+    </message>
+    <message>
+        <source>The history database was damaged and a new, empty history was started. The damaged file was kept as {path}; IT may be able to recover older drafts from it.</source>
+        <translation>历史记录数据库已损坏，已新建一个空的历史记录。损坏的文件已保留为 {path}；IT 或许能从中恢复较早的草稿。</translation>
     </message>
 </context>
 <context>
@@ -1909,6 +2236,17 @@
     </message>
 </context>
 <context>
+    <name>SealedFile</name>
+    <message>
+        <source>model file</source>
+        <translation>模型文件</translation>
+    </message>
+    <message>
+        <source>adapter</source>
+        <translation>适配器</translation>
+    </message>
+</context>
+<context>
     <name>SelfTest</name>
     <message>
         <source>version</source>
@@ -2033,6 +2371,14 @@
     <message>
         <source>display plugin {path} MISSING</source>
         <translation>显示插件 {path} 缺失</translation>
+    </message>
+    <message>
+        <source>command line</source>
+        <translation>命令行</translation>
+    </message>
+    <message>
+        <source>embedded default model</source>
+        <translation>内置默认模型</translation>
     </message>
     <message>
         <source>{path} ({source}) does not exist</source>
@@ -2244,6 +2590,22 @@
         <source>is not valid TOML ({error})</source>
         <translation>不是有效的 TOML（{error}）</translation>
     </message>
+    <message>
+        <source>a whole number</source>
+        <translation>整数</translation>
+    </message>
+    <message>
+        <source>a number</source>
+        <translation>数字</translation>
+    </message>
+    <message>
+        <source>text</source>
+        <translation>文本</translation>
+    </message>
+    <message>
+        <source>true or false</source>
+        <translation>true 或 false</translation>
+    </message>
 </context>
 <context>
     <name>SettingsDialog</name>
@@ -2269,11 +2631,11 @@
     </message>
     <message>
         <source>Top-k</source>
-        <translation>Top-k</translation>
+        <translation>候选词数（Top-k）</translation>
     </message>
     <message>
         <source>Top-p</source>
-        <translation>Top-p</translation>
+        <translation>累积概率（Top-p）</translation>
     </message>
     <message>
         <source>Repeat penalty</source>
@@ -2358,6 +2720,10 @@
 </context>
 <context>
     <name>StudyPanel</name>
+    <message>
+        <source>RadVal study (*.db *.sqlite);;All files (*)</source>
+        <translation>RadVal 研究 (*.db *.sqlite);;所有文件 (*)</translation>
+    </message>
     <message>
         <source>No study file open: create one, or open yours.</source>
         <translation>未打开研究文件：请新建一个，或打开已有文件。</translation>
@@ -2465,6 +2831,10 @@
     <message>
         <source>Import candidate impressions</source>
         <translation>导入待评诊断意见</translation>
+    </message>
+    <message>
+        <source>CSV, Excel or JSONL (*.csv *.tsv *.xlsx *.jsonl);;All files (*)</source>
+        <translation>CSV、Excel 或 JSONL (*.csv *.tsv *.xlsx *.jsonl);;所有文件 (*)</translation>
     </message>
     <message>
         <source>{name} has no rows to read: its first line should name the columns (findings, model, candidate …) and the cases follow, one a row.</source>
