@@ -110,13 +110,14 @@ class _FirstAttemptSays(LlamaEngine):
         self._crafted = crafted
         self.calls = 0
 
-    def stream(self, prompt: str, sampling: Sampling, cancel=None, stop=None) -> Iterator[str]:
+    def stream(self, prompt: str, sampling: Sampling, cancel=None, stop=None,
+               fresh: bool = True) -> Iterator[str]:
         self.calls += 1
         if self.calls == 1:
             self.last_stats.__init__()
             yield from self._crafted
             return
-        yield from super().stream(prompt, sampling, cancel, stop)
+        yield from super().stream(prompt, sampling, cancel, stop, fresh)
 
 
 def test_empty_output_is_retried(engine: LlamaEngine) -> None:
@@ -138,7 +139,8 @@ def test_echoed_label_and_findings_are_stripped(engine: LlamaEngine) -> None:
 
 def test_every_attempt_empty_gives_a_message(engine: LlamaEngine) -> None:
     class Silent(_FirstAttemptSays):
-        def stream(self, prompt, sampling, cancel=None, stop=None):  # type: ignore[override]
+        def stream(self, prompt, sampling, cancel=None, stop=None,  # type: ignore[override]
+                   fresh=True):
             self.calls += 1
             self.last_stats.__init__()
             yield ""

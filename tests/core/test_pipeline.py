@@ -56,13 +56,14 @@ class _Says(LlamaEngine):
         self._crafted, self._times = crafted, times
         self.prompts: list[str] = []
 
-    def stream(self, prompt: str, sampling: Sampling, cancel=None, stop=None) -> Iterator[str]:
+    def stream(self, prompt: str, sampling: Sampling, cancel=None, stop=None,
+               fresh: bool = True) -> Iterator[str]:
         self.prompts.append(prompt)
         if len(self.prompts) <= self._times:
             self.last_stats.__init__()
             yield from self._crafted
             return
-        yield from super().stream(prompt, sampling, cancel, stop)
+        yield from super().stream(prompt, sampling, cancel, stop, fresh)
 
 
 def test_fresh_install_drafts_with_starter_examples_as_chat_turns(engine: LlamaEngine) -> None:
@@ -189,16 +190,17 @@ def test_a_diagnosis_copied_from_a_starter_example_is_retried(engine: LlamaEngin
                                                               corpus: ExampleCorpus) -> None:
     # Without a corpus the default model wrote "COPD" (a starter example's impression) over
     # an enlarged heart with atelectasis (bench/quality.py, OpenI): nothing in the findings
-    # says it, an example does.
-    findings = ("The heart size is moderately enlarged. Degenerative changes of the thoracic "
-                "spine. No consolidation.")
-    crafted = _Says(engine, ["Hyperinflation, consistent with COPD."])
-    result = draft(crafted, DraftRequest(findings, "chest", "XR"), Sampling(max_tokens=32))
+    # says it, an example does. Starters the findings go against now rank last, so one is
+    # shown only when too few others are left, as for white-matter change on a head MRI.
+    findings = ("Chronic small vessel ischemic changes in the periventricular white matter. "
+                "No mass effect.")
+    crafted = _Says(engine, ["Left frontal convexity meningioma."])
+    result = draft(crafted, DraftRequest(findings, "head", "MRI"), Sampling(max_tokens=32))
     assert result.example_source == STARTER
-    assert "COPD" in crafted.prompts[0]  # the example it came from was shown
+    assert "Left frontal convexity meningioma." in crafted.prompts[0]  # the example was shown
     assert result.attempts[0].verdict == "copied"
     assert "an example's impression" in result.attempts[0].detail
-    assert 'Note the findings: "The heart size is moderately enlarged' in crafted.prompts[1]
+    assert 'Note the findings: "' in crafted.prompts[1]
     # The same words over findings that do say them are no copy.
     copd = "The lungs are hyperinflated with flattened hemidiaphragms. No consolidation."
     kept = draft(_Says(engine, ["Hyperinflation, consistent with COPD."]),
