@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from radval_desktop.engine.guards import find_loop, judge, strip_echo
-from radval_desktop.engine.llama_engine import LlamaEngine
+from radval_desktop.engine.llama_engine import LlamaEngine, StreamStats
 from radval_desktop.engine.model_card import ModelCard, loaded_card
 from radval_desktop.engine.sampling import Sampling, retry_sampling
 from radval_desktop.errors import InputError, Words, sentence
@@ -352,49 +352,71 @@ def prepare(engine: LlamaEngine, request: DraftRequest,
     return ready.case, ready.rendered, prompt.template_version + "|" + prompt.template_id
 
 
-def draft_events(
+@dataclass(frozen=True)
+class Generate:
+    """What the pipeline asks of whoever runs the model: one attempt's completion."""
+
+    prompt: str
+    sampling: Sampling
+    stops: list[str]
+    attempt: int  # 0 for the first, then each retry
+    reason: str  # why the attempt before was rejected ("" for the first)
+
+
+@dataclass(frozen=True)
+class Generated:
+    """An attempt's completion as the model wrote it, and how it went."""
+
+    raw: str
+    stats: StreamStats
+    started_at: float  # time.perf_counter() when the attempt began
+    loop_detail: str = ""  # the loop that stopped it early, if one did
+    cancelled: bool = False
+    first_token_at: float | None = None  # time.perf_counter() of its first piece
+
+
+def loop_in(text: str) -> str:
+    """The loop at the end of ``text`` in words, or "" (checked every _LOOP_CHECK_EVERY
+    pieces while a draft is written)."""
+    loop = find_loop(text[-_LOOP_WINDOW:])
+    return loop.describe() if loop else ""
+
+
+DraftSteps = Generator[Generate, Generated, DraftResult]
+
+
+def draft_steps(
     engine: LlamaEngine,
     request: DraftRequest,
     sampling: Sampling | None = None,
-    cancel: threading.Event | None = None,
     max_retries: int = MAX_RETRIES,
     corpus: ExampleSource | None = None,
-) -> Iterator[DraftEvent]:
-    """Stream a draft as events; the last event is always DraftDone.
+) -> DraftSteps:
+    """The pipeline without the model: it yields each attempt to generate, is sent what the
+    model wrote, judges it (guards, safety checks, retries with a stricter prompt) and
+    returns the DraftResult. One draft at a time (draft_events) or many decoded together
+    (engine/parallel.py) drive it, so both judge drafts the same way.
 
-    Raises InputError (before any token) when the findings cannot be drafted from.
+    Raises InputError (before the first attempt) when the findings cannot be drafted from.
     """
     sampling = sampling or Sampling()
-    cancel = cancel or threading.Event()
     ready = prepare_draft(engine, request, corpus, sampling)
     case, rendered = ready.case, ready.rendered
     assert engine.info is not None
-    started = time.perf_counter()
+    started: float | None = None
     attempts: list[Attempt] = []
     first_token: float | None = None
-    text, raw, message, restated = "", "", "", False
+    text, raw, message, restated, reason, cancelled = "", "", "", False, "", False
     template, values = "", dict[str, object]()
     for number in range(max_retries + 1):
         current = retry_sampling(sampling, number)
-        pieces: list[str] = []
-        loop_detail = ""
-        # The first attempt reads the prompt afresh (a draft never depends on the one
-        # before it); a retry reuses it.
-        stream = engine.stream(rendered.text, current, cancel, _stops(case.language),
-                               fresh=number == 0)
-        for count, piece in enumerate(stream, 1):
-            if first_token is None:
-                first_token = time.perf_counter() - started
-            pieces.append(piece)
-            yield DraftToken(piece)
-            if count % _LOOP_CHECK_EVERY == 0:
-                loop = find_loop("".join(pieces)[-_LOOP_WINDOW:])
-                if loop:
-                    loop_detail = loop.describe()
-                    break
-        stats = engine.last_stats
-        raw = "".join(pieces)
-        if cancel.is_set():
+        got = yield Generate(rendered.text, current, _stops(case.language), number, reason)
+        started = got.started_at if started is None else started
+        if first_token is None and got.first_token_at is not None:
+            first_token = got.first_token_at - started
+        stats, raw, loop_detail = got.stats, got.raw, got.loop_detail
+        if got.cancelled:
+            cancelled = True
             attempts.append(_attempt(current, raw, "cancelled", "stopped by the user", stats))
             break
         text = strip_echo(raw, case.findings)
@@ -436,11 +458,9 @@ def draft_events(
                 hint = _quote(case.findings, unsafe, case.language)
                 rendered = render_prompt(corrected(ready.prompt, hint, ready.templates),
                                          engine.info.chat_template, *engine.special_tokens())
-            yield DraftRestarted(number + 1, reason)
-    cancelled = cancel.is_set()
     text = "" if cancelled else text
     ok = not cancelled and bool(text) and not message
-    result = DraftResult(
+    return DraftResult(
         text=text,
         raw_text=raw,
         ok=ok,
@@ -459,20 +479,61 @@ def draft_events(
         sampling=sampling,
         attempts=tuple(attempts),
         first_token_seconds=first_token,
-        total_seconds=time.perf_counter() - started,
+        total_seconds=time.perf_counter() - (started or time.perf_counter()),
         examples=ready.examples,
         example_source=ready.example_source,
         flags=tuple(run_checks(case.findings, text, case.language)) if ok else (),
         dangers=dangers(case.findings, text, case.language) if ok else (),
         restated=restated and not cancelled,
     )
-    yield DraftDone(result)
 
 
-def _attempt(sampling: Sampling, raw: str, verdict: str, detail: str, stats: object) -> Attempt:
-    from radval_desktop.engine.llama_engine import StreamStats
+def draft_events(
+    engine: LlamaEngine,
+    request: DraftRequest,
+    sampling: Sampling | None = None,
+    cancel: threading.Event | None = None,
+    max_retries: int = MAX_RETRIES,
+    corpus: ExampleSource | None = None,
+) -> Iterator[DraftEvent]:
+    """Stream a draft as events; the last event is always DraftDone.
 
-    assert isinstance(stats, StreamStats)
+    Raises InputError (before any token) when the findings cannot be drafted from.
+    """
+    cancel = cancel or threading.Event()
+    steps = draft_steps(engine, request, sampling, max_retries, corpus)
+    need = next(steps)
+    while True:
+        if need.attempt:
+            yield DraftRestarted(need.attempt, need.reason)
+        pieces: list[str] = []
+        loop_detail = ""
+        first_at: float | None = None
+        started_at = time.perf_counter()
+        # The first attempt reads the prompt afresh (a draft never depends on the one
+        # before it); a retry reuses it.
+        stream = engine.stream(need.prompt, need.sampling, cancel, need.stops,
+                               fresh=need.attempt == 0)
+        for count, piece in enumerate(stream, 1):
+            if first_at is None:
+                first_at = time.perf_counter()
+            pieces.append(piece)
+            yield DraftToken(piece)
+            if count % _LOOP_CHECK_EVERY == 0:
+                loop_detail = loop_in("".join(pieces))
+                if loop_detail:
+                    break
+        got = Generated("".join(pieces), engine.last_stats, started_at, loop_detail,
+                        cancel.is_set(), first_at)
+        try:
+            need = steps.send(got)
+        except StopIteration as finished:
+            yield DraftDone(finished.value)
+            return
+
+
+def _attempt(sampling: Sampling, raw: str, verdict: str, detail: str, stats: StreamStats
+             ) -> Attempt:
     return Attempt(sampling, raw, verdict, detail, stats.prompt_tokens, stats.completion_tokens,
                    stats.first_token_seconds, stats.total_seconds)
 

@@ -61,6 +61,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p_batch.add_argument("--shard", metavar="i/n",
                          help="only shard i of n (split by a hash of each case): run one on "
                          "each of n machines, then `radval batch merge`")
+    p_batch.add_argument("--parallel", type=int, default=0, metavar="N",
+                         help="decode N cases together in one llama.cpp context on every core "
+                         "(fewer when the context cannot hold N prompts); default: one at a "
+                         "time, as the window drafts")
     p_batch.add_argument("--progress", choices=("bar", "json"), default="bar",
                          help="bar: one line redrawn on stderr; json: one JSON object a line "
                          "on stdout per update, for a scheduler")
@@ -133,6 +137,13 @@ class Progress:
         print(f"{s.model}: {s.generated} generated, {s.skipped} already done, {s.failed} too "
               f"long for the model{left}, {s.seconds:.1f} s", file=self.out)
 
+    def note(self, text: str) -> None:
+        """A sentence about the run as a whole (e.g. --parallel reduced)."""
+        if self.mode == "json":
+            self._json({"event": "note", "text": text})
+        else:
+            print(f"radval: {text}", file=self.err, flush=True)
+
     def _json(self, event: dict[str, object]) -> None:
         print(json.dumps(event, ensure_ascii=False), file=self.out, flush=True)
 
@@ -174,6 +185,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     shard = parse_shard(args.shard) if args.shard else None
     if args.requests < 1 or args.tries < 1:
         raise InputError("--requests and --tries take a number of 1 or more.")
+    if args.parallel < 0 or (args.parallel and server is not None):
+        raise InputError("--parallel takes a number of 1 or more, and drafts in process: "
+                         "with --server use --requests.")
     for model in args.model:
         check_locked(settings, "model.path", "--model", model)
     check_locked(settings, "drafting.template", "--template", args.template)
@@ -214,7 +228,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 progress.finished(run_model(
                     db, model, cases, ids, engine_settings=engine, sampling=sampling,
                     template_id=template, examples_k=examples, corpus=corpus,
-                    on_progress=progress.update))
+                    on_progress=progress.update, parallel=args.parallel,
+                    on_note=progress.note))
         if corpus is not None:
             corpus.db.close()
     return 0

@@ -19,7 +19,7 @@ from radval_desktop.engine.sampling import Sampling
 from radval_desktop.engine.served import RetryPolicy, ServedEngine, Server, ServerError
 from radval_desktop.errors import InputError
 from radval_desktop.evaluation.aggregates import candidate_model_name
-from radval_desktop.evaluation.drafters import Concurrent, Drafter, Job, OneAtATime
+from radval_desktop.evaluation.drafters import Concurrent, Drafter, Job, OneAtATime, Parallel
 from radval_desktop.evaluation.tables import Output
 from radval_desktop.findings import detect_language
 from radval_desktop.prompts import bundled_templates
@@ -217,11 +217,15 @@ def run_model(
     corpus: ExampleSource | None = None,
     cancel: threading.Event | None = None,
     on_progress: Callable[[BatchProgress], None] | None = None,
+    parallel: int = 0,
+    on_note: Callable[[str], None] | None = None,
 ) -> ModelSummary:
     """Generate every case not yet done by this model and template version; resumable.
 
     Each case is drafted by the app's own pipeline: with ``examples_k`` past pairs of
     ``corpus`` (never the case itself or a near copy of it), else the starter examples.
+    ``parallel`` > 0: that many cases decoded together in one context, on every core
+    (fewer when the context cannot hold them; ``on_note`` is told why).
     """
     cancel = cancel or threading.Event()
     sampling = sampling or Sampling()
@@ -234,8 +238,9 @@ def run_model(
         # Named by file and quantization (issue 19): the default's header says "AWQ".
         run = _Run(info.sha256, info.label, prompt_id, version, template_id, examples_k,
                    sampling)
-        return _draft_all(db, OneAtATime(engine, sampling, corpus), run, cases, case_ids,
-                          cancel, on_progress)
+        drafter: Drafter = (Parallel(engine, sampling, corpus, parallel, on_note) if parallel
+                            else OneAtATime(engine, sampling, corpus))
+        return _draft_all(db, drafter, run, cases, case_ids, cancel, on_progress)
     finally:
         engine.close()
 

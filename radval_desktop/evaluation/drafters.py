@@ -8,13 +8,24 @@ progress), so another way of drafting (issue 18's in-process ``--parallel``) plu
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Protocol
 
-from radval_desktop.drafting import DraftRequest, DraftResult, ExampleSource, draft
+from radval_desktop.drafting import (
+    DraftRequest,
+    DraftResult,
+    DraftSteps,
+    ExampleSource,
+    Generated,
+    draft,
+    draft_steps,
+    loop_in,
+)
 from radval_desktop.engine.llama_engine import LlamaEngine
+from radval_desktop.engine.parallel import BatchDecoder, Request, fitting_slots
 from radval_desktop.engine.sampling import Sampling
 from radval_desktop.engine.served import RetryPolicy, ServedEngine, ServerError, with_retries
 from radval_desktop.errors import InputError, RadvalError
@@ -143,3 +154,81 @@ class Concurrent:
                         yield pending.pop(future), future.result()
             finally:
                 stop.set()
+
+
+class Parallel:
+    """``parallel`` cases decoded together in one llama.cpp context (engine/parallel.py).
+
+    Each case goes through the pipeline's own steps (drafting.draft_steps: the prompt, the
+    guards, the safety checks, a retry with a stricter prompt, which re-enters the queue as
+    a new sequence ahead of new cases); only the decoding is shared.
+    """
+
+    def __init__(self, engine: LlamaEngine, sampling: Sampling, corpus: ExampleSource | None,
+                 parallel: int, say: Callable[[str], None] | None = None,
+                 threads: int | None = None) -> None:
+        self.engine, self.sampling, self.corpus = engine, sampling, corpus
+        self.parallel, self.say, self.threads = max(1, parallel), say, threads
+        self.slots = self.parallel  # after run() starts: how many it drafts at once
+        self.most_live = 0  # after run(): the most cases it decoded together
+
+    def run(self, jobs: Iterable[Job], cancel: threading.Event
+            ) -> Iterator[tuple[Job, Outcome]]:
+        assert self.engine.info is not None
+        n_ctx = self.engine.info.n_ctx
+        waiting = iter(jobs)
+        queue: deque[Request] = deque()
+        drafts: dict[Hashable, tuple[Job, DraftSteps]] = {}
+        numbers = iter(range(1 << 62))
+        longest = 0
+
+        def top_up(target: int) -> Iterator[tuple[Job, Outcome]]:
+            """Prepare cases until ``target`` wait in the queue (a freed slot never waits
+            for a prompt to be built); cases that cannot be drafted are given back."""
+            nonlocal longest
+            while len(queue) < target and not cancel.is_set():
+                job = next(waiting, None)
+                if job is None:
+                    return
+                steps = draft_steps(self.engine, job.request, self.sampling, corpus=self.corpus)
+                try:
+                    need = next(steps)
+                except InputError as err:
+                    yield job, err
+                    continue
+                key = next(numbers)
+                drafts[key] = (job, steps)
+                queue.append(Request(key, need.prompt, need.sampling, need.stops))
+                longest = max(longest, self.engine.count_tokens(need.prompt))
+
+        # The first cases' prompts say how many fit in the context at once.
+        yield from top_up(max(4 * self.parallel, 32))
+        self.slots = fitting_slots(self.parallel, n_ctx, longest, self.sampling.max_tokens)
+        if self.slots < self.parallel and self.say is not None:
+            self.say(f"--parallel {self.parallel} is more than the context holds: its "
+                     f"{n_ctx:,} tokens hold {self.slots} draft(s) of {longest:,} prompt tokens "
+                     f"(the longest of the first {len(queue)} prompts) plus "
+                     f"{self.sampling.max_tokens} for the impression, so {self.slots} are "
+                     f"drafted at once. Raise the context size (model.n_ctx) to draft more "
+                     f"at once.")
+        if not queue:
+            return
+        llm = self.engine._llm  # the loaded model: the batch context shares its weights
+        adapter = self.engine.info.adapter
+        with BatchDecoder(llm, n_ctx, self.slots, self.threads,
+                          getattr(llm, "_radval_adapter", None) if adapter else None,
+                          adapter.scale if adapter else 1.0) as decoder:
+            for request, decoded in decoder.run(queue, cancel, loop_in):
+                job, steps = drafts.pop(request.key)
+                self.most_live = decoder.most_live
+                try:
+                    need = steps.send(Generated(decoded.raw, decoded.stats, decoded.started_at,
+                                                decoded.loop_detail, False,
+                                                decoded.first_token_at))
+                except StopIteration as finished:
+                    yield job, finished.value
+                    yield from top_up(2 * self.slots)
+                    continue
+                key = next(numbers)
+                drafts[key] = (job, steps)
+                queue.appendleft(Request(key, need.prompt, need.sampling, need.stops))

@@ -1,0 +1,279 @@
+"""Many completions decoded together in one llama.cpp context (`radval batch --parallel N`).
+
+Each completion is one sequence id in a second context on the engine's already loaded
+model (no second copy of the weights). Every llama_decode call carries the next token of
+each sequence that is generating plus as many prompt tokens of sequences still being read
+as the batch holds, so a finished sequence's slot is refilled from the queue at once.
+Sampling, stops and the end of a completion follow llama-cpp-python's create_completion,
+which drafts one at a time, so a greedy completion is the same text unless batched float
+sums differ in their last bits (tests/evaluation/test_batch_parallel.py measures it).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from radval_desktop.engine.llama_engine import StreamStats
+from radval_desktop.engine.sampling import Sampling
+from radval_desktop.errors import ModelLoadError, sentence
+
+# llama.cpp's own limit on sequence ids in one context (LLAMA_MAX_SEQ).
+MAX_SLOTS = 64
+# Tokens per llama_decode call: llama-cpp-python's default n_batch.
+BATCH_TOKENS = 512
+
+
+@dataclass(frozen=True)
+class Request:
+    key: Hashable  # the caller's name for it; given back with the result
+    prompt: str
+    sampling: Sampling
+    stops: list[str]
+
+
+@dataclass(frozen=True)
+class Decoded:
+    raw: str
+    stats: StreamStats
+    started_at: float  # time.perf_counter() when its sequence began
+    first_token_at: float | None
+    loop_detail: str = ""
+
+
+@dataclass
+class _Live:
+    request: Request
+    seq: int
+    prompt: list[int]
+    sampler: Any
+    stops: list[bytes]
+    max_tokens: int
+    started_at: float
+    fed: int = 0  # prompt tokens decoded so far
+    out: list[int] = field(default_factory=list)
+    text: bytes = b""
+    multibyte_fix: int = 0
+    first_token_at: float | None = None
+    sampled: int = 0  # tokens sampled, end-of-generation included (as StreamStats counts)
+    last: int = -1  # the token to feed next, once the prompt is read
+    finish: str = ""
+    loop_detail: str = ""
+
+    @property
+    def reserved(self) -> int:
+        return len(self.prompt) + self.max_tokens
+
+
+def fitting_slots(wanted: int, n_ctx: int, longest_prompt: int, max_tokens: int) -> int:
+    """How many sequences of ``longest_prompt + max_tokens`` tokens one context holds at
+    once, at most ``wanted`` (and MAX_SLOTS), at least 1."""
+    return max(1, min(wanted, MAX_SLOTS, n_ctx // max(1, longest_prompt + max_tokens)))
+
+
+class BatchDecoder:
+    """Decodes queued requests ``slots`` at a time in one context of ``llm``'s model.
+
+    ``llm`` is the engine's loaded ``llama_cpp.Llama`` (LlamaEngine._llm); ``n_ctx`` its
+    context size, shared by the sequences: one is admitted only when its prompt and
+    max_tokens fit beside those running. Every core decodes: a batch has no window to keep
+    responsive. Like the engine, it must be used from the thread that loaded the model.
+    """
+
+    def __init__(self, llm: Any, n_ctx: int, slots: int, threads: int | None = None,
+                 adapter: Any = None, adapter_scale: float = 1.0) -> None:
+        import llama_cpp
+        from llama_cpp import _internals
+
+        self.llm, self.n_ctx = llm, n_ctx
+        self.slots = max(1, min(slots, MAX_SLOTS))
+        self.threads = threads or os.cpu_count() or 1
+        params = llama_cpp.llama_context_params.from_buffer_copy(llm.context_params)
+        params.n_ctx = n_ctx
+        params.n_batch = params.n_ubatch = BATCH_TOKENS
+        params.n_seq_max = self.slots
+        params.n_threads = params.n_threads_batch = self.threads
+        # One pool of cells for all sequences: each may use what the others leave (a split
+        # cache would give each n_ctx / slots, too few for a prompt with examples).
+        params.kv_unified = True
+        try:
+            self._ctx = _internals.LlamaContext(model=llm._model, params=params, verbose=False)
+        except ValueError as err:
+            raise ModelLoadError(sentence(
+                "RadvalError", "llama.cpp could not make a context for {slots} drafts at once "
+                "({err}). Use a smaller --parallel or a smaller context size."),
+                slots=self.slots, err=err) from err
+        if adapter is not None:  # a LoRA adapter is set per context, not per model
+            adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(adapter)
+            scales = (ctypes.c_float * 1)(adapter_scale)
+            llama_cpp.llama_set_adapters_lora(self._ctx.ctx, adapters, 1, scales)
+        self._batch = llama_cpp.llama_batch_init(BATCH_TOKENS, 0, 1)
+        self._free_seqs = list(range(self.slots))
+        self.most_live = 0  # the most sequences decoded together so far
+
+    def close(self) -> None:
+        import llama_cpp
+
+        if self._batch is not None:
+            llama_cpp.llama_batch_free(self._batch)
+            self._batch = None
+        self._ctx.close()
+
+    def __enter__(self) -> BatchDecoder:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _sampler(self, sampling: Sampling) -> Any:
+        # llama-cpp-python's own chain, built as create_completion builds it (penalties over
+        # the generated tokens, then greedy, or top-k/top-p/temperature with the seed).
+        self.llm.set_seed(sampling.seed)
+        return self.llm._init_sampler(
+            top_k=sampling.top_k, top_p=sampling.top_p, min_p=0.0, typical_p=1.0,
+            temp=sampling.temperature, repeat_penalty=sampling.repeat_penalty,
+            frequency_penalty=0.0, presence_penalty=0.0, mirostat_mode=0)
+
+    def _start(self, request: Request, tokens: list[int]) -> _Live:
+        max_tokens = min(request.sampling.max_tokens, self.n_ctx - len(tokens))
+        return _Live(request, self._free_seqs.pop(0), tokens, self._sampler(request.sampling),
+                     [s.encode("utf-8") for s in request.stops], max_tokens,
+                     time.perf_counter())
+
+    def _end(self, live: _Live) -> None:
+        import llama_cpp
+
+        llama_cpp.llama_memory_seq_rm(self._ctx.memory, live.seq, -1, -1)
+        live.sampler.close()
+        self._free_seqs.append(live.seq)
+
+    def run(self, queue: deque[Request], cancel: threading.Event,
+            watch: Callable[[str], str] | None = None, watch_every: int = 8
+            ) -> Iterator[tuple[Request, Decoded]]:
+        """Decode ``queue``'s requests, taken from its left as slots free up, and yield
+        each as soon as it is finished; on ``cancel`` the unfinished ones are dropped. The
+        caller may add to ``queue`` between two results (a retry on the left goes next).
+        ``watch(text so far)`` every ``watch_every`` tokens: a non-empty answer (a loop in
+        words) ends that completion there."""
+        live: list[_Live] = []
+        try:
+            while not cancel.is_set():
+                used = sum(s.reserved for s in live)
+                while queue and self._free_seqs:
+                    tokens = self.llm.tokenize(queue[0].prompt.encode("utf-8"), add_bos=True,
+                                               special=True)
+                    need = len(tokens) + queue[0].sampling.max_tokens
+                    if live and used + need > self.n_ctx:
+                        break  # waits for a running one to free its cells
+                    live.append(self._start(queue.popleft(), tokens))
+                    used += live[-1].reserved
+                if not live:
+                    return
+                self.most_live = max(self.most_live, len(live))
+                rows = self._fill(live)
+                self._decode()
+                finished = [s for s, row in zip(live, rows, strict=True)
+                            if row >= 0 and self._sample(s, row, watch, watch_every)]
+                for done in finished:
+                    live.remove(done)
+                    self._end(done)
+                    yield done.request, self._decoded(done)
+        finally:
+            for left in live:
+                self._end(left)
+
+    def _fill(self, live: list[_Live]) -> list[int]:
+        """Put this step's tokens in the batch; each sequence's row whose logits are
+        sampled, or -1 while its prompt is still being read."""
+        batch = self._batch
+        n = 0
+        rows = [-1] * len(live)
+
+        def add(token: int, pos: int, seq: int, logits: bool) -> None:
+            nonlocal n
+            batch.token[n], batch.pos[n], batch.n_seq_id[n] = token, pos, 1
+            batch.seq_id[n][0], batch.logits[n] = seq, logits
+            n += 1
+
+        for i, s in enumerate(live):  # generating: one token each
+            if s.fed == len(s.prompt):
+                rows[i] = n
+                add(s.last, len(s.prompt) + len(s.out) - 1, s.seq, True)
+        for i, s in enumerate(live):  # reading: what room is left, oldest first
+            room = BATCH_TOKENS - n
+            if s.fed == len(s.prompt) or room <= 0:
+                continue
+            chunk = s.prompt[s.fed: s.fed + room]
+            for j, token in enumerate(chunk):
+                add(token, s.fed + j, s.seq, s.fed + j == len(s.prompt) - 1)
+            s.fed += len(chunk)
+            if s.fed == len(s.prompt):
+                rows[i] = n - 1
+        batch.n_tokens = n
+        return rows
+
+    def _decode(self) -> None:
+        import llama_cpp
+
+        code = llama_cpp.llama_decode(self._ctx.ctx, self._batch)
+        if code != 0:
+            raise ModelLoadError(sentence(
+                "RadvalError", "llama.cpp could not decode the drafts in progress (code "
+                "{code}: no room left in the context). Use a smaller --parallel or a larger "
+                "context size; drafts already saved are kept."), code=code)
+
+    def _sample(self, s: _Live, row: int, watch: Callable[[str], str] | None,
+                watch_every: int) -> bool:
+        """Sample ``s``'s next token from batch row ``row``; whether ``s`` is finished.
+        Ends it as create_completion does: on end-of-generation, a stop string (the text
+        cut before it), max_tokens."""
+        import llama_cpp
+
+        token = s.sampler.sample(self._ctx, row)
+        s.sampled += 1
+        if s.first_token_at is None:
+            s.first_token_at = time.perf_counter()
+        if llama_cpp.llama_vocab_is_eog(self.llm._model.vocab, token):
+            s.finish = "stop"
+            return True
+        s.out.append(token)
+        s.last = token
+        s.text = self.llm.detokenize(s.out, prev_tokens=s.prompt)
+        for k, char in enumerate(s.text[-3:]):  # an unfinished UTF-8 character: no stop yet
+            k = 3 - k
+            for num, pattern in ((2, 192), (3, 224), (4, 240)):
+                if num > k and pattern & char == pattern:
+                    s.multibyte_fix = num - k
+        if s.multibyte_fix > 0:
+            s.multibyte_fix -= 1
+        else:
+            hits = [stop for stop in s.stops if stop in s.text]
+            if hits:
+                s.text, s.finish = s.text[: s.text.index(hits[0])], "stop"
+                return True
+        if len(s.out) >= s.max_tokens:
+            s.finish = "length"
+            return True
+        if watch is not None and len(s.out) % watch_every == 0:
+            s.loop_detail = watch(s.text.decode("utf-8", "ignore"))
+            if s.loop_detail:
+                s.finish = "guard"
+                return True
+        return False
+
+    def _decoded(self, s: _Live) -> Decoded:
+        now = time.perf_counter()
+        stats = StreamStats(
+            prompt_tokens=len(s.prompt), completion_tokens=s.sampled,
+            first_token_seconds=None if s.first_token_at is None
+            else s.first_token_at - s.started_at,
+            prompt_threads=self.threads, total_seconds=now - s.started_at,
+            finish_reason=s.finish)
+        return Decoded(s.text.decode("utf-8", "ignore"), stats, s.started_at,
+                       s.first_token_at, s.loop_detail)

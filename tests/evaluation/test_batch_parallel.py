@@ -1,0 +1,139 @@
+"""`radval batch --parallel N` (issue 18): cases decoded together in one llama.cpp context, on
+the real default model, judged by the same pipeline as one at a time."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from radval_desktop import paths
+from radval_desktop.drafting import DraftRequest, DraftResult, draft
+from radval_desktop.engine.parallel import fitting_slots
+from radval_desktop.engine.sampling import Sampling
+from radval_desktop.evaluation.drafters import Job, Parallel
+from radval_desktop.store.evaluation_runs import NewCase
+
+pytestmark = pytest.mark.slow
+
+SHORT = Sampling(max_tokens=32)  # short drafts: what is compared is the decoding, not length
+FINDINGS = [
+    ("chest", "CT", "Right lower lobe consolidation with air bronchograms."),
+    ("head", "MRI", "Small acute infarct in the left basal ganglia."),
+    ("chest", "CT", "双肺纹理清晰，右肺上叶见磨玻璃影。"),
+    ("chest", "CT", "Small right pleural effusion. Heart size normal."),
+]
+
+
+def _jobs(findings: list[tuple[str, str, str]]) -> list[Job]:
+    return [Job(NewCase("1", system, modality, "", text, "", str(i)), str(i),
+                DraftRequest(text, system, modality)) for i, (system, modality, text)
+            in enumerate(findings)]
+
+
+def test_parallel_greedy_drafts_equal_one_at_a_time(engine) -> None:
+    jobs = _jobs(FINDINGS)
+    one = {job.case_id: draft(engine, job.request, SHORT) for job in jobs}
+    drafter = Parallel(engine, SHORT, None, 2)
+    together = {job.case_id: result for job, result in drafter.run(jobs, threading.Event())}
+    assert drafter.slots == 2
+    assert drafter.most_live == 2
+    assert set(together) == set(one)
+    # Batched float sums could differ from one-at-a-time in their last bits; on these
+    # cases (and the bench's) greedy decoding gives the very same text, so all must match.
+    same = []
+    for key, alone in one.items():
+        batched = together[key]
+        assert isinstance(batched, DraftResult)
+        same.append((batched.raw_text, batched.text, batched.ok,
+                     [a.verdict for a in batched.attempts])
+                    == (alone.raw_text, alone.text, alone.ok,
+                        [a.verdict for a in alone.attempts]))
+        assert batched.attempts[0].prompt_tokens == alone.attempts[0].prompt_tokens
+        assert batched.total_seconds > 0
+        assert batched.first_token_seconds is not None
+    assert sum(same) == len(one), f"identical drafts: {sum(same)} of {len(one)}"
+
+
+def test_parallel_too_big_for_the_context_is_reduced_with_a_sentence(engine) -> None:
+    assert fitting_slots(8, 4096, 388, 512) == 4
+    assert fitting_slots(8, 4096, 5000, 512) == 1  # never 0
+    assert fitting_slots(200, 1 << 20, 10, 10) == 64  # llama.cpp's sequence limit
+    said: list[str] = []
+    cancel = threading.Event()
+
+    def say(text: str) -> None:
+        said.append(text)
+        cancel.set()  # the sentence is what is tested: no need to decode
+
+    long = Sampling(max_tokens=1500)
+    drafter = Parallel(engine, long, None, 8, say)
+    assert list(drafter.run(_jobs(FINDINGS), cancel)) == []
+    longest = max(engine.count_tokens(draft_prompt) for draft_prompt in _prompts(engine))
+    slots = engine.info.n_ctx // (longest + 1500)
+    assert drafter.slots == slots == 2
+    assert said == [f"--parallel 8 is more than the context holds: its {engine.info.n_ctx:,} "
+                    f"tokens hold 2 draft(s) of {longest:,} prompt tokens (the longest of the "
+                    f"first 4 prompts) plus 1500 for the impression, so 2 are drafted at once. "
+                    f"Raise the context size (model.n_ctx) to draft more at once."]
+
+
+def _prompts(engine) -> list[str]:
+    from radval_desktop.drafting import prepare_draft
+
+    return [prepare_draft(engine, job.request).rendered.text for job in _jobs(FINDINGS)]
+
+
+def _radval(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "radval_desktop", *args], capture_output=True,
+                          text=True, timeout=300, check=False, env=os.environ.copy())
+
+
+def test_parallel_batch_killed_halfway_resumes_with_nothing_lost_or_doubled(
+        tmp_path: Path) -> None:
+    user = paths.user_config_file()
+    user.parent.mkdir(parents=True, exist_ok=True)
+    user.write_text("[sampling]\nmax_tokens = 40\n", encoding="utf-8")  # short drafts
+    rows = [{"institution": "1", "body_system": s, "modality": m, "findings": f"{f} ({n})",
+             "impression": "x"} for n in range(2) for s, m, f in FINDINGS]
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    db_path = tmp_path / "study.db"
+    proc = subprocess.Popen([sys.executable, "-m", "radval_desktop", "batch", str(cases),
+                             "--db", str(db_path), "--parallel", "2"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=os.environ.copy())
+    deadline = time.monotonic() + 180
+    done = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        if db_path.exists():
+            try:
+                done = sqlite_utils.Database(db_path)["candidates"].count
+            except Exception:  # noqa: BLE001 - table not created yet or locked: poll again
+                done = 0
+            if done >= 2:
+                break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert 2 <= done < len(rows), "the batch should be killed halfway"
+    saved = "SELECT uuid, created_at, text, seconds FROM candidates ORDER BY uuid"
+    before = list(sqlite_utils.Database(db_path).execute(saved).fetchall())
+    # Resumed with more than the context holds: reduced with a sentence, then run.
+    resumed = _radval("batch", str(cases), "--db", str(db_path), "--parallel", "64")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "--parallel 64 is more than the context holds" in resumed.stderr
+    assert f"{len(rows) - len(before)} generated, {len(before)} already done" in resumed.stdout
+    db = sqlite_utils.Database(db_path)
+    after = {row[0]: row for row in db.execute(saved).fetchall()}
+    assert [after[row[0]] for row in before] == before  # kept, not redone
+    assert len(after) == len(rows)
+    assert db.execute("SELECT COUNT(DISTINCT case_uuid) FROM candidates").fetchone()[0] == 8
