@@ -18,7 +18,7 @@ from training.converter import require_converter
 from training.errors import TrainingError
 from training.export import OUTTYPES, model_name, write_card
 from training.gguf_base import TIED_ADAPTER, is_tied, with_hf_base
-from training.modeling import adapter_trains_embeddings, base_dir
+from training.modeling import adapter_has_full_embeddings, adapter_trains_embeddings, base_dir
 from training.recipe import Recipe
 from training.run_folder import RunFolder, owner_only
 
@@ -38,6 +38,12 @@ def _export_adapter(recipe: Recipe, run: RunFolder, adapter: Path | None,
     adapter = adapter or run.adapter
     if not (adapter / "adapter_config.json").is_file():
         raise TrainingError(f"No PEFT adapter in {adapter}: run `python -m training train`.")
+    if adapter_has_full_embeddings(adapter, recipe.train):
+        raise TrainingError(
+            f"The adapter in {adapter} holds a retrained whole embedding matrix (the paper's "
+            "stage one, train.embeddings=full), which a LoRA adapter applied on the quantized "
+            "base cannot carry: use `python -m training merge` and `export` for this run, or "
+            "train the adapter again with --set train.embeddings=lora.")
     outtype = recipe.export.outtype
     if outtype not in OUTTYPES:
         raise TrainingError(f"export.outtype must be one of {', '.join(OUTTYPES)}.")
