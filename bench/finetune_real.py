@@ -229,6 +229,7 @@ def main() -> int:
     from radval_desktop.engine.default_model import default_model_path
     from radval_desktop.prompts import load_templates
     from training.adapter_export import export_adapter
+    from training.errors import TrainingError
     from training.run_folder import RunFolder
     from training.train import train
 
@@ -247,19 +248,22 @@ def main() -> int:
 
     out = Path(args.out)
     run = RunFolder(out / "finetune-run").create()
-    run.clear(run.train)  # a fresh training each time: the pairs may differ
-    run.forget("train")
     model = default_model_path()
     template = load_templates().default_template
     recipe = recipe_for(model, template, args.steps, len(validation))
     write_run_data(run, chosen, validation)
     started = time.perf_counter()
-    summary = train(recipe, run)
+    try:  # the same pairs and recipe as last time: the trained adapter is reused
+        summary = train(recipe, run)
+    except TrainingError:  # other pairs or settings: train afresh
+        summary = train(recipe, run, force=True)
+    if summary.get("skipped"):
+        print("training: reused the run's adapter (same pairs and recipe)")
     seconds = time.perf_counter() - started
     stage = summary["stages"][-1]
     samples_seen = stage["steps"] * recipe.train.effective_batch_size
     tokens = samples_seen * tokens_per_sample(recipe, run)
-    curve = loss_curve(run)
+    curve = [r for r in loss_curve(run) if r["loss"] != ""]  # training losses only
     peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     adapter = Path(export_adapter(recipe, run, outfile=out / "radval-finetune-lora.gguf")
                    ["adapter_gguf"])

@@ -59,8 +59,12 @@ def _export_adapter(recipe: Recipe, run: RunFolder, adapter: Path | None,
             name=Path(recipe.model.base).name,
             fix="Use `python -m training merge` and `export` for this model, or train the "
                 "adapter with --set train.stage_one_fraction=0."))
+    # "auto" makes convert_lora_to_gguf guess from the tensors, and its guess calls .dim() on
+    # its own LoRA tensors, which have none (llama.cpp for llama-cpp-python 0.3.36: every
+    # adapter failed). An adapter is small: auto means f16 here, which llama.cpp applies as is.
+    lora_outtype = "f16" if outtype == "auto" else outtype
     converter.run(converter.lora_script, [str(adapter), "--base", str(base_dir(hf.model)),
-                                          "--outfile", str(tmp), "--outtype", outtype])
+                                          "--outfile", str(tmp), "--outtype", lora_outtype])
     os.replace(tmp, outfile)
     info = read_gguf(outfile)
     # A card beside the adapter, as beside a merged model: the app reads it for the prompt
@@ -70,7 +74,7 @@ def _export_adapter(recipe: Recipe, run: RunFolder, adapter: Path | None,
                "kind": "LoRA adapter", "tensors": info.tensor_count, "size": info.file_size}
     card = write_card(recipe, run, outfile, checked,
                       {"converter": f"llama.cpp from llama-cpp-python {converter.version}",
-                       "outtype": outtype})
+                       "outtype": lora_outtype})
     return {"adapter_gguf": str(outfile), "card": str(card), "size": outfile.stat().st_size,
             "sha256": sha256_file(outfile), "seconds": round(time.time() - started, 2)}
 

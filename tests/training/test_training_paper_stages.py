@@ -183,3 +183,24 @@ def test_prompt_selection_learns_for_select_steps_and_train_starts_from_the_winn
     assert any(torch.count_nonzero(won[k]) > 0 for k in linear_b)
     # Stage one freezes the LoRA: what it holds is the winner's, to the bit.
     assert all(torch.equal(won[k], one[k]) for k in linear_b)
+
+
+def test_export_adapter_with_the_default_outtype_writes_an_f16_adapter(
+        trained_run: dict[str, Any], tmp_path: Path) -> None:
+    """The recipe's default export.outtype is "auto"; llama.cpp's LoRA converter crashed on
+    it (its type guess calls .dim() on its own LoRA tensors), so every adapter export with
+    the defaults failed; found by bench/finetune_real.py on the default model."""
+    from dataclasses import replace
+
+    from radval_desktop.engine.gguf_file import read_gguf
+    from training.adapter_export import export_adapter
+
+    recipe = trained_run["recipe"]
+    recipe = replace(recipe, export=replace(recipe.export, outtype="auto"))
+    out = tmp_path / "adapter.gguf"
+    with env(RADVAL_CACHE=str(MODEL_CACHE)):
+        result = export_adapter(recipe, trained_run["run"], outfile=out)
+    assert Path(result["adapter_gguf"]) == out
+    assert read_gguf(out).get("adapter.type") == "lora"
+    card = json.loads(out.with_name("adapter.card.json").read_text(encoding="utf-8"))
+    assert card["export"]["outtype"] == "f16"
