@@ -18,7 +18,7 @@ from training.converter import require_converter
 from training.errors import TrainingError
 from training.export import OUTTYPES, model_name, write_card
 from training.gguf_base import TIED_ADAPTER, is_tied, with_hf_base
-from training.modeling import adapter_trains_embeddings, base_dir
+from training.modeling import adapter_has_full_embeddings, adapter_trains_embeddings, base_dir
 from training.recipe import Recipe
 from training.run_folder import RunFolder, owner_only
 
@@ -38,6 +38,12 @@ def _export_adapter(recipe: Recipe, run: RunFolder, adapter: Path | None,
     adapter = adapter or run.adapter
     if not (adapter / "adapter_config.json").is_file():
         raise TrainingError(f"No PEFT adapter in {adapter}: run `python -m training train`.")
+    if adapter_has_full_embeddings(adapter, recipe.train):
+        raise TrainingError(
+            f"The adapter in {adapter} holds a retrained whole embedding matrix (the paper's "
+            "stage one, train.embeddings=full), which a LoRA adapter applied on the quantized "
+            "base cannot carry: use `python -m training merge` and `export` for this run, or "
+            "train the adapter again with --set train.embeddings=lora.")
     outtype = recipe.export.outtype
     if outtype not in OUTTYPES:
         raise TrainingError(f"export.outtype must be one of {', '.join(OUTTYPES)}.")
@@ -53,8 +59,12 @@ def _export_adapter(recipe: Recipe, run: RunFolder, adapter: Path | None,
             name=Path(recipe.model.base).name,
             fix="Use `python -m training merge` and `export` for this model, or train the "
                 "adapter with --set train.stage_one_fraction=0."))
+    # "auto" makes convert_lora_to_gguf guess from the tensors, and its guess calls .dim() on
+    # its own LoRA tensors, which have none (llama.cpp for llama-cpp-python 0.3.36: every
+    # adapter failed). An adapter is small: auto means f16 here, which llama.cpp applies as is.
+    lora_outtype = "f16" if outtype == "auto" else outtype
     converter.run(converter.lora_script, [str(adapter), "--base", str(base_dir(hf.model)),
-                                          "--outfile", str(tmp), "--outtype", outtype])
+                                          "--outfile", str(tmp), "--outtype", lora_outtype])
     os.replace(tmp, outfile)
     info = read_gguf(outfile)
     # A card beside the adapter, as beside a merged model: the app reads it for the prompt
@@ -64,7 +74,7 @@ def _export_adapter(recipe: Recipe, run: RunFolder, adapter: Path | None,
                "kind": "LoRA adapter", "tensors": info.tensor_count, "size": info.file_size}
     card = write_card(recipe, run, outfile, checked,
                       {"converter": f"llama.cpp from llama-cpp-python {converter.version}",
-                       "outtype": outtype})
+                       "outtype": lora_outtype})
     return {"adapter_gguf": str(outfile), "card": str(card), "size": outfile.stat().st_size,
             "sha256": sha256_file(outfile), "seconds": round(time.time() - started, 2)}
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from training.errors import TrainingError
 from training.precision import Precision
-from training.recipe import ModelConfig, TrainConfig
+from training.recipe import ModelConfig, Recipe, TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -90,16 +90,33 @@ def load_base_for_training(model: ModelConfig, precision: Precision) -> Any:
     return base
 
 
-def add_lora(base: Any, train: TrainConfig, with_embeddings: bool) -> Any:
-    """One adapter for both stages: LoRA on the embeddings (stage one) and linear layers."""
+def embeddings_mode(recipe: Recipe) -> str:
+    """How stage one trains the embeddings: "full" (the paper: the matrix itself) or "lora".
+
+    auto: full for a model folder, whose run ends in `merge`/`export`; lora for a GGUF base,
+    which only ever yields an adapter, and an adapter applied by llama.cpp on the quantized
+    base carries a LoRA on token_embd but not a new embedding matrix.
+    """
+    if recipe.train.embeddings != "auto":
+        return recipe.train.embeddings
+    return "lora" if recipe.model.base.lower().endswith(".gguf") else "full"
+
+
+def add_lora(base: Any, train: TrainConfig, with_embeddings: bool,
+             full_embeddings: bool = False) -> Any:
+    """One adapter for both stages: the embeddings (stage one; the whole matrix as a trained
+    copy when ``full_embeddings``, else their LoRA) and LoRA on the linear layers."""
     from peft import LoraConfig, get_peft_model
 
     targets = list(train.target_modules)
-    if with_embeddings:
+    to_save = None
+    if with_embeddings and full_embeddings:
+        to_save = list(train.embedding_modules)  # PEFT keeps a trainable copy of each
+    elif with_embeddings:
         targets += list(train.embedding_modules)
     config = LoraConfig(r=train.lora_r, lora_alpha=train.lora_alpha,
                         lora_dropout=train.lora_dropout, target_modules=targets, bias="none",
-                        task_type="CAUSAL_LM")
+                        task_type="CAUSAL_LM", modules_to_save=to_save)
     try:
         return get_peft_model(base, config)
     except ValueError as err:
@@ -115,27 +132,48 @@ def load_adapter(base: Any, adapter: Path, trainable: bool) -> Any:
     return PeftModel.from_pretrained(base, str(adapter), is_trainable=trainable)
 
 
-def adapter_trains_embeddings(adapter: Path, train: TrainConfig) -> bool:
-    """Whether a saved PEFT adapter holds a LoRA on one of the embedding modules."""
+def _adapter_config(adapter: Path) -> dict[str, Any]:
     import json
 
-    config = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
-    targets = config.get("target_modules") or []
+    config: dict[str, Any] = json.loads((adapter / "adapter_config.json").read_text(
+        encoding="utf-8"))
+    return config
+
+
+def adapter_trains_embeddings(adapter: Path, train: TrainConfig) -> bool:
+    """Whether a saved PEFT adapter changes an embedding module (its LoRA or the matrix)."""
+    targets = _adapter_config(adapter).get("target_modules") or []
     # PEFT stores a list of names, or one regular expression as text.
-    return any(m in targets if isinstance(targets, list) else m in str(targets)
-               for m in train.embedding_modules)
+    return adapter_has_full_embeddings(adapter, train) or any(
+        m in targets if isinstance(targets, list) else m in str(targets)
+        for m in train.embedding_modules)
+
+
+def adapter_has_full_embeddings(adapter: Path, train: TrainConfig) -> bool:
+    """Whether a saved PEFT adapter holds a whole trained embedding matrix (modules_to_save)."""
+    saved = _adapter_config(adapter).get("modules_to_save") or []
+    return any(m in saved for m in train.embedding_modules)
 
 
 def is_embedding_lora(name: str, train: TrainConfig) -> bool:
     return "lora_embedding" in name and any(f".{m}." in name for m in train.embedding_modules)
 
 
+def is_embedding_copy(name: str, train: TrainConfig) -> bool:
+    """The trained copy of a whole embedding matrix (PEFT's modules_to_save)."""
+    return ".modules_to_save." in name and any(f".{m}." in name or name.startswith(f"{m}.")
+                                                for m in train.embedding_modules)
+
+
 def set_stage(model: Any, stage: int, train: TrainConfig) -> int:
-    """Stage 1: only the embeddings' LoRA learns, the transformer frozen (Algorithm 2).
-    Stage 2: only the linear layers' LoRA learns. Returns the number of trainable values."""
+    """Algorithm 2 step 3. Stage 1: only the embeddings learn (their matrix or their LoRA),
+    the transformer and its LoRA frozen. Stage 2: the LoRA learns and the embeddings keep
+    training ("training continues ... while simultaneously updating LoRA parameters").
+    Returns the number of trainable values."""
     count = 0
     for name, param in model.named_parameters():
-        trainable = "lora_" in name and is_embedding_lora(name, train) == (stage == 1)
+        embedding = is_embedding_lora(name, train) or is_embedding_copy(name, train)
+        trainable = embedding or ("lora_" in name and stage == 2)
         param.requires_grad_(trainable)
         count += param.numel() if trainable else 0
     if count == 0:

@@ -43,7 +43,8 @@ class DataConfig:
 class PromptConfig:
     template: str = _help("auto = select-prompt's choice, or a template id")
     candidates: list[str] = _help("templates select-prompt compares; empty = all")
-    select_epochs: float = _help("epochs of each candidate's short run")
+    select_epochs: float = _help("epochs of each candidate's short run when select_steps is 0")
+    select_steps: int = _help("optimizer steps each candidate trains before it is ranked")
     select_max_samples: int = _help("training samples per candidate run")
     rouge_samples: int = _help("validation cases generated for ROUGE-L")
     rouge_max_new_tokens: int = _help("tokens generated per case for ROUGE-L")
@@ -55,7 +56,9 @@ class TrainConfig:
     lora_alpha: int = _help("LoRA alpha (scale = alpha / r)")
     lora_dropout: float = _help("dropout on the LoRA input")
     target_modules: list[str] = _help("linear layers that get LoRA in stage two")
-    embedding_modules: list[str] = _help("embedding layers that get LoRA in stage one")
+    embedding_modules: list[str] = _help("embedding layers stage one trains")
+    embeddings: str = _help("full (the embedding matrix, merged export), lora (an adapter "
+                            "can carry it) or auto (full for a model folder, lora for a GGUF)")
     stage_one_fraction: float = _help("share of training samples for stage one; 0 skips it")
     learning_rate: float = _help("peak learning rate")
     lr_scheduler: str = _help("transformers scheduler name (linear, cosine, ...)")
@@ -240,6 +243,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "model.device": ("auto", "cuda", "cpu"),
     "model.compute_dtype": ("auto", "bfloat16", "float16", "float32"),
     "model.gradient_checkpointing": ("auto", "true", "false"),
+    "train.embeddings": ("auto", "full", "lora"),
     "merge.dtype": ("bfloat16", "float16", "float32"),
     "merge.save_dtype": ("auto", "bfloat16", "float16", "float32"),
     "export.outtype": ("auto", "f32", "f16", "bf16", "q8_0"),
@@ -251,7 +255,7 @@ _AT_LEAST_ONE = ("train.lora_r", "train.lora_alpha", "train.per_device_batch_siz
                  "train.eval_steps", "train.logging_steps", "prompt.select_max_samples",
                  "prompt.rouge_max_new_tokens")
 _AT_LEAST_ZERO = ("train.max_steps", "train.warmup_steps", "train.weight_decay",
-                  "prompt.rouge_samples", "export.threads")
+                  "prompt.rouge_samples", "export.threads", "prompt.select_steps")
 _ABOVE_ZERO = ("train.learning_rate", "train.max_grad_norm", "prompt.select_epochs")
 
 

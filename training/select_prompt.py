@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import json
 import random
+import shutil
 import time
 from typing import Any
 
@@ -20,7 +22,7 @@ from training.recipe import Recipe
 from training.records import read_reports
 from training.run_folder import RunFolder, is_main_process, read_json, sha256_files, write_json
 from training.samples import build_samples
-from training.stages import event_logger, init_distributed, run_stage
+from training.stages import event_logger, init_distributed, run_stage, save_adapter
 from training.train import data_files
 
 
@@ -47,6 +49,17 @@ def choose(results: list[dict[str, Any]]) -> dict[str, Any]:
             "ranking": [{"template_id": results[i]["template_id"],
                          "eval_loss": losses[i], "rouge_l": rouges[i],
                          "rank_sum": loss_rank[i] + rouge_rank[i]} for i in order]}
+
+
+def candidate_steps(recipe: Recipe) -> int:
+    """Optimizer steps each candidate trains: prompt.select_steps (0: select_epochs instead),
+    capped by train.max_steps when a smoke run sets it. Ranking after a few steps of
+    learning, not at step 0, is the point: zero-shot loss says how well the base already
+    reads a prompt, not how well it will learn from it."""
+    steps, cap = recipe.prompt.select_steps, recipe.train.max_steps
+    if cap > 0:
+        return min(steps, cap) if steps > 0 else cap
+    return steps
 
 
 def select_prompt(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]:
@@ -78,7 +91,8 @@ def select_prompt(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[s
     cuda, bf16 = detect()
     precision = choose_precision(recipe.model, recipe.train, cuda, bf16)
     events = event_logger(run.select_prompt / "events.jsonl")
-    t = recipe.train
+    # The Trainer reads max_steps from the train settings: the candidates' own count there.
+    t = dataclasses.replace(recipe.train, max_steps=candidate_steps(recipe))
     results = []
     for template_id in candidates:
         out = run.select_prompt / template_id
@@ -99,6 +113,8 @@ def select_prompt(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[s
         stage = run_stage(f"select-{template_id}", 2, model, tokenizer, train_set.samples,
                           eval_set.samples, t, precision, out, recipe.prompt.select_epochs,
                           events, save_checkpoints=False)
+        # Kept until the choice: the winner's LoRA is where `train` goes on from (§3.3.1).
+        save_adapter(model, out / "adapter")
         rouge = generate_rouge(model, tokenizer, validation, template_id, templates,
                                recipe.prompt.rouge_samples, recipe.prompt.rouge_max_new_tokens)
         result = {"template_id": template_id, "inputs": inputs, "eval_loss": stage.eval_loss_after,
@@ -116,6 +132,14 @@ def select_prompt(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[s
             torch.cuda.empty_cache()  # the next candidate loads its own copy of the base
     choice = choose(results)
     choice["template_version"] = templates.version
+    choice["steps_per_candidate"] = candidate_steps(recipe)
+    winner = run.select_prompt / choice["template_id"] / "adapter"
+    choice["adapter"] = str(winner) if winner.is_dir() else None
+    if is_main_process():
+        for result in results:  # the others' LoRA is not needed again
+            if result["template_id"] != choice["template_id"]:
+                shutil.rmtree(run.select_prompt / result["template_id"] / "adapter",
+                              ignore_errors=True)
     if is_main_process():
         write_json(run.select_prompt / "choice.json", choice)
     run.record("select-prompt", recipe, inputs, started, choice)

@@ -1,4 +1,5 @@
-"""The `train` step: stage one (embeddings' LoRA, transformer frozen), stage two (LoRA)."""
+"""The `train` step: stage one (the embeddings, transformer frozen), stage two (LoRA, the
+embeddings still training), from select-prompt's winning LoRA where there is one."""
 
 from __future__ import annotations
 
@@ -14,7 +15,13 @@ from radval_desktop.prompts import TemplateSet, default_templates_file, load_tem
 from training.errors import TrainingError
 from training.evaluation import generate_rouge
 from training.gguf_base import MARKER, TIED_ADAPTER, is_gguf_base, is_tied, with_hf_base
-from training.modeling import add_lora, load_adapter, load_base_for_training, load_tokenizer
+from training.modeling import (
+    add_lora,
+    embeddings_mode,
+    load_adapter,
+    load_base_for_training,
+    load_tokenizer,
+)
 from training.precision import choose_precision, detect
 from training.preflight import preflight
 from training.recipe import Recipe
@@ -63,8 +70,45 @@ def chosen_template(recipe: Recipe, run: RunFolder, templates: TemplateSet) -> s
 
 
 def t_embeddings(recipe: Recipe) -> bool:
-    """Whether stage one (LoRA on the embeddings) runs with this recipe."""
+    """Whether stage one (the embeddings, transformer frozen) runs with this recipe."""
     return recipe.train.stage_one_fraction > 0 and bool(recipe.train.embedding_modules)
+
+
+def winner_adapter(recipe: Recipe, run: RunFolder) -> Path | None:
+    """select-prompt's winning candidate's LoRA, which the full run continues from (§3.3.1:
+    "inherit the model and parameters pair (f_idx, θ_idx)"), or None."""
+    if recipe.prompt.template != "auto":
+        return None
+    choice = run.select_prompt / "choice.json"
+    kept = read_json(choice).get("adapter") if choice.is_file() else None
+    if not kept or not (Path(kept) / "adapter_model.safetensors").is_file():
+        return None
+    return Path(kept)
+
+
+def inherit_lora(model: Any, adapter: Path) -> int:
+    """Copy the winner's LoRA values into ``model``'s own (same names and shapes); returns
+    how many tensors were taken. Embeddings are not in it: selection trains LoRA only."""
+    import torch
+    from peft.utils import load_peft_weights
+
+    weights = load_peft_weights(str(adapter), device="cpu")
+    # Saved names lack the adapter's name: ...q_proj.lora_A.weight is ...lora_A.default.weight.
+    params = dict(model.named_parameters())
+    missing = []
+    with torch.no_grad():
+        for key, value in weights.items():
+            stem, _, last = key.rpartition(".")
+            param = params.get(f"{stem}.default.{last}")
+            if param is None or param.shape != value.shape:
+                missing.append(key)
+                continue
+            param.copy_(value.to(param.dtype))
+    if missing:
+        raise TrainingError(f"The prompt-selection adapter {adapter} does not fit this run's "
+                            f"LoRA ({len(missing)} tensors, e.g. {missing[0]}): run "
+                            "select-prompt again with this recipe (--force).")
+    return len(weights)
 
 
 def split_stages(samples: list[Sample], fraction: float, seed: int
@@ -98,6 +142,13 @@ def train(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]
     templates = load_templates()
     template_id = chosen_template(recipe, run, templates)
     data_sha = sha256_files([f for f in (train_file, valid_file) if f.is_file()])
+    mode = embeddings_mode(recipe)
+    if is_gguf_base(recipe.model) and t_embeddings(recipe) and mode == "full":
+        # Refused before the base is dequantized: a GGUF base yields an adapter only.
+        raise TrainingError(
+            f"{Path(recipe.model.base).name} is a GGUF base, which yields a LoRA adapter only, "
+            "and an adapter applied on the quantized base cannot carry a retrained embedding "
+            "matrix: set train.embeddings=lora (or auto), or train.stage_one_fraction=0.")
     hf = with_hf_base(recipe, run)
     if is_gguf_base(recipe.model) and t_embeddings(recipe) and is_tied(Path(hf.model.base)):
         # A GGUF base only ever yields an adapter: refuse now rather than after training.
@@ -108,7 +159,10 @@ def train(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]
     # A GGUF base is named by its path in the recipe: its bytes go into the fingerprint.
     base_sha = (read_json(Path(hf.model.base) / MARKER)["sha256"]
                 if is_gguf_base(recipe.model) else "")
-    inputs = _fingerprint(recipe, data_sha + base_sha, template_id, templates.version)
+    winner = winner_adapter(recipe, run)
+    winner_sha = sha256_files(sorted(winner.iterdir())) if winner else ""
+    inputs = _fingerprint(recipe, data_sha + base_sha + winner_sha + mode, template_id,
+                          templates.version)
     previous = run.step_record("train")
     if (not force and previous and run.is_done("train", inputs)
             and (run.adapter / "adapter_config.json").is_file()):
@@ -155,7 +209,11 @@ def train(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]
     elif stage_one and (stage1_dir / "stage.json").is_file():
         model = load_adapter(base, stage1_dir / "adapter", trainable=True)
     else:
-        model = add_lora(base, t, with_embeddings=bool(stage_one))
+        model = add_lora(base, t, with_embeddings=bool(stage_one),
+                         full_embeddings=mode == "full")
+        if winner is not None:
+            taken = inherit_lora(model, winner)
+            events("inherit", adapter=str(winner), tensors=taken)
     board = tensorboard_dir(run.train, events)
     results: list[dict[str, Any]] = []
     stages = ((1, "stage1", stage1_dir, stage_one), (2, "stage2", stage2_dir, stage_two))
@@ -183,6 +241,8 @@ def train(recipe: Recipe, run: RunFolder, force: bool = False) -> dict[str, Any]
         "template_id": template_id,
         "template_version": templates.version,
         "prompt_layout": "chat template" if train_set.used_chat_template else "plain",
+        "embeddings": mode if stage_one else "none",
+        "started_from": str(winner) if winner else None,
         "precision": precision.__dict__,
         "processes": world_size(),
         "gradient_accumulation": accumulation_steps(t, world_size()),

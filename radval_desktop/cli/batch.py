@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -33,6 +33,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                          help="GGUF file; repeat to compare models (default: the configured one). "
                          "With --server: the GGUF whose chat template and vocabulary build the "
                          "prompts (the served model's own, in any quantization)")
+    p_batch.add_argument("--adapter", metavar="FILE",
+                         help="GGUF LoRA adapter llama.cpp applies on top of each --model "
+                         "(issue 16), under IT's allowlist as in the window; its drafts are "
+                         "stored apart from the model's own")
     p_batch.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
                          help="column mapping, e.g. --map findings=检查所见")
     p_batch.add_argument("--sheet", help="XLSX: read only this sheet (default: every sheet)")
@@ -190,6 +194,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                          "with --server use --requests.")
     for model in args.model:
         check_locked(settings, "model.path", "--model", model)
+    check_locked(settings, "model.adapter", "--adapter", args.adapter)
     check_locked(settings, "drafting.template", "--template", args.template)
     check_locked(settings, "drafting.examples", "--examples", args.examples)
     # Batch's own default is 0 (the starter examples, as evaluated); IT's lock wins over it.
@@ -217,6 +222,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         if examples > 0:
             corpus = _file_corpus(args.corpus, Path(scratch)) if args.corpus else user_corpus()
         engine, sampling = settings.engine(), settings.sampling()
+        if args.adapter:
+            engine = replace(engine, adapter_path=args.adapter)
         if server is not None:
             progress.finished(run_server(
                 db, server, models[0], cases, ids, requests=args.requests,

@@ -232,12 +232,18 @@ def run_model(
     engine = LlamaEngine(model_path, engine_settings)
     info = engine.load()
     try:
-        save_model(db, ModelRecord(info.sha256, info.name, model_path.name, info.architecture,
+        sha, label, name = info.sha256, info.label, info.name
+        if info.adapter is not None:
+            # The model with an adapter is another model: its drafts must not count as the
+            # base's done (or the base's as its own). Named so reports tell them apart.
+            sha = hashlib.sha256(f"{info.sha256}+{info.adapter.sha256}".encode()).hexdigest()
+            label = f"{info.label} + {info.adapter.name}"
+            name = f"{info.name} + {info.adapter.name}"
+        save_model(db, ModelRecord(sha, name, model_path.name, info.architecture,
                                    info.parameters, info.quantization, info.file_size))
         prompt_id, version = _prompt_key(engine, template_id, examples_k, corpus)
         # Named by file and quantization (issue 19): the default's header says "AWQ".
-        run = _Run(info.sha256, info.label, prompt_id, version, template_id, examples_k,
-                   sampling)
+        run = _Run(sha, label, prompt_id, version, template_id, examples_k, sampling)
         drafter: Drafter = (Parallel(engine, sampling, corpus, parallel, on_note) if parallel
                             else OneAtATime(engine, sampling, corpus))
         return _draft_all(db, drafter, run, cases, case_ids, cancel, on_progress)

@@ -1874,6 +1874,14 @@
         <source>The history database was damaged and a new, empty history was started. The damaged file was kept as {path}; IT may be able to recover older drafts from it.</source>
         <translation>历史记录数据库已损坏，已新建一个空的历史记录。损坏的文件已保留为 {path}；IT 或许能从中恢复较早的草稿。</translation>
     </message>
+    <message>
+        <source>llama.cpp could not make a context for {slots} drafts at once ({err}). Use a smaller --parallel or a smaller context size.</source>
+        <translation>llama.cpp 无法为同时生成 {slots} 份草稿建立上下文（{err}）。请减小 --parallel 或上下文长度。</translation>
+    </message>
+    <message>
+        <source>llama.cpp could not decode the drafts in progress (code {code}: no room left in the context). Use a smaller --parallel or a larger context size; drafts already saved are kept.</source>
+        <translation>llama.cpp 无法继续解码正在生成的草稿（代码 {code}：上下文已无空间）。请减小 --parallel 或增大上下文长度；已保存的草稿不受影响。</translation>
+    </message>
 </context>
 <context>
     <name>ResultTables</name>

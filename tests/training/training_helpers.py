@@ -29,6 +29,7 @@ FAST = [
     "train.per_device_batch_size=2",
     "train.effective_batch_size=2",
     "train.stage_one_fraction=0.2",
+    "train.embeddings=lora",  # the reading both merge and export-adapter carry
     "train.epochs=1",
     "train.max_steps=6",
     "train.save_steps=3",
