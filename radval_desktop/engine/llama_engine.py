@@ -46,7 +46,7 @@ class EngineSettings:
     # Issue 18: the tokenizer and chat template alone, for prompts completed by a server.
     vocab_only: bool = False
     # A small quantized model on a CPU with BF16 arithmetic reads prompts from a BF16 copy
-    # in memory (engine/reading_copy.py: MedPix drafts 2.18 -> 1.63 s median, same ROUGE).
+    # in memory (engine/reading_copy.py: MedPix drafts 2.18 -> 1.88 s median, same ROUGE).
     bf16_copy: bool = True
 
 

@@ -6,7 +6,8 @@ AVX512_BF16 dot product, but a K-quant (the default Q4_K_M) through integer kern
 are slower for a whole prompt: on this project's 2-core machine 500 prompt tokens took
 1.97 s from the Q4_K_M file and 1.23 s from a BF16 copy of it (254 -> 406 tokens/s), and
 bench/quality.py's MedPix CT/MRI drafts with 3 examples a median 2.18 s -> 1.63 s, with the
-same ROUGE-L (0.141 both). Generating reads every weight once per token, so a BF16 copy,
+same ROUGE-L (0.141 both); 1.88 s once each draft read its whole prompt afresh.
+Generating reads every weight once per token, so a BF16 copy,
 3x the bytes, generates slower (20 -> 32 ms a token): it pays only while the model is small
 and the prompt long, hence the size bound below.
 
