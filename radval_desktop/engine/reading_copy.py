@@ -77,7 +77,10 @@ def make_bf16_copy(source: Path, name: str) -> ReadingCopy | None:
     only saves time, and a model that loads as it is must not fail because of it)."""
     import llama_cpp
 
-    fd = os.memfd_create(f"radval-bf16-{name}"[:200], os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    try:
+        fd = os.memfd_create(f"radval-bf16-{name}"[:200], os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    except OSError:  # no memory or descriptors left: the file itself still loads
+        return None
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = llama_cpp.LLAMA_FTYPE_MOSTLY_BF16
     params.allow_requantize = True  # the source is quantized: dequantize, then store BF16

@@ -124,3 +124,21 @@ def test_the_same_prompt_twice_in_a_row_gives_the_same_greedy_text(engine: Llama
     first = "".join(engine.stream("The chest CT shows", sampling))
     assert first
     assert "".join(engine.stream("The chest CT shows", sampling)) == first
+
+
+@needs_bf16
+def test_no_descriptor_left_for_the_copy_means_the_file_is_read_as_it_is(
+        default_model_path: Path) -> None:
+    """memfd_create failing (EMFILE here, ENOMEM alike) is no reason to fail a load."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    # A new descriptor takes the lowest free number, and the limit bounds that number.
+    lowest_free = os.open(os.devnull, os.O_RDONLY)
+    os.close(lowest_free)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (lowest_free, hard))  # no new descriptor
+    try:
+        copy = make_bf16_copy(default_model_path, "no-descriptors")
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert copy is None
