@@ -7,6 +7,7 @@ sees before hours of training what the model will and will not learn from.
 
 from __future__ import annotations
 
+import struct
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -95,7 +96,14 @@ def length_report(recipe: Recipe, run: RunFolder, reports: dict[str, list[Report
                            "see how many reports will be cut or dropped at the max lengths"}
     templates = load_templates()
     template_id, how = template_for(recipe, run, templates)
-    table = count_lengths(reports, run_tokenizer(recipe, run), template_id, templates,
+    try:
+        tokenizer = run_tokenizer(recipe, run)
+    except (OSError, ValueError, KeyError, EOFError, struct.error) as err:
+        # The counts only inform: a base that cannot be read is train's to refuse, in words.
+        return {"skipped": f"the tokenizer of {Path(recipe.model.base).name} could not be read "
+                           f"({err}), so nothing was counted; train will say what is wrong "
+                           "with the base"}
+    table = count_lengths(reports, tokenizer, template_id, templates,
                           t.max_source_length, t.max_target_length)
     return {"tokenizer": recipe.model.base, "template": template_id, "template_from": how,
             "max_source_length": t.max_source_length, "max_target_length": t.max_target_length,

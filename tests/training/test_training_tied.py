@@ -4,6 +4,8 @@ plain merge also moves the output layer, which training never did."""
 
 from __future__ import annotations
 
+import gc
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,18 @@ from training_helpers import MODEL_CACHE, env, fast_recipe, training_texts
 
 # The bound README states for "exported GGUF == trained model" (f32 GGUF, tiny Llama).
 LOGITS_BOUND = 1e-4
+
+
+@pytest.fixture(autouse=True)
+def _loading_pools_end() -> Any:
+    """transformers loads weights through a ThreadPoolExecutor whose idle worker outlives the
+    load until the pool is collected; the per-test thread check (conftest) counted one once."""
+    yield
+    gc.collect()
+    for thread in threading.enumerate():
+        if (thread.name.startswith("ThreadPoolExecutor-")
+                and thread is not threading.current_thread()):
+            thread.join(timeout=5)
 
 
 @pytest.fixture(scope="module", params=[True, False], ids=["tied", "untied"])
