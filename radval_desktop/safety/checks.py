@@ -149,13 +149,20 @@ def _negated(text: str, start: int, end: int, clause: tuple[int, int], lex: Lexi
                 or lex.earlier.search(text, max(clause[0], cue.start() - 3), cue.start()))
 
 
+def _term_negated(text: str, match: re.Match[str], clause: tuple[int, int],
+                  lex: Lexicon) -> bool:
+    """A term of the list negated by a cue, or one that denies its concept itself."""
+    return (normalise(match.group(1)) in lex.negated_terms
+            or _negated(text, match.start(), match.end(), clause, lex))
+
+
 def mentions(text: str, lex: Lexicon) -> list[Mention]:
     found = []
     for clause in _clauses(text):
         for match in lex.concepts.finditer(text, clause[0], clause[1]):
             concept = lex.concept_of.get(normalise(match.group(1)))
             if concept:
-                negated = _negated(text, match.start(), match.end(), clause, lex)
+                negated = _term_negated(text, match, clause, lex)
                 # Anywhere in the clause: "calcified granuloma", "granulomas are stable".
                 chronic = bool(lex.chronic.search(text, clause[0], clause[1]))
                 found.append(Mention(concept, Span(match.start(), match.end()), negated,
@@ -168,7 +175,7 @@ def side_mentions(text: str, lex: Lexicon, with_finding: bool = False) -> list[S
     abnormal, so "双肺纹理清晰" or "both lungs are clear" do not count as a side."""
     found = []
     for clause in _clauses(text):
-        abnormal = any(not _negated(text, m.start(), m.end(), clause, lex)
+        abnormal = any(not _term_negated(text, m, clause, lex)
                        for m in lex.concepts.finditer(text, clause[0], clause[1]))
         if with_finding and not abnormal:
             continue

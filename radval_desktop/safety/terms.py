@@ -60,6 +60,9 @@ class Lexicon:
     earlier: re.Pattern[str] = _NEVER  # "prior", 前片: "not seen on prior" is new, not absent
     places: re.Pattern[str] = _NEVER
     place_of: dict[str, str] = field(default_factory=dict)  # normalised word -> place id
+    # Terms that deny their concept in their own words ("heart is not enlarged", 心影不大):
+    # no cue stands before or after them for the negation rules to find.
+    negated_terms: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ def parse_terms(raw: dict[str, Any]) -> Terms:
     concepts: dict[str, Concept] = {}
     words: dict[str, list[str]] = {"en": [], "zh": []}
     concept_of: dict[str, dict[str, str]] = {"en": {}, "zh": {}}
+    negated_terms: dict[str, set[str]] = {"en": set(), "zh": set()}
     for entry in raw["concept"]:
         concept = Concept(entry["id"], entry.get("kind", "finding"),
                           tuple(entry.get("supported_by", ())))
@@ -104,6 +108,10 @@ def parse_terms(raw: dict[str, Any]) -> Terms:
             for word in entry.get(language, ()):
                 words[language].append(word)
                 concept_of[language].setdefault(normalise(word), concept.id)
+            for word in entry.get(f"{language}_negated", ()):
+                words[language].append(word)
+                concept_of[language].setdefault(normalise(word), concept.id)
+                negated_terms[language].add(normalise(word))
     side_of: dict[str, dict[str, str]] = {"en": {}, "zh": {}}
     for side in SIDES:
         for word in raw["sides"][side]:
@@ -134,6 +142,7 @@ def parse_terms(raw: dict[str, Any]) -> Terms:
             earlier=_alternation(list(negation.get(f"{language}_earlier", ())), language),
             places=_alternation(list(place_of[language]), language),
             place_of=place_of[language],
+            negated_terms=frozenset(negated_terms[language]),
         )
         for language in ("en", "zh")
     }

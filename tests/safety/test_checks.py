@@ -221,3 +221,19 @@ def test_still_absent_as_before_stays_negated() -> None:
     en, zh = load_terms().lexicons["en"], load_terms().lexicons["zh"]
     assert [m.negated for m in mentions("Pneumothorax not seen, as before.", en)] == [True]
     assert [m.negated for m in mentions("胸腔积液较前已吸收。", zh)] == [True]
+
+
+def test_a_heart_said_not_enlarged_and_drafted_as_cardiomegaly_is_a_negation_flip() -> None:
+    # A real OpenI draft (issue 15's bench, 3 examples): "Cardiomegaly" over these findings
+    # was only "unsupported", a warning, though the findings deny it in words.
+    findings = ("The heart is not enlarged. The central pulmonary vasculature is not engorged. "
+                "No pneumothorax or pleural effusion. Small right juxtahilar opacity may "
+                "represent infiltrate. Lungs are otherwise well aerated.")
+    for impression in ("Cardiomegaly", "The heart is enlarged.", "Mild cardiomegaly."):
+        flags = run_checks(findings, impression, "en")
+        assert [f.key for f in flags if f.kind == NEGATION] == ["negation:cardiomegaly"], \
+            impression
+    assert NEGATION not in _kinds(run_checks(findings, "No cardiomegaly.", "en"))
+    # Chinese says it the same way: 心影不大 denies 心影增大.
+    zh = run_checks("心影不大，双肺纹理清晰。", "心影增大", "zh")
+    assert [f.key for f in zh if f.kind == NEGATION] == ["negation:cardiomegaly"]
