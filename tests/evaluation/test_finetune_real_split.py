@@ -10,7 +10,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 sys.path.insert(0, str(BENCH))
 
-from finetune_real import balanced, split_file, training_pairs  # noqa: E402
+from finetune_real import balanced, split_file, training_pairs, upsampled  # noqa: E402
 from quality import split  # noqa: E402
 from shared_data import Pair  # noqa: E402
 
@@ -56,3 +56,16 @@ def test_normal_impressions_are_capped_and_abnormal_ones_kept() -> None:
     few = balanced(_pairs(300, 30), 100, 0.5, seed=7)  # only 10 abnormal pairs
     assert sum(p.impression != NORMAL for p in few) == 10
     assert sum(p.impression == NORMAL for p in few) == 50
+
+
+def test_a_small_file_is_trained_on_whole_and_repeated_under_its_own_ids() -> None:
+    big = split_file(_pairs(2000, 3), "openi", 100)
+    small = split_file(_pairs(73, 1, "cov"), "cov", 100)  # all abnormal; 37 corpus pairs
+    chosen = training_pairs([big, small], 1600, 0.5)
+    # Its share of 1,600 by size would be 30 of its 37 pairs.
+    assert sorted(p.id for p in chosen["cov"]) == sorted(p.id for p in small.corpus)
+    up = upsampled(chosen, {"cov": 4})
+    assert len(up["cov"]) == 148
+    assert len({p.id for p in up["cov"]}) == 148  # each copy its own id
+    assert {p.id.split("#")[0] for p in up["cov"]} == {p.id for p in small.corpus}
+    assert sorted(p.id for p in up["openi"]) == sorted(p.id for p in chosen["openi"])  # once
