@@ -17,6 +17,11 @@ from typing import Any, Protocol
 # the half-width ones.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 QUOTE = "'"
+# Excel opens a CSV without a byte-order mark in the system's ANSI code page (GBK on a
+# Chinese Windows), which turns every Chinese name into mojibake; utf-8-sig writes the mark,
+# and LibreOffice and Python's csv module read past it. Every CSV file is opened with it and
+# newline="" (the csv module ends rows in CRLF itself).
+ENCODING = "utf-8-sig"
 
 
 def neutralise(text: str) -> str:

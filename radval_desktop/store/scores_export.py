@@ -52,7 +52,7 @@ def export_scores(db: Database, out: Path, study: str | None = None) -> int:
                                       "There is no study named '{study}' in this database."),
                              study=study)
         rows = db.execute(_SQL.format(where=where), params).fetchall()
-    with open_private(out, encoding="utf-8-sig", newline="") as handle:
+    with open_private(out, encoding=csv_cells.ENCODING, newline="") as handle:
         writer = csv_cells.writer(handle)
         writer.writerow(COLUMNS)
         for row in rows:

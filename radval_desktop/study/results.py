@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from radval_desktop import csv_cells
 from radval_desktop.errors import InputError, Words, sentence
 from radval_desktop.evaluation.aggregates import (
     ALL_SYSTEMS,
@@ -164,9 +165,10 @@ class WrittenReport:
     files: list[Path]
 
 
-def _write_private(path: Path, text: str, newline: str | None = None) -> Path:
+def _write_private(path: Path, text: str, encoding: str = "utf-8",
+                   newline: str | None = None) -> Path:
     # The report names raters and models and may be all a colleague needs of the study.
-    with open_private(path, newline=newline) as handle:
+    with open_private(path, encoding, newline) as handle:
         handle.write(text)
     return path
 
@@ -182,8 +184,8 @@ def write_report(db: Database, out: Path, title: str, study_name: str | None = N
     tables = [*(expert.tables() if expert else []), *rouge]
     files = []
     for table in tables:
-        # Rows end in CRLF (csv_cells), written as they are.
-        files.append(_write_private(out / f"{table.name}.csv", table.to_csv(), newline=""))
+        files.append(_write_private(out / f"{table.name}.csv", table.to_csv(),
+                                    encoding=csv_cells.ENCODING, newline=""))
     if expert is not None:
         files += save_charts(expert.charts, out / "charts")
         for path in files[len(tables):]:

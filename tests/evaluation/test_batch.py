@@ -95,7 +95,7 @@ def test_cli_batch_then_report(default_model_path: Path, tmp_path: Path) -> None
     assert "zh-jieba-word" in text
     assert "zh-char" in text
     assert "Practical utility" in text
-    csv_lines = (out / "tables2_3_institution.csv").read_text().splitlines()
+    csv_lines = (out / "tables2_3_institution.csv").read_text(encoding="utf-8-sig").splitlines()
     assert csv_lines[0] == "model,institution,tokenization,n,R-1,R-2,R-L"
     # Issue 19: the default model by its file and quantization, not its header's "AWQ".
     assert {line.split(",")[0] for line in csv_lines[1:]} == {
@@ -170,6 +170,6 @@ def test_batch_killed_halfway_resumes_and_report_counts_each_case_once(
     assert db.execute("SELECT COUNT(DISTINCT case_uuid) FROM candidates").fetchone()[0] == 8
     out = tmp_path / "report"
     assert _run(["report", "--db", str(db_path), "--out", str(out)]).returncode == 0
-    lines = (out / "tables2_3_institution.csv").read_text().splitlines()[1:]
+    lines = (out / "tables2_3_institution.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
     counted = sum(int(line.split(",")[3]) for line in lines if ",zh-char," not in line)
     assert counted == len(rows)

@@ -63,7 +63,7 @@ def test_report_writes_html_pdf_tables_and_charts(report_dir: Path) -> None:
     assert "radar-chest-og-all-cases.png" in charts
     assert "radar-chest-og-all-cases.svg" in charts
     assert len(charts) == 8
-    csv = (report_dir / "expert_aggregates.csv").read_text(encoding="utf-8").splitlines()
+    csv = (report_dir / "expert_aggregates.csv").read_text(encoding="utf-8-sig").splitlines()
     assert csv[0].startswith("scope,body system,model,Understandability 可理解性,")
     assert (report_dir / "agreement.csv").is_file()
     assert (report_dir / "tables2_3_institution.csv").is_file()

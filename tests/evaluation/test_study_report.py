@@ -72,7 +72,7 @@ def test_means_have_one_decimal_and_agreement_two(tmp_path: Path) -> None:
     assert "<td class=\"num\">0.93</td>" in html
     assert "0.9333" not in html
     # The CSV keeps the precision for anyone recomputing.
-    assert "46.555556" in (out / "expert_aggregates.csv").read_text(encoding="utf-8")
+    assert "46.555556" in (out / "expert_aggregates.csv").read_text(encoding="utf-8-sig")
 
 
 def test_one_body_system_has_no_repeated_all_rows(tmp_path: Path) -> None:
@@ -83,7 +83,7 @@ def test_one_body_system_has_no_repeated_all_rows(tmp_path: Path) -> None:
     conn.close()
     out = tmp_path / "report"
     assert main(["report", "--study", str(db), "--out", str(out)]) == 0
-    rows = (out / "expert_aggregates.csv").read_text(encoding="utf-8").splitlines()[1:]
+    rows = (out / "expert_aggregates.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
     systems = {row.split(",")[1] for row in rows}
     assert systems == {"chest"}
     assert len(rows) == 2 * 3  # two models x OG, IHG, OHG
@@ -94,7 +94,7 @@ def test_two_body_systems_keep_their_all_rows(tmp_path: Path) -> None:
     build_scored_study(db)
     out = tmp_path / "report"
     assert main(["report", "--study", str(db), "--out", str(out)]) == 0
-    rows = (out / "expert_aggregates.csv").read_text(encoding="utf-8").splitlines()[1:]
+    rows = (out / "expert_aggregates.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
     # OG holds chest and abdomen; IHG is chest only and OHG abdomen only: no "all" there.
     assert sorted(row.split(",")[0] for row in rows if row.split(",")[1] == "all") == ["OG"] * 2
 

@@ -88,3 +88,37 @@ def test_no_module_writes_csv_but_through_csv_cells() -> None:
                      if pattern.search(p.read_text(encoding="utf-8")))
     # study/results.py writes Table.to_csv, which goes through csv_cells.
     assert writers == ["radval_desktop/csv_cells.py", "radval_desktop/study/results.py"]
+
+
+def test_every_csv_radval_writes_opens_in_excel_with_chinese_intact(tmp_path: Path) -> None:
+    # Excel takes a CSV without a byte-order mark for the system's ANSI code page (GBK on a
+    # Chinese Windows): 北京协和 would open as mojibake. Each file starts with the UTF-8 BOM.
+    from radval_desktop.study.results import write_report
+
+    path = tmp_path / "study.db"
+    build_scored_study(path)
+    db = open_study(path)
+    db.execute("UPDATE candidates SET model_name = '模型甲' WHERE model_name = "
+               "(SELECT MIN(model_name) FROM candidates)")
+    db.execute("UPDATE cases SET institution = '北京协和'")
+    db.conn.commit()
+    written = write_report(db, tmp_path / "report", "研究报告")
+    export_scores(db, tmp_path / "answers.csv")
+    db.close()
+    csvs = [p for p in written.files if p.suffix == ".csv"] + [tmp_path / "answers.csv"]
+    assert len(csvs) >= 4
+    texts = {}
+    for csv_path in csvs:
+        data = csv_path.read_bytes()
+        assert data.startswith(b"\xef\xbb\xbf"), csv_path.name
+        assert not data[3:].startswith(b"\xef\xbb\xbf"), csv_path.name  # one mark, not two
+        texts[csv_path.name] = data.decode("utf-8-sig")
+    # The Chinese names are in the files as written, and a reader that honours the mark
+    # (Excel, LibreOffice, Python's utf-8-sig) sees the header's first name unchanged.
+    assert any("模型甲" in text for name, text in texts.items() if name != "answers.csv")
+    assert "模型甲" in texts["answers.csv"]
+    assert "北京协和" in texts["answers.csv"]
+    for csv_path in csvs:
+        header = _cells(csv_path)[0]
+        assert header[0], csv_path.name
+        assert not header[0].startswith("\ufeff"), csv_path.name
