@@ -88,6 +88,9 @@ RADVAL_BUNDLE_MODEL="$model" RADVAL_BUILD_INFO="$build/build-info.json" \
     --distpath "$build/dist" --workpath "$build/work" packaging/radval.spec
 pyinstaller_seconds=$((SECONDS - t))
 app="$build/dist/radval-desktop"
+# Nothing packaging/bundle-excludes.toml leaves out is in the folder, and every library in it
+# finds what it needs (a warning names any taken from this machine that no Depends provides).
+"$venv/bin/python" packaging/bundle_trim.py check "$app"
 
 # 5. The package's root: /opt/radval-desktop, /usr/bin/radval, menu entry, icons, /etc.
 step "staging the package root"
@@ -110,6 +113,9 @@ installed_kb="$(du -sk --exclude=DEBIAN "$root" | cut -f1)"
 glibc="$(find "$app" -type f \( -name '*.so*' -o -name radval \) -exec objdump -T {} + 2>/dev/null \
     | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1 | cut -d_ -f2)"
 glibc="${glibc:-$(ldd --version | head -1 | grep -o '[0-9.]*$')}"
+# The system libraries the bundle leaves out come from the workstation (bundle-excludes.toml).
+depends="$("$venv/bin/python" packaging/bundle_trim.py depends)"
+depends="libc6 (>= $glibc)${depends#libc6}"
 desc="Drafts radiology impressions from findings with a local LLM"
 [ "$variant" = "cuda" ] && desc="$desc (CUDA build)"
 cat > "$root/DEBIAN/control" <<CONTROL
@@ -120,7 +126,7 @@ Maintainer: RadVal Desktop maintainers <radval@localhost>
 Installed-Size: $installed_kb
 Section: science
 Priority: optional
-Depends: libc6 (>= $glibc), libgl1, libegl1, libdrm2, libxcb1, libxcb-icccm4, libxcb-keysyms1, libwayland-client0, libwayland-cursor0, libwayland-egl1, libfontconfig1
+Depends: $depends
 Description: $desc
  RadVal Desktop drafts the IMPRESSION of a CT/MRI report from its FINDINGS on the
  reporting workstation with a quantized model run by llama.cpp; nothing leaves the
