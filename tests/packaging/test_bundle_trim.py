@@ -12,6 +12,7 @@ package build (`RADVAL_BUILD_DEB=1`, tests/packaging/test_deb.py) is the lead's 
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -22,9 +23,14 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGING = REPO / "packaging"
-sys.path.insert(0, str(PACKAGING))
-
-import bundle_trim  # noqa: E402  (packaging/ is no package: the spec imports it this way too)
+# packaging/ is no package (the spec puts it on sys.path); loaded by file here so that its
+# other scripts never shadow a module of the same name for the rest of the suite.
+_spec = importlib.util.spec_from_file_location("bundle_trim", PACKAGING / "bundle_trim.py")
+assert _spec is not None
+assert _spec.loader is not None
+bundle_trim = importlib.util.module_from_spec(_spec)
+sys.modules["bundle_trim"] = bundle_trim  # dataclasses looks its module up by name
+_spec.loader.exec_module(bundle_trim)
 
 SYSTEM_LIB = Path("/usr/lib/x86_64-linux-gnu")
 
