@@ -97,11 +97,28 @@ def _library_path(folder: Path) -> str:
     return str(internal if internal.is_dir() else folder)
 
 
+def policy_package(soname: str) -> str:
+    """The Debian package that ships ``soname`` by the library packaging policy (8.1):
+    libxcb-icccm.so.4 -> libxcb-icccm4, libGL.so.1 -> libgl1, libfoo2.so.0 -> libfoo2-0."""
+    stem, _, version = soname.partition(".so.")
+    major = version.split(".")[0]
+    return f"{stem}{'-' if stem[-1:].isdigit() else ''}{major}".lower().replace("_", "-")
+
+
+def _depends_packages(entries: list[Entry]) -> set[str]:
+    packages: set[str] = set()
+    for group in depends(entries).split(","):
+        packages.update(p.strip().split(" ")[0] for p in group.split("|"))
+    return packages
+
+
 def check(folder: Path) -> tuple[list[str], list[str]]:
     """(errors, warnings) for a built PyInstaller folder."""
     entries = load()
     names = frozenset(n for e in entries for n in e.names)
+    depended = _depends_packages(entries)
     errors: list[str] = []
+    warnings: list[str] = []
     outside: dict[str, set[str]] = {}
     files = _elf_files(folder)
     env = {**os.environ, "LD_LIBRARY_PATH": _library_path(folder)}
@@ -118,19 +135,27 @@ def check(folder: Path) -> tuple[list[str], list[str]]:
             if not match:
                 continue
             needed, where = match.groups()
-            if where == "not found":
+            if where == "not found" and policy_package(needed) in depended:
+                # Not installed on the build machine, so PyInstaller could not bundle it; the
+                # package depends on it (libxcb-icccm4 on a headless build machine).
+                warnings.append(f"{shown} needs {needed}, not on this machine: the "
+                                f"workstation's {policy_package(needed)} (a Depends) gives it.")
+            elif where == "not found":
                 errors.append(f"{shown} needs {needed}, found nowhere (not in the bundle, "
-                              "not on this machine): the app would fail to load it.")
+                              "not on this machine, no Depends package): the app would fail "
+                              "to load it.")
             elif not Path(where).resolve().is_relative_to(folder.resolve()):
                 outside.setdefault(str(Path(where).resolve()), set()).add(needed)
-    return errors, _unprovided(outside, entries)
+    # A library the list takes from the system comes with its entry's package (libsystemd
+    # with libdbus-1-3, libpcre2 with GLib), as a dependency of it.
+    system_names = {n for e in entries if e.kind == "system" for n in e.names}
+    outside = {path: needed for path, needed in outside.items() if not needed & system_names}
+    return errors, sorted(set(warnings)) + _unprovided(outside, depended)
 
 
-def _unprovided(outside: dict[str, set[str]], entries: list[Entry]) -> list[str]:
+def _unprovided(outside: dict[str, set[str]], depended: set[str]) -> list[str]:
     """System libraries the bundle uses that no Depends package (nor the base system) gives."""
-    allowed = set(BASE_PACKAGES)
-    for group in depends(entries).split(","):
-        allowed.update(p.strip().split(" ")[0] for p in group.split("|"))
+    allowed = BASE_PACKAGES | depended
     warnings = []
     for path, needed in sorted(outside.items()):
         packages: set[str] = set()

@@ -138,3 +138,22 @@ def test_the_bundle_check_fails_on_a_listed_library_or_one_that_cannot_be_found(
     assert done.returncode == 1
     assert re.search(r"_internal/libqminimal\.so needs libQt6\w+\.so\.6, found nowhere",
                      done.stderr), done.stderr
+    (bundle / "libqminimal.so").unlink()
+    # Qt's xcb library with the Qt it needs: what it needs from the system is either on this
+    # machine or, like libxcb-icccm.so.4 on a headless build machine, in a Depends package.
+    for name in ("libQt6XcbQpa.so.6", "libQt6Gui.so.6", "libQt6Core.so.6", "libQt6DBus.so.6",
+                 "libicui18n.so.73", "libicuuc.so.73", "libicudata.so.73"):
+        shutil.copy2(qt / "lib" / name, bundle / name)
+    done = subprocess.run([sys.executable, str(PACKAGING / "bundle_trim.py"), "check",
+                           str(bundle.parent)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_library_name_gives_its_debian_package() -> None:
+    # Debian policy 8.1, on the Depends line's own libraries.
+    assert [bundle_trim.policy_package(n) for n in (
+        "libxcb-icccm.so.4", "libxcb-keysyms.so.1", "libwayland-client.so.0", "libGL.so.1",
+        "libEGL.so.1", "libdrm.so.2", "libfontconfig.so.1", "libgssapi_krb5.so.2",
+        "libsqlite3.so.0")] == [
+        "libxcb-icccm4", "libxcb-keysyms1", "libwayland-client0", "libgl1", "libegl1",
+        "libdrm2", "libfontconfig1", "libgssapi-krb5-2", "libsqlite3-0"]
