@@ -21,10 +21,12 @@ def _prefix(nobody: pwd.struct_passwd) -> list[str]:
 
 
 def _closed(prefix: list[str], path: Path) -> Path:
-    """The first folder above ``path`` nobody cannot pass through (else ``path``)."""
-    for folder in reversed(path.parents):
-        if subprocess.run([*prefix, "test", "-x", str(folder)], check=False).returncode:
-            return folder
+    """The first folder above ``path``, or above where its links lead (a venv's python into
+    /root/.pyenv), that nobody cannot pass through; else ``path``."""
+    for real in dict.fromkeys([path, path.resolve()]):
+        for folder in reversed(real.parents):
+            if subprocess.run([*prefix, "test", "-x", str(folder)], check=False).returncode:
+                return folder
     return path
 
 
