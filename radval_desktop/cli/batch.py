@@ -189,9 +189,16 @@ def cmd_batch(args: argparse.Namespace) -> int:
     shard = parse_shard(args.shard) if args.shard else None
     if args.requests < 1 or args.tries < 1:
         raise InputError("--requests and --tries take a number of 1 or more.")
-    if args.parallel < 0 or (args.parallel and server is not None):
-        raise InputError("--parallel takes a number of 1 or more, and drafts in process: "
-                         "with --server use --requests.")
+    if args.parallel < 0:
+        raise InputError("--parallel takes a number of 1 or more.")
+    if args.parallel and server is not None:
+        # Refused, not turned into --requests: the server batches what is in flight itself
+        # (llama-server, vLLM), so K requests is the one number to give, and two flags
+        # meaning one thing would hide which was meant.
+        raise InputError(f"--parallel decodes cases together in this process and --server "
+                         f"drafts on the server {args.server}, so the two do not go together. "
+                         f"Use --requests {args.parallel} to have the server draft "
+                         f"{args.parallel} cases at once. Nothing was sent.")
     for model in args.model:
         check_locked(settings, "model.path", "--model", model)
     check_locked(settings, "model.adapter", "--adapter", args.adapter)
