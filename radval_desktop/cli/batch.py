@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -84,7 +85,7 @@ def user_corpus() -> ExampleCorpus:
     return ExampleCorpus(open_database(path), path)
 
 
-def _file_corpus(file: str, folder: Path) -> ExampleCorpus:
+def _file_corpus(file: str, folder: Path, say: Callable[[str], None]) -> ExampleCorpus:
     """A case file's pairs as a corpus, in a scratch database that goes with ``folder``."""
     from radval_desktop.safety.retrieval import import_pairs
     from radval_desktop.store.database import open_database
@@ -93,7 +94,7 @@ def _file_corpus(file: str, folder: Path) -> ExampleCorpus:
     corpus = ExampleCorpus(open_database(path), path)
     summary = import_pairs(corpus, file)
     for problem in summary.problems:
-        print(f"radval: {Path(file).name} {problem}; not an example", file=sys.stderr)
+        say(f"{Path(file).name} {problem}; not an example.")
     return corpus
 
 
@@ -142,7 +143,8 @@ class Progress:
               f"long for the model{left}, {s.seconds:.1f} s", file=self.out)
 
     def note(self, text: str) -> None:
-        """A sentence about the run as a whole (e.g. --parallel reduced)."""
+        """A sentence about the run (a row skipped, --parallel reduced): JSON too in json
+        mode, so nothing but JSON ever reaches a scheduler's stdout."""
         if self.mode == "json":
             self._json({"event": "note", "text": text})
         else:
@@ -209,8 +211,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 else args.examples or 0)
     read = read_cases(args.cases, required=BATCH_REQUIRED, mapping=column_mapping(args.map),
                       defaults={"institution": args.institution}, sheet=args.sheet)
+    # Notes go where the progress goes: with --progress json a scheduler reads them as JSON.
+    progress = Progress(args.progress)
     for problem in read.problems:
-        print(f"radval: {Path(args.cases).name} {problem}; skipped", file=sys.stderr)
+        progress.note(f"{Path(args.cases).name} {problem}; skipped.")
     rows = read.rows[: args.limit] if args.limit else read.rows
     cases = cases_from_rows(rows, Path(args.cases).name, args.institution)
     if shard:
@@ -223,11 +227,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
     ids = save_cases(db, cases)
     models = [Path(m) for m in args.model] or [resolve_model_path(settings)[0]]
     template = args.template or settings["drafting.template"] or None
-    progress = Progress(args.progress)
     with tempfile.TemporaryDirectory(prefix="radval-corpus-") as scratch:
         corpus = None
         if examples > 0:
-            corpus = _file_corpus(args.corpus, Path(scratch)) if args.corpus else user_corpus()
+            corpus = (_file_corpus(args.corpus, Path(scratch), progress.note) if args.corpus
+                      else user_corpus())
         engine, sampling = settings.engine(), settings.sampling()
         if args.adapter:
             engine = replace(engine, adapter_path=args.adapter)

@@ -181,3 +181,37 @@ def test_parallel_batch_killed_halfway_resumes_with_nothing_lost_or_doubled(
     assert [after[row[0]] for row in before] == before  # kept, not redone
     assert len(after) == len(rows)
     assert db.execute("SELECT COUNT(DISTINCT case_uuid) FROM candidates").fetchone()[0] == 8
+
+
+def test_progress_json_is_all_a_scheduler_reads_on_stdout_notes_included(tmp_path: Path
+                                                                         ) -> None:
+    user = paths.user_config_file()
+    user.parent.mkdir(parents=True, exist_ok=True)
+    user.write_text("[sampling]\nmax_tokens = 8\n", encoding="utf-8")  # the lines, not drafts
+    rows = [{"institution": "1", "body_system": s, "modality": m, "findings": f,
+             "impression": "x"} for s, m, f in FINDINGS[:2]]
+    rows.insert(1, {"institution": "1", "body_system": "chest", "modality": "CT",
+                    "findings": "", "impression": "x"})  # line 2: skipped, with a note
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    run = _radval("batch", str(cases), "--db", str(tmp_path / "study.db"), "--parallel", "64",
+                  "--progress", "json")
+    assert run.returncode == 0, run.stderr
+    events = [json.loads(line) for line in run.stdout.splitlines()]  # every line is JSON
+    notes = [e["text"] for e in events if e["event"] == "note"]
+    assert notes[0] == "cases.jsonl line 2: empty findings; skipped."
+    assert notes[1].startswith("--parallel 64 is more than the context holds")
+    assert len(notes) == 2
+    # Nothing of them left as plain text for a person only.
+    assert "skipped" not in run.stderr
+    assert "--parallel 64" not in run.stderr
+    progress = [e for e in events if e["event"] == "progress"]
+    assert [e["done"] for e in progress] == [1, 2]  # one a finished case
+    name = progress[0]["model"]
+    for event in progress:
+        assert event["cases_per_s"] > 0
+        assert event["models"][name]["done"] == event["done"]
+        assert isinstance(event["eta_s"], float)
+    assert progress[-1]["eta_s"] == 0.0
+    assert events[-1]["event"] == "model_done"
+    assert (events[-1]["generated"], events[-1]["skipped"]) == (2, 0)
