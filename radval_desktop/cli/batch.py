@@ -70,6 +70,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                          help="decode N cases together in one llama.cpp context on every core "
                          "(fewer when the context cannot hold N prompts); default: one at a "
                          "time, as the window drafts")
+    p_batch.add_argument("--threads", type=int, metavar="N",
+                         help="llama.cpp threads (default: model.n_threads; when that is 0, "
+                         "--parallel decodes on the cores other programs leave idle, looked "
+                         "at again every 2 s)")
     p_batch.add_argument("--progress", choices=("bar", "json"), default="bar",
                          help="bar: one line redrawn on stderr; json: one JSON object a line "
                          "on stdout per update, for a scheduler")
@@ -193,6 +197,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise InputError("--requests and --tries take a number of 1 or more.")
     if args.parallel < 0:
         raise InputError("--parallel takes a number of 1 or more.")
+    if args.threads is not None and args.threads < 1:
+        raise InputError("--threads takes a number of 1 or more.")
     if args.parallel and server is not None:
         # Refused, not turned into --requests: the server batches what is in flight itself
         # (llama-server, vLLM), so K requests is the one number to give, and two flags
@@ -205,6 +211,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         check_locked(settings, "model.path", "--model", model)
     check_locked(settings, "model.adapter", "--adapter", args.adapter)
     check_locked(settings, "drafting.template", "--template", args.template)
+    check_locked(settings, "model.n_threads", "--threads", args.threads)
     check_locked(settings, "drafting.examples", "--examples", args.examples)
     # Batch's own default is 0 (the starter examples, as evaluated); IT's lock wins over it.
     examples = (settings["drafting.examples"] if "drafting.examples" in settings.locked
@@ -235,6 +242,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         engine, sampling = settings.engine(), settings.sampling()
         if args.adapter:
             engine = replace(engine, adapter_path=args.adapter)
+        if args.threads:
+            engine = replace(engine, n_threads=args.threads)
         if server is not None:
             progress.finished(run_server(
                 db, server, models[0], cases, ids, requests=args.requests,

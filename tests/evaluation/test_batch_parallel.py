@@ -215,3 +215,26 @@ def test_progress_json_is_all_a_scheduler_reads_on_stdout_notes_included(tmp_pat
     assert progress[-1]["eta_s"] == 0.0
     assert events[-1]["event"] == "model_done"
     assert (events[-1]["generated"], events[-1]["skipped"]) == (2, 0)
+
+
+SPIN = "import time\nend = time.monotonic() + {0}\nwhile time.monotonic() < end: pass\n"
+
+
+def test_parallel_decodes_on_the_cores_left_idle_unless_threads_are_set(engine) -> None:
+    # Measured: 2 threads spin-waiting beside another program's work made 3.2 cases/min where
+    # one at a time made 7.3. A core another program keeps busy is left to it.
+    cores = os.cpu_count() or 1
+    jobs = _jobs(FINDINGS[:2])
+    child = subprocess.Popen([sys.executable, "-c", SPIN.format(120)])
+    try:
+        time.sleep(0.5)  # spinning before the batch first looks
+        idle = Parallel(engine, Sampling(max_tokens=48), None, 2)
+        assert len(list(idle.run(jobs, threading.Event()))) == 2
+        chosen = Parallel(engine, Sampling(max_tokens=8), None, 2, threads=cores)
+        assert len(list(chosen.run(jobs, threading.Event()))) == 2
+    finally:
+        child.kill()
+        child.wait()
+    assert idle.thread_counts
+    assert max(idle.thread_counts) <= max(1, cores - 1)
+    assert chosen.thread_counts == [cores]  # the user's number, however busy the machine
