@@ -238,3 +238,24 @@ def test_parallel_decodes_on_the_cores_left_idle_unless_threads_are_set(engine) 
     assert idle.thread_counts
     assert max(idle.thread_counts) <= max(1, cores - 1)
     assert chosen.thread_counts == [cores]  # the user's number, however busy the machine
+
+
+def test_threads_are_refused_below_one_or_where_it_locked_another_number(
+        tmp_path: Path, radval_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from radval_desktop.cli.main import EXIT_ERROR, main
+    from radval_desktop.cli.options import EXIT_LOCKED
+
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(json.dumps({"body_system": "chest", "modality": "CT", "findings": "x",
+                                 "impression": "y"}) + "\n")
+    db = tmp_path / "study.db"
+    assert main(["batch", str(cases), "--db", str(db), "--parallel", "2",
+                 "--threads", "0"]) == EXIT_ERROR
+    assert capsys.readouterr().err == "radval: --threads takes a number of 1 or more.\n"
+    system = Path(os.environ["RADVAL_SYSTEM_CONFIG"])
+    system.parent.mkdir(parents=True, exist_ok=True)
+    system.write_text("[model]\nn_threads = 1\n", encoding="utf-8")
+    assert main(["batch", str(cases), "--db", str(db), "--threads", "2"]) == EXIT_LOCKED
+    err = capsys.readouterr().err
+    assert "--threads 2 is refused: IT set model.n_threads = 1" in err
+    assert not db.exists()  # refused before anything ran
