@@ -67,9 +67,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                          help="only shard i of n (split by a hash of each case): run one on "
                          "each of n machines, then `radval batch merge`")
     p_batch.add_argument("--parallel", type=int, default=0, metavar="N",
-                         help="decode N cases together in one llama.cpp context on every core "
-                         "(fewer when the context cannot hold N prompts); default: one at a "
-                         "time, as the window drafts")
+                         help="decode N cases together in one llama.cpp context on the cores "
+                         "other programs leave idle (fewer cases when the context cannot hold "
+                         "N prompts); default: one at a time, as the window drafts")
     p_batch.add_argument("--threads", type=int, metavar="N",
                          help="llama.cpp threads (default: model.n_threads; when that is 0, "
                          "--parallel decodes on the cores other programs leave idle, looked "
