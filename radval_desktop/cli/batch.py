@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -66,9 +67,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                          help="only shard i of n (split by a hash of each case): run one on "
                          "each of n machines, then `radval batch merge`")
     p_batch.add_argument("--parallel", type=int, default=0, metavar="N",
-                         help="decode N cases together in one llama.cpp context on every core "
-                         "(fewer when the context cannot hold N prompts); default: one at a "
-                         "time, as the window drafts")
+                         help="decode N cases together in one llama.cpp context on the cores "
+                         "other programs leave idle (fewer cases when the context cannot hold "
+                         "N prompts); default: one at a time, as the window drafts")
+    p_batch.add_argument("--threads", type=int, metavar="N",
+                         help="llama.cpp threads (default: model.n_threads; when that is 0, "
+                         "--parallel decodes on the cores other programs leave idle, looked "
+                         "at again every 2 s)")
     p_batch.add_argument("--progress", choices=("bar", "json"), default="bar",
                          help="bar: one line redrawn on stderr; json: one JSON object a line "
                          "on stdout per update, for a scheduler")
@@ -84,7 +89,7 @@ def user_corpus() -> ExampleCorpus:
     return ExampleCorpus(open_database(path), path)
 
 
-def _file_corpus(file: str, folder: Path) -> ExampleCorpus:
+def _file_corpus(file: str, folder: Path, say: Callable[[str], None]) -> ExampleCorpus:
     """A case file's pairs as a corpus, in a scratch database that goes with ``folder``."""
     from radval_desktop.safety.retrieval import import_pairs
     from radval_desktop.store.database import open_database
@@ -93,7 +98,7 @@ def _file_corpus(file: str, folder: Path) -> ExampleCorpus:
     corpus = ExampleCorpus(open_database(path), path)
     summary = import_pairs(corpus, file)
     for problem in summary.problems:
-        print(f"radval: {Path(file).name} {problem}; not an example", file=sys.stderr)
+        say(f"{Path(file).name} {problem}; not an example.")
     return corpus
 
 
@@ -142,7 +147,8 @@ class Progress:
               f"long for the model{left}, {s.seconds:.1f} s", file=self.out)
 
     def note(self, text: str) -> None:
-        """A sentence about the run as a whole (e.g. --parallel reduced)."""
+        """A sentence about the run (a row skipped, --parallel reduced): JSON too in json
+        mode, so nothing but JSON ever reaches a scheduler's stdout."""
         if self.mode == "json":
             self._json({"event": "note", "text": text})
         else:
@@ -189,21 +195,33 @@ def cmd_batch(args: argparse.Namespace) -> int:
     shard = parse_shard(args.shard) if args.shard else None
     if args.requests < 1 or args.tries < 1:
         raise InputError("--requests and --tries take a number of 1 or more.")
-    if args.parallel < 0 or (args.parallel and server is not None):
-        raise InputError("--parallel takes a number of 1 or more, and drafts in process: "
-                         "with --server use --requests.")
+    if args.parallel < 0:
+        raise InputError("--parallel takes a number of 1 or more.")
+    if args.threads is not None and args.threads < 1:
+        raise InputError("--threads takes a number of 1 or more.")
+    if args.parallel and server is not None:
+        # Refused, not turned into --requests: the server batches what is in flight itself
+        # (llama-server, vLLM), so K requests is the one number to give, and two flags
+        # meaning one thing would hide which was meant.
+        raise InputError(f"--parallel decodes cases together in this process and --server "
+                         f"drafts on the server {args.server}, so the two do not go together. "
+                         f"Use --requests {args.parallel} to have the server draft "
+                         f"{args.parallel} cases at once. Nothing was sent.")
     for model in args.model:
         check_locked(settings, "model.path", "--model", model)
     check_locked(settings, "model.adapter", "--adapter", args.adapter)
     check_locked(settings, "drafting.template", "--template", args.template)
+    check_locked(settings, "model.n_threads", "--threads", args.threads)
     check_locked(settings, "drafting.examples", "--examples", args.examples)
     # Batch's own default is 0 (the starter examples, as evaluated); IT's lock wins over it.
     examples = (settings["drafting.examples"] if "drafting.examples" in settings.locked
                 else args.examples or 0)
     read = read_cases(args.cases, required=BATCH_REQUIRED, mapping=column_mapping(args.map),
                       defaults={"institution": args.institution}, sheet=args.sheet)
+    # Notes go where the progress goes: with --progress json a scheduler reads them as JSON.
+    progress = Progress(args.progress)
     for problem in read.problems:
-        print(f"radval: {Path(args.cases).name} {problem}; skipped", file=sys.stderr)
+        progress.note(f"{Path(args.cases).name} {problem}; skipped.")
     rows = read.rows[: args.limit] if args.limit else read.rows
     cases = cases_from_rows(rows, Path(args.cases).name, args.institution)
     if shard:
@@ -216,14 +234,16 @@ def cmd_batch(args: argparse.Namespace) -> int:
     ids = save_cases(db, cases)
     models = [Path(m) for m in args.model] or [resolve_model_path(settings)[0]]
     template = args.template or settings["drafting.template"] or None
-    progress = Progress(args.progress)
     with tempfile.TemporaryDirectory(prefix="radval-corpus-") as scratch:
         corpus = None
         if examples > 0:
-            corpus = _file_corpus(args.corpus, Path(scratch)) if args.corpus else user_corpus()
+            corpus = (_file_corpus(args.corpus, Path(scratch), progress.note) if args.corpus
+                      else user_corpus())
         engine, sampling = settings.engine(), settings.sampling()
         if args.adapter:
             engine = replace(engine, adapter_path=args.adapter)
+        if args.threads:
+            engine = replace(engine, n_threads=args.threads)
         if server is not None:
             progress.finished(run_server(
                 db, server, models[0], cases, ids, requests=args.requests,

@@ -12,7 +12,6 @@ sums differ in their last bits (tests/evaluation/test_batch_parallel.py measures
 from __future__ import annotations
 
 import ctypes
-import os
 import threading
 import time
 from collections import deque
@@ -22,12 +21,16 @@ from typing import Any
 
 from radval_desktop.engine.llama_engine import StreamStats
 from radval_desktop.engine.sampling import Sampling
+from radval_desktop.engine.threads import IdleCores
 from radval_desktop.errors import ModelLoadError, sentence
 
 # llama.cpp's own limit on sequence ids in one context (LLAMA_MAX_SEQ).
 MAX_SLOTS = 64
 # Tokens per llama_decode call: llama-cpp-python's default n_batch.
 BATCH_TOKENS = 512
+# How often a batch looks again at the cores other programs use: a shorter window is mostly
+# clock-tick noise, and a run of hours should follow a PACS viewer or a bench that starts.
+RETHINK_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,11 @@ class BatchDecoder:
 
     ``llm`` is the engine's loaded ``llama_cpp.Llama`` (LlamaEngine._llm); ``n_ctx`` its
     context size, shared by the sequences: one is admitted only when its prompt and
-    max_tokens fit beside those running. Every core decodes: a batch has no window to keep
-    responsive. Like the engine, it must be used from the thread that loaded the model.
+    max_tokens fit beside those running. It decodes on ``threads`` when the user set them,
+    else on every core other programs leave idle, looked at again every RETHINK_SECONDS
+    (threads.batch_threads): a batch has no window to keep responsive, but llama.cpp's
+    threads spin-wait for each other, so one on a busy core slows them all. Like the engine,
+    it must be used from the thread that loaded the model.
     """
 
     def __init__(self, llm: Any, n_ctx: int, slots: int, threads: int | None = None,
@@ -93,7 +99,10 @@ class BatchDecoder:
 
         self.llm, self.n_ctx = llm, n_ctx
         self.slots = max(1, min(slots, MAX_SLOTS))
-        self.threads = threads or os.cpu_count() or 1
+        self._idle = None if threads else IdleCores()
+        self.threads = self._idle.batch_threads() if self._idle else threads or 1
+        self.thread_counts = [self.threads]  # each number of threads decoded on, in order
+        self._decided_at = time.monotonic()
         params = llama_cpp.llama_context_params.from_buffer_copy(llm.context_params)
         params.n_ctx = n_ctx
         params.n_batch = params.n_ubatch = BATCH_TOKENS
@@ -177,6 +186,7 @@ class BatchDecoder:
                     return
                 self.most_live = max(self.most_live, len(live))
                 rows = self._fill(live)
+                self._rethink()
                 self._decode()
                 finished = [s for s, row in zip(live, rows, strict=True)
                             if row >= 0 and self._sample(s, row, watch, watch_every)]
@@ -217,6 +227,17 @@ class BatchDecoder:
                 rows[i] = n - 1
         batch.n_tokens = n
         return rows
+
+    def _rethink(self) -> None:
+        """Follow the cores other programs leave idle, unless the user set the threads."""
+        if self._idle is None or time.monotonic() - self._decided_at < RETHINK_SECONDS:
+            return
+        self._decided_at = time.monotonic()
+        threads = self._idle.batch_threads()
+        if threads != self.threads:
+            self._ctx.set_n_threads(threads, threads)
+            self.threads = threads
+            self.thread_counts.append(threads)
 
     def _decode(self) -> None:
         import llama_cpp

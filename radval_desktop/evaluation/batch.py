@@ -244,7 +244,9 @@ def run_model(
         prompt_id, version = _prompt_key(engine, template_id, examples_k, corpus)
         # Named by file and quantization (issue 19): the default's header says "AWQ".
         run = _Run(sha, label, prompt_id, version, template_id, examples_k, sampling)
-        drafter: Drafter = (Parallel(engine, sampling, corpus, parallel, on_note) if parallel
+        # Threads the user set (--threads, model.n_threads) are kept; else the cores idle.
+        drafter: Drafter = (Parallel(engine, sampling, corpus, parallel, on_note,
+                                     engine.settings.n_threads or None) if parallel
                             else OneAtATime(engine, sampling, corpus))
         return _draft_all(db, drafter, run, cases, case_ids, cancel, on_progress)
     finally:

@@ -171,6 +171,7 @@ class Parallel:
         self.parallel, self.say, self.threads = max(1, parallel), say, threads
         self.slots = self.parallel  # after run() starts: how many it drafts at once
         self.most_live = 0  # after run(): the most cases it decoded together
+        self.thread_counts: list[int] = []  # after run(): the threads it decoded on, in order
 
     def run(self, jobs: Iterable[Job], cancel: threading.Event
             ) -> Iterator[tuple[Job, Outcome]]:
@@ -220,7 +221,7 @@ class Parallel:
                           adapter.scale if adapter else 1.0) as decoder:
             for request, decoded in decoder.run(queue, cancel, loop_in):
                 job, steps = drafts.pop(request.key)
-                self.most_live = decoder.most_live
+                self.most_live, self.thread_counts = decoder.most_live, decoder.thread_counts
                 try:
                     need = steps.send(Generated(decoded.raw, decoded.stats, decoded.started_at,
                                                 decoded.loop_detail, False,

@@ -6,7 +6,14 @@ import subprocess
 import sys
 import time
 
-from radval_desktop.engine.threads import IdleCores, Look, look, others_busy, threads_for
+from radval_desktop.engine.threads import (
+    IdleCores,
+    Look,
+    batch_threads,
+    look,
+    others_busy,
+    threads_for,
+)
 
 SPIN = "import time\nend = time.monotonic() + {0}\nwhile time.monotonic() < end: pass\n"
 
@@ -36,6 +43,28 @@ def test_another_program_spinning_takes_its_core_away() -> None:
     try:
         time.sleep(0.5)
         assert idle.prompt_threads() == 1
+    finally:
+        child.wait()
+
+
+def test_a_batch_keeps_the_users_threads_else_takes_the_cores_left_idle() -> None:
+    assert batch_threads(3, 2, 2.0) == 3  # --threads or model.n_threads: kept, however busy
+    assert batch_threads(0, 2, 0.0) == 2
+    assert batch_threads(0, 2, 0.2) == 2  # noise
+    assert batch_threads(0, 2, 0.9) == 1  # a core busy elsewhere is not spun on
+    assert batch_threads(0, 2, 2.0) == 1  # never none
+    assert batch_threads(0, 16, 0.0) == 16  # idle: every core, as a batch always took
+    assert batch_threads(0, 16, 3.5) == 12
+
+
+def test_a_batch_gives_up_the_core_another_program_spins_on() -> None:
+    idle = IdleCores(cores=2)
+    idle.batch_threads()  # the first look
+    child = subprocess.Popen([sys.executable, "-c", SPIN.format(0.6)])
+    try:
+        time.sleep(0.5)
+        assert idle.batch_threads() == 1
+        assert idle.batch_threads(explicit=2) == 2
     finally:
         child.wait()
 

@@ -22,6 +22,7 @@ import pytest
 import sqlite_utils
 
 from radval_desktop import paths
+from radval_desktop.cli.main import EXIT_ERROR, main
 from radval_desktop.engine.sampling import Sampling
 from radval_desktop.engine.served import RetryPolicy, Server, ServerError
 from radval_desktop.evaluation.batch import run_server
@@ -290,3 +291,24 @@ def test_a_server_that_is_down_is_refused_after_its_tries_with_a_sentence(
     assert err.value.tries == 3
     assert time.monotonic() - started < 20
     assert db["candidates"].count == 0
+
+
+def test_parallel_with_a_server_is_refused_with_a_sentence_and_nothing_sent(
+        radval_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # --parallel decodes in this process; the server's own K is --requests.
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        listening.setblocking(False)
+        _settings(radval_home, {"local": f"http://127.0.0.1:{listening.getsockname()[1]}"})
+        db = tmp_path / "study.db"
+        code = main(["batch", str(_case_file(tmp_path)), "--db", str(db), "--server", "local",
+                     "--parallel", "4"])
+        with pytest.raises(BlockingIOError):
+            listening.accept()  # nobody knocked
+    assert code == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert err == ("radval: --parallel decodes cases together in this process and --server "
+                   "drafts on the server local, so the two do not go together. Use --requests "
+                   "4 to have the server draft 4 cases at once. Nothing was sent.\n")
+    assert not db.exists()
