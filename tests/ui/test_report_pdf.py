@@ -201,3 +201,18 @@ def test_pdf_has_one_chart_per_body_system(written: tuple[Path, Path]) -> None:
         width, height = int(image[3]), int(image[4])
         assert width >= 1500
         assert height >= 400
+
+
+# DejaVu Sans's and WenQuanYi's line box is about 1.16 em: 8.1 pt of box is 7 pt of type.
+SMALLEST_BOX_PT = 8.1
+
+
+def test_no_text_is_set_smaller_than_seven_points(written: tuple[Path, Path]) -> None:
+    """Item 1's "tiny text": every word of the handout, table cells and page numbers
+    included, is at least 7 pt (tables are 7.5 pt, body text 10 pt)."""
+    _, pdf = written
+    boxes = re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>',
+                       _pdftotext(pdf, "-bbox"))
+    assert len(boxes) > 500
+    small = [word for top, bottom, word in boxes if float(bottom) - float(top) < SMALLEST_BOX_PT]
+    assert small == []
