@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 CJK_FONT_FILE = "wqy-microhei.ttc"  # the app's bundled font (ui/fonts.py)
 SCORE_RANGE = (0, 100)  # SPEC §7: scores 0-100, bands of 20
-LEGEND_ROW_CHARS = 40  # model names that fit on one legend line under one chart
+LEGEND_ROW_CHARS = 28  # model names that fit on one legend line under one 3.9 in chart
 # Fixed colours per position so model 1 has the same colour in every chart of a report.
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")

@@ -144,3 +144,30 @@ def test_a_metric_every_rater_marked_na_in_a_study_is_a_gap_in_its_chart(tmp_pat
         assert 0.0 not in list(line_b.get_ydata())  # ... never at the worst score
         notes = " ".join(t.get_text() for t in figure.texts)
         assert "model-b: Overdiagnosis" in notes
+
+
+def test_a_legend_stays_inside_its_chart_in_a_row_of_three() -> None:
+    """Names the lead's files give (the default model's label beside a short one, 40
+    characters in all): a legend wider than its panel ran into the next chart."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from radval_desktop.evaluation.radar import PANEL_INCHES, draw_radar
+    from radval_desktop.study.questionnaire import METRICS
+
+    axes = tuple(f"{m.name}\n{m.name_zh}" for m in METRICS)
+    for names in (("qwen2.5-coder-0.5b-instruct Q4_K_M", "radval"),
+                  ("radiologists' own impressions", "model-x Q8_0"),
+                  ("model-a", "model-b", "model-c")):
+        data = RadarData("chest — IHG, institution 1", axes,
+                         tuple((n, (50.0,) * 7) for n in names))
+        figure = Figure(figsize=(PANEL_INCHES * 3, PANEL_INCHES * 1.02), layout="constrained")
+        canvas = FigureCanvasAgg(figure)
+        panels = figure.subfigures(1, 3, squeeze=False)[0]
+        for panel in panels:
+            draw_radar(panel, data)
+        canvas.draw()
+        for panel in panels:
+            legend = panel.axes[0].get_legend().get_window_extent(canvas.get_renderer())
+            assert panel.bbox.x0 <= legend.x0, names
+            assert legend.x1 <= panel.bbox.x1, names
