@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 CJK_FONT_FILE = "wqy-microhei.ttc"  # the app's bundled font (ui/fonts.py)
 SCORE_RANGE = (0, 100)  # SPEC §7: scores 0-100, bands of 20
-LEGEND_ROW_CHARS = 40  # model names that fit on one legend line under one chart
+LEGEND_ROW_CHARS = 28  # model names that fit on one legend line under one 3.9 in chart
 # Fixed colours per position so model 1 has the same colour in every chart of a report.
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
@@ -67,6 +67,10 @@ class RadarData:
         return "-".join(part for part in keep.split("-") if part)
 
 
+LABEL_PT = 9  # the metric names around the chart
+LABEL_PAD_PT = 14
+
+
 def radar_figure(data: RadarData, size: float = 6.0) -> Figure:
     """A figure (not pyplot: nothing global, safe off the GUI thread)."""
     # matplotlib is imported here, not at the top: it costs ~0.3 s and the window's start-up
@@ -81,6 +85,7 @@ def radar_figure(data: RadarData, size: float = 6.0) -> Figure:
 def draw_radar(fig: Figure | SubFigure, data: RadarData) -> None:
     """Draw the chart into a figure or a subfigure; an NA-only metric as a gap, noted."""
     from matplotlib.projections.polar import PolarAxes
+    from matplotlib.transforms import ScaledTranslation
 
     families = list(font_families())
     ax = fig.add_subplot(projection="polar")
@@ -109,8 +114,8 @@ def draw_radar(fig: Figure | SubFigure, data: RadarData) -> None:
                        family=families)
     ax.set_rlabel_position(180 / n)  # between the first two axes
     ax.set_xticks(angles)
-    ax.set_xticklabels([literal(a) for a in data.axes], fontsize=9, family=families)
-    ax.tick_params(axis="x", pad=14)
+    ax.set_xticklabels([literal(a) for a in data.axes], fontsize=LABEL_PT, family=families)
+    ax.tick_params(axis="x", pad=LABEL_PAD_PT)
     ax.set_title(literal(data.title), fontsize=11, family=families, pad=18)
     # Handles and labels given, not collected: a label matplotlib finds on its own is dropped
     # when it starts with "_", so a model named "_base" would be missing from the legend.
@@ -118,9 +123,12 @@ def draw_radar(fig: Figure | SubFigure, data: RadarData) -> None:
     # beside a file name) one a line, or the legend ran past a chart in a row of three.
     names = [model for model, _ in data.series]
     columns = min(len(names), 3) if sum(len(n) for n in names) <= LEGEND_ROW_CHARS else 1
+    # Below the lowest metric names, a fixed distance in points (their pad and two lines):
+    # a fraction of the axes (-0.08) overlapped them once the chart was drawn smaller.
+    below = ScaledTranslation(0, -(LABEL_PAD_PT + 2.6 * LABEL_PT) / 72, fig.dpi_scale_trans)
     ax.legend(lines, [literal(model) for model in names], loc="upper center",
-              bbox_to_anchor=(0.5, -0.08), ncol=columns, frameon=False,
-              prop={"family": families, "size": 9})
+              bbox_to_anchor=(0.5, 0), bbox_transform=ax.transAxes + below, ncol=columns,
+              frameon=False, prop={"family": families, "size": 9})
     note = na_note(data)
     if note:
         fig.supxlabel(literal(note), fontsize=8, color="#8a4b00", family=families, wrap=True)
@@ -139,7 +147,12 @@ def na_note(data: RadarData) -> str:
     return "Gap = every answer NA (no score), not 0: " + "; ".join(gaps) + "."
 
 
-PANEL_INCHES = 5.5  # one chart of a row: three side by side fill A4 landscape
+# One chart of a row: three side by side fill A4 landscape, each printed about 3.5 in
+# wide. Drawn near that size, so that its text prints near the size it is set in: at
+# 5.5 in the 8 pt ticks and NA note printed at 5.2 pt (issue 19: "tiny text"); the dpi
+# keeps the pixels a 5.5 in panel had at 150 dpi.
+PANEL_INCHES = 3.9
+ROW_DPI = 220
 
 
 def render_row(charts: Sequence[RadarData], fmt: str) -> bytes:
@@ -153,7 +166,7 @@ def render_row(charts: Sequence[RadarData], fmt: str) -> bytes:
         draw_radar(panel, data)
     buffer = io.BytesIO()
     # "tight": an axis label at a panel's outer edge ("Relevance") was cut by the canvas.
-    fig.savefig(buffer, format=fmt, dpi=150, metadata=_metadata(fmt), bbox_inches="tight",
+    fig.savefig(buffer, format=fmt, dpi=ROW_DPI, metadata=_metadata(fmt), bbox_inches="tight",
                 pad_inches=0.05)
     return buffer.getvalue()
 

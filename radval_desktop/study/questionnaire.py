@@ -27,7 +27,7 @@ class Metric:
 
     @property
     def q2(self) -> str:
-        """Fig. 9"s Q2 in this metric"s own words."""
+        """Fig. 9's Q2 in this metric's own words."""
         return (f"{Q2_OPENING}: quote the {self.quote_part} from the impression, then explain "
                 "briefly, one reason a line.")
 

@@ -114,3 +114,60 @@ def test_an_na_only_metric_is_a_gap_with_a_note_not_zero() -> None:
     assert "model-a" in notes
     assert "m6" in notes
     assert "NA" in notes
+
+
+def test_a_metric_every_rater_marked_na_in_a_study_is_a_gap_in_its_chart(tmp_path: Path) -> None:
+    """Item 9 from the scores up: 3 raters mark model-b's overdiagnosis NA on every case."""
+    from radval_desktop.study.results import expert_results
+
+    path = tmp_path / "study.db"
+    build_scored_study(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE answers SET na = 1, score = NULL WHERE metric = 'overdiagnosis' "
+                     "AND candidate_uuid IN (SELECT uuid FROM candidates "
+                     "WHERE model_name = 'model-b')")
+    conn.close()
+    db = open_study(path)
+    try:
+        results = expert_results(db)
+    finally:
+        db.close()
+    assert results is not None
+    assert len(results.charts) == 4  # abdomen OG / OHG, chest OG / IHG
+    for chart in results.charts:
+        series = dict(chart.series)
+        assert series["model-b"][-1] is None  # overdiagnosis, the seventh axis
+        assert None not in series["model-a"]
+        figure = radar_figure(chart)
+        line_b = figure.axes[0].get_lines()[1]
+        assert math.isnan(line_b.get_ydata()[-2])  # drawn as a gap ...
+        assert 0.0 not in list(line_b.get_ydata())  # ... never at the worst score
+        notes = " ".join(t.get_text() for t in figure.texts)
+        assert "model-b: Overdiagnosis" in notes
+
+
+def test_a_legend_stays_inside_its_chart_in_a_row_of_three() -> None:
+    """Names the lead's files give (the default model's label beside a short one, 40
+    characters in all): a legend wider than its panel ran into the next chart."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from radval_desktop.evaluation.radar import PANEL_INCHES, draw_radar
+    from radval_desktop.study.questionnaire import METRICS
+
+    axes = tuple(f"{m.name}\n{m.name_zh}" for m in METRICS)
+    for names in (("qwen2.5-coder-0.5b-instruct Q4_K_M", "radval"),
+                  ("radiologists' own impressions", "model-x Q8_0"),
+                  ("model-a", "model-b", "model-c")):
+        data = RadarData("chest — IHG, institution 1", axes,
+                         tuple((n, (50.0,) * 7) for n in names))
+        figure = Figure(figsize=(PANEL_INCHES * 3, PANEL_INCHES * 1.02), layout="constrained")
+        canvas = FigureCanvasAgg(figure)
+        panels = figure.subfigures(1, 3, squeeze=False)[0]
+        for panel in panels:
+            draw_radar(panel, data)
+        canvas.draw()
+        for panel in panels:
+            legend = panel.axes[0].get_legend().get_window_extent(canvas.get_renderer())
+            assert panel.bbox.x0 <= legend.x0, names
+            assert legend.x1 <= panel.bbox.x1, names

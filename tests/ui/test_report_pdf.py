@@ -201,3 +201,43 @@ def test_pdf_has_one_chart_per_body_system(written: tuple[Path, Path]) -> None:
         width, height = int(image[3]), int(image[4])
         assert width >= 1500
         assert height >= 400
+
+
+# DejaVu Sans's and WenQuanYi's line box is about 1.16 em: 8.1 pt of box is 7 pt of type.
+SMALLEST_BOX_PT = 8.1
+
+
+def test_no_text_is_set_smaller_than_seven_points(written: tuple[Path, Path]) -> None:
+    """Item 1's "tiny text": every word of the handout, table cells and page numbers
+    included, is at least 7 pt (tables are 7.5 pt, body text 10 pt)."""
+    _, pdf = written
+    boxes = re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>',
+                       _pdftotext(pdf, "-bbox"))
+    assert len(boxes) > 500
+    small = [word for top, bottom, word in boxes if float(bottom) - float(top) < SMALLEST_BOX_PT]
+    assert small == []
+
+
+def test_chart_text_prints_at_seven_points_or_more(written: tuple[Path, Path]) -> None:
+    """The charts are images: their smallest text (the 20-100 ticks, the NA note) prints at
+    its matplotlib size times the image's scale on the page, saved dpi / printed ppi. It
+    was 8 pt x 150 / 233 = 5.2 pt."""
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
+
+    from radval_desktop.evaluation.radar import ROW_DPI, RadarData, draw_radar
+
+    _, pdf = written
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], check=True,
+                             capture_output=True, text=True).stdout.splitlines()[2:]
+    ppis = [float(line.split()[12]) for line in listing if line.split()[2] == "image"]
+    assert len(ppis) == 2
+    figure = Figure()
+    draw_radar(figure.add_subfigure(figure.add_gridspec(1, 1)[0]), RadarData(
+        "chest — OG", tuple(f"Metric {i}\n指标" for i in range(7)),
+        (("model-a", (80.0, 70, 60, 50, 40, 30, None)),)))
+    figure.canvas.draw()  # tick labels exist once drawn
+    sizes = [t.get_fontsize() for t in figure.findobj(Text) if t.get_text().strip()]
+    assert len(sizes) >= 7 + 5 + 3  # axes, ticks, title, legend, note
+    printed = min(sizes) * ROW_DPI / max(ppis)
+    assert printed >= 7, f"{min(sizes)} pt drawn, {printed:.1f} pt printed"

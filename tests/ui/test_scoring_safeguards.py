@@ -81,6 +81,21 @@ def test_a_new_rater_who_chose_no_level_is_not_started(
     conn.close()
 
 
+def test_a_first_rater_of_a_new_file_has_no_level_chosen_for_them(
+        qtbot: QtBot, tmp_path: Path, open_panel: Callable[..., ScoringPanel]) -> None:
+    path = tmp_path / "study.db"
+    build_study(path)  # nobody listed: the box must not offer a level of its own either
+    panel = open_panel(path)
+    assert panel.level.currentIndex() == -1
+    qtbot.keyClicks(panel.rater.lineEdit(), "Dr First")
+    qtbot.keyClick(panel.rater.lineEdit(), Qt.Key.Key_Return)
+    assert panel.session is None
+    assert "Choose your level" in panel.error.text()
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT COUNT(*) FROM raters").fetchone() == (0,)
+    conn.close()
+
+
 def test_a_rater_the_lead_added_keeps_the_leads_level(
         qtbot: QtBot, tmp_path: Path, open_panel: Callable[..., ScoringPanel]) -> None:
     path = tmp_path / "study.db"

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from reader_study_data import progress_from_sql, score_handed_out, write_jsonl
 
+from radval_desktop.study.questionnaire import METRICS
 from radval_desktop.ui.study_panel import StudyPanel
 from radval_desktop.ui.study_progress import mean_text, when
 
@@ -47,6 +48,16 @@ def _table(view: StudyPanel) -> dict[str, list[str]]:
                                                         range(table.columnCount())),
                                                 strict=True))
             for r in range(table.rowCount())}
+
+
+def _metric_means_from_sql(path: Path) -> dict[str, tuple[str, dict[str, float | None]]]:
+    """Each rater's level and mean score per metric (NA left out), counted in SQL."""
+    out: dict[str, tuple[str, dict[str, float | None]]] = {}
+    for uuid, name, level in _rows(path, "SELECT uuid, name, level FROM raters"):
+        means = dict(_rows(path, "SELECT metric, AVG(score) FROM answers WHERE rater_uuid = '"
+                           f"{uuid}' AND na = 0 AND score IS NOT NULL GROUP BY metric"))
+        out[str(name)] = (str(level), {m.key: means.get(m.key) for m in METRICS})
+    return out
 
 
 def _click(qtbot: QtBot, button: object) -> None:
@@ -117,6 +128,13 @@ def test_a_lead_sets_up_hands_out_merges_and_follows_a_three_rater_study(
         assert (row["Answered"], row["Total"], row["NA"]) == (str(answered), str(total), str(na))
         assert row["Last answer"] == when(last)
         assert row["Mean"] == mean_text(mean)
+    # Every column, not only the totals: the level and each metric's own mean.
+    for name, (level, means) in _metric_means_from_sql(lead).items():
+        assert shown[name]["Level"] == level
+        assert [shown[name][m.name] for m in METRICS] == [mean_text(means[m.key])
+                                                          for m in METRICS]
+    assert [shown["Dr Middle"][m.name] for m in METRICS] == [
+        "40.0", "41.0", "42.0", "43.0", "44.0", "45.0", "46.0"]
     assert (shown["Dr Junior"]["Done"], shown["Dr Middle"]["Done"]) == ("100%", "55%")
     assert (shown["Dr Middle"]["Answered"], shown["Dr Middle"]["NA"]) == ("23", "5")
     assert shown["Dr Senior"]["Last answer"] == "—"
