@@ -218,6 +218,17 @@
     </message>
 </context>
 <context>
+    <name>Dates</name>
+    <message>
+        <source>d MMM yyyy HH:mm</source>
+        <translation>yyyy年M月d日 HH:mm</translation>
+    </message>
+    <message>
+        <source>d MMM yyyy</source>
+        <translation>yyyy年M月d日</translation>
+    </message>
+</context>
+<context>
     <name>Device</name>
     <message>
         <source>this llama.cpp build has no GPU support (no CUDA)</source>
@@ -1072,6 +1083,10 @@
     <message>
         <source>{base}, {date}</source>
         <translation>{base}，{date}</translation>
+    </message>
+    <message>
+        <source>Trained at {created} (as the model card writes it)</source>
+        <translation>训练时间（模型说明中的原文）：{created}</translation>
     </message>
     <message>
         <source>RAM</source>

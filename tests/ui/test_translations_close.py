@@ -1,0 +1,104 @@
+"""The window in Chinese (issue 20), closed out: a model card's training time as a local date
+in the window's language, and the study report's PDF and HTML in the language asked for."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication, QLabel, QTableWidget
+from pytestqt.qtbot import QtBot
+
+# The zh walk's helpers: the start in a language, the allow-list of Latin words.
+from test_translations import SCAN_TIMEOUT_MS, _start
+
+from radval_desktop import paths
+from radval_desktop.engine.model_card import CARD_FORMAT, CARD_FORMAT_VERSION
+from radval_desktop.prompts import bundled_templates
+from radval_desktop.ui.i18n import remove_language
+from radval_desktop.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def language(qapp: QApplication) -> Iterator[None]:
+    yield
+    remove_language(qapp)  # later tests read the English source texts
+
+
+@pytest.fixture
+def beijing_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's clock in China's time zone (UTC+8, a POSIX rule: no tz database needed),
+    so a local time is the same on every test machine."""
+    monkeypatch.setenv("TZ", "CST-8")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def write_card(created: str) -> Path:
+    """A fine-tuned model's card beside the tiny GGUF of _start, as training/export.py
+    writes it, trained at ``created``."""
+    model = paths.data_dir() / "models" / "tiny.gguf"
+    card = {"format": CARD_FORMAT, "format_version": CARD_FORMAT_VERSION, "created": created,
+            "model": {"file": model.name,
+                      "sha256": hashlib.sha256(model.read_bytes()).hexdigest()},
+            "base": {"name": "Qwen2.5-0.5B-Instruct"},
+            "prompt": {"template_id": "t2_numbered",
+                       "template_version": bundled_templates().version,
+                       "layout": "chat template",
+                       "templates_toml": (paths.resources_dir() / "prompt_templates.toml"
+                                          ).read_text(encoding="utf-8")}}
+    model.with_name("tiny.card.json").write_text(json.dumps(card), encoding="utf-8")
+    return model
+
+
+def _models_tab(qtbot: QtBot) -> tuple[str, str, str, str]:
+    """(details text, details tooltip, card cell, card cell tooltip) of tiny.gguf."""
+    window = MainWindow(load_model=False)
+    qtbot.addWidget(window)
+    try:
+        with qtbot.waitSignal(window.scanner.hashing_finished, timeout=SCAN_TIMEOUT_MS):
+            window.tabs.setCurrentWidget(window.models_panel)
+        table = window.findChild(QTableWidget, "models.table")
+        row = next(r for r in range(table.rowCount()) if "tiny" in table.item(r, 0).text())
+        table.selectRow(row)
+        details = window.findChild(QLabel, "models.details")
+        column = next(c for c in range(table.columnCount())
+                      if table.horizontalHeaderItem(c).text() in ("Card", "模型说明"))
+        cell = table.item(row, column)
+        return details.text(), details.toolTip(), cell.text(), cell.toolTip()
+    finally:
+        window.shutdown()
+
+
+@pytest.mark.parametrize(("value", "shown", "date"), [
+    ("zh_CN", "训练时间：2026年11月30日 20:34", "基于 Qwen2.5-0.5B-Instruct 微调，2026年11月30日"),
+    ("en", "trained: 30 Nov 2026 20:34", "tuned from Qwen2.5-0.5B-Instruct, 30 Nov 2026")])
+def test_a_model_cards_training_time_is_a_local_date_in_the_window_language(
+        qtbot: QtBot, qapp: QApplication, language: None, beijing_time: None,
+        value: str, shown: str, date: str) -> None:
+    """The card's ISO time in UTC (12:34) is shown as Beijing's local 20:34, written as the
+    window's language writes dates; the card's own value stays in the tooltips."""
+    raw = "2026-11-30T12:34:56+00:00"
+    _start(qapp, value, tiny_model=False)
+    write_card(raw)
+    details, details_tip, cell, cell_tip = _models_tab(qtbot)
+    assert shown in details.split("<br>")
+    assert raw not in details
+    assert raw in details_tip
+    assert cell == date
+    assert raw in cell_tip
+
+
+def test_a_training_time_that_is_not_iso_is_shown_as_written(
+        qtbot: QtBot, qapp: QApplication, language: None, beijing_time: None) -> None:
+    _start(qapp, "zh_CN", tiny_model=False)
+    write_card("last Tuesday")
+    details, _tip, cell, _cell_tip = _models_tab(qtbot)
+    assert "训练时间：last Tuesday" in details.split("<br>")
+    assert cell == "基于 Qwen2.5-0.5B-Instruct 微调，last Tuesday"
