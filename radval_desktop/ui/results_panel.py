@@ -23,53 +23,36 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from radval_desktop.errors import InputError, Words, sentence
+from radval_desktop.errors import InputError, sentence
 from radval_desktop.evaluation.batch import outputs_from_db
 from radval_desktop.evaluation.radar import RadarData, render
 from radval_desktop.evaluation.tables import Table, paper_tables
 from radval_desktop.store.database import open_database
 from radval_desktop.store.reader_study import list_studies
+from radval_desktop.study.report_language import ReportWords, report_words
 from radval_desktop.study.results import expert_results
 from radval_desktop.ui.errors import report_errors
-from radval_desktop.ui.i18n import ENGLISH, body_system_names, current_language
-from radval_desktop.workers.sentences import translated
-
-_TABLES = "ResultTables"  # the context the core marks its table words under
+from radval_desktop.ui.i18n import current_language
 
 
-def _words(value: Words) -> str:
-    return translated(value.context, value.template, value.values, str(value))
-
-
-def _system(key: object) -> object:
-    """A body system key (chest) as the window names it (胸部); English keeps the key, as
-    the report does."""
-    if current_language() == ENGLISH or not isinstance(key, str):
-        return key
-    return body_system_names().get(key, key)
+def _report_words() -> ReportWords:
+    """The report's words (study/report_language.py) through the window's own catalogue:
+    the Results tab names tables, cells and charts as report.html and report.pdf do."""
+    return report_words(current_language(), QCoreApplication.translate)
 
 
 def table_title(table: Table) -> str:
-    return (_words(table.caption) if table.caption
-            else QCoreApplication.translate(_TABLES, table.title))
+    return _report_words().table(table).title
 
 
 def cell_text(table: Table, value: object) -> str:
     """A cell in the window's language: the core's words translated, body systems named,
     numbers as the report shows them, the data's own names as they are."""
-    if isinstance(value, Words):
-        return _words(value)
-    if isinstance(value, str):
-        return QCoreApplication.translate(_TABLES, str(_system(value)))
-    return table.show(value)
+    return table.show(_report_words().cell(value))
 
 
 def chart_title(chart: RadarData) -> str:
-    if chart.caption is None:
-        return chart.title
-    values = dict(chart.caption.values)
-    values["system"] = _system(values.get("system"))
-    return _words(replace(chart.caption, values=tuple(values.items())))
+    return _report_words().chart_title(chart)
 
 
 class ResultsPanel(QWidget):
@@ -233,10 +216,10 @@ class ResultsPanel(QWidget):
     def _show(self, table: Table) -> None:
         self.grid.clear()
         self.grid.setColumnCount(len(table.columns))
-        self.grid.setHorizontalHeaderLabels(
-            [QCoreApplication.translate(_TABLES, column) for column in table.columns])
-        self.grid.setRowCount(len(table.rows))
-        for r, row in enumerate(table.rows):
+        shown = _report_words().table(table)
+        self.grid.setHorizontalHeaderLabels(list(shown.columns))
+        self.grid.setRowCount(len(shown.rows))
+        for r, row in enumerate(shown.rows):
             for c, value in enumerate(row):
-                text = cell_text(table, value)  # the report's decimals (issue 19)
-                self.grid.setItem(r, c, QTableWidgetItem(text))
+                # The report's decimals (issue 19).
+                self.grid.setItem(r, c, QTableWidgetItem(shown.show(value)))

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QTableWidget
 from pytestqt.qtbot import QtBot
 
 # The zh walk's helpers: the start in a language, the allow-list of Latin words.
-from test_translations import SCAN_TIMEOUT_MS, _start
+from test_translations import _DATA_LATIN, SCAN_TIMEOUT_MS, _english_words, _start
 
 from radval_desktop import paths
 from radval_desktop.engine.model_card import CARD_FORMAT, CARD_FORMAT_VERSION
@@ -102,3 +105,74 @@ def test_a_training_time_that_is_not_iso_is_shown_as_written(
     details, _tip, cell, _cell_tip = _models_tab(qtbot)
     assert "训练时间：last Tuesday" in details.split("<br>")
     assert cell == "基于 Qwen2.5-0.5B-Instruct 微调，last Tuesday"
+
+
+def _pdftotext(pdf: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, timeout=60,
+                          capture_output=True, text=True).stdout
+
+
+def _pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, timeout=60, capture_output=True,
+                          text=True).stdout
+    return int(re.search(r"Pages:\s+(\d+)", info)[1])  # type: ignore[index]
+
+
+# The report's data in Latin letters besides the window's: the fixture's batch model and
+# the ROUGE tables' tokenization ids, as the Results tab shows them too.
+_REPORT_LATIN = re.compile(r"\bModel X\b|\bmodel-x\S*|\b(?:en|zh)-[a-z-]+"
+                           # the statistics' authors, cited as Chinese papers cite them
+                           # (pdftotext gives Krippendorff's "ff" as one ligature)
+                           r"|\b(?:Shrout|Fleiss|McGraw|Wong|Krippendor\S*)")
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils absent: "
+                    "apt-get install -y poppler-utils")
+def test_the_report_in_chinese_has_chinese_headings_notes_and_footer(
+        tmp_path: Path, radval_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`radval report --language zh_CN` (and, with no option, a Chinese shell's locale, as
+    the self-test): report.pdf's footer on each page, its title, subtitle, section headings
+    and notes, table titles and headers and the body systems are Chinese, in report.html and
+    report.md too; `--language en` keeps the English; the CSV files are English either way."""
+    from test_report_pdf import _fixture_study
+
+    from radval_desktop.cli import main
+
+    db = _fixture_study(tmp_path / "study.db")
+    assert main(["report", "--study", str(db), "--out", str(tmp_path / "zh"),
+                 "--language", "zh_CN"]) == 0
+    pdf = tmp_path / "zh" / "report.pdf"
+    text, pages = _pdftotext(pdf), _pages(pdf)
+    flat = re.sub(r"\s+", "", text)
+    for page in range(1, pages + 1):
+        assert f"第{page}页，共{pages}页" in flat
+    assert "Page" not in text
+    page = (tmp_path / "zh" / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in page
+    for heading in ("RadVal 评估：study.db", "<h2>数量</h2>", "<h2>专家评价</h2>",
+                    '<h2 class="new-page">雷达图</h2>', "<h2>一致性</h2>",
+                    "<h3>专家评分，各评分者级别均值（0-100）</h3>", "<h3>腹部</h3>",
+                    "<h3 class=\"new-page\">胸部</h3>", "<h2>ROUGE、实用性与输出检查</h2>"):
+        assert heading in page, heading
+    for heading in ("RadVal评估：study.db", "专家评价", "雷达图", "一致性", "胸部"):
+        assert heading in flat, heading
+    from radval_desktop.study.questionnaire import METRICS
+
+    # The seven metrics are bilingual, as the paper prints them (a header's two lines).
+    bilingual = {word for metric in METRICS for word in metric.name.split()}
+    english = sorted({w for line in text.splitlines()
+                      for w in _english_words(_REPORT_LATIN.sub(" ", _DATA_LATIN.sub(" ", line)))
+                      if w not in bilingual})
+    assert english == []
+    assert main(["report", "--study", str(db), "--out", str(tmp_path / "en"),
+                 "--language", "en"]) == 0
+    english_pdf = _pdftotext(tmp_path / "en" / "report.pdf")
+    assert f"Page 1 of {_pages(tmp_path / 'en' / 'report.pdf')}" in english_pdf
+    assert "Expert evaluation" in english_pdf
+    assert "### 病例、评分者与回答" in (tmp_path / "zh" / "report.md").read_text(encoding="utf-8")
+    for csv in sorted((tmp_path / "en").glob("*.csv")):  # for scripts: English either way
+        assert (tmp_path / "zh" / csv.name).read_bytes() == csv.read_bytes(), csv.name
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")  # no option: the shell's language
+    assert main(["report", "--study", str(db), "--out", str(tmp_path / "auto")]) == 0
+    assert '<html lang="zh-CN">' in (tmp_path / "auto" / "report.html").read_text(
+        encoding="utf-8")
