@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from radval_desktop.catalogue import CHINESE, ENGLISH, Translate, render, translator
 from radval_desktop.errors import Words, sentence
-from radval_desktop.evaluation.radar import RadarData
+from radval_desktop.evaluation.radar import RadarData, na_words
 from radval_desktop.evaluation.tables import Table
 from radval_desktop.prompts import bundled_templates
 
@@ -64,7 +64,10 @@ class ReportWords:
         return self.words(replace(chart.caption, values=tuple(values.items())))
 
     def chart(self, chart: RadarData) -> RadarData:
-        return replace(chart, title=self.chart_title(chart), group=str(self.system(chart.group)))
+        """The chart as the reader sees it: its title, group and gap note translated."""
+        gaps = na_words(chart, chinese=self.language == CHINESE)
+        return replace(chart, title=self.chart_title(chart), group=str(self.system(chart.group)),
+                       note=self.words(gaps) if gaps else "")
 
     def footer(self, title: str) -> PageFooter:
         return lambda page, pages: self.say(_FOOTER, title=title, page=page, pages=pages)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt, Slot
@@ -53,6 +52,11 @@ def cell_text(table: Table, value: object) -> str:
 
 def chart_title(chart: RadarData) -> str:
     return _report_words().chart_title(chart)
+
+
+def shown_chart(chart: RadarData) -> RadarData:
+    """The chart drawn in the window's language: its title and gap note."""
+    return _report_words().chart(chart)
 
 
 class ResultsPanel(QWidget):
@@ -203,9 +207,7 @@ class ResultsPanel(QWidget):
                 # PNG at 150 dpi: a few hundred ms per chart, drawn only when picked.
                 pixmap = QPixmap()
                 chart = self.charts[index]
-                # The chart's own title drawn in the window's language too.
-                pixmap.loadFromData(render(replace(chart, title=chart_title(chart)), "png"),
-                                    "PNG")
+                pixmap.loadFromData(render(shown_chart(chart), "png"), "PNG")
                 self.chart.setPixmap(pixmap)
 
     @Slot(int)

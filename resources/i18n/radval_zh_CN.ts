@@ -80,6 +80,13 @@
     </message>
 </context>
 <context>
+    <name>Charts</name>
+    <message>
+        <source>Gap = every answer NA (no score), not 0: {gaps}.</source>
+        <translation>空缺 = 所有回答均为 NA（无评分），并非 0 分：{gaps}。</translation>
+    </message>
+</context>
+<context>
     <name>ColumnMappingDialog</name>
     <message>
         <source>Findings</source>

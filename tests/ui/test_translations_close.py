@@ -176,3 +176,24 @@ def test_the_report_in_chinese_has_chinese_headings_notes_and_footer(
     assert main(["report", "--study", str(db), "--out", str(tmp_path / "auto")]) == 0
     assert '<html lang="zh-CN">' in (tmp_path / "auto" / "report.html").read_text(
         encoding="utf-8")
+
+
+def test_a_charts_gap_note_is_in_the_window_and_report_language(
+        qapp: QApplication, language: None) -> None:
+    """A metric every rater marked NA is a gap, named under the chart: the Results tab's
+    chart in the Chinese window and the Chinese report name it in Chinese (the metric's
+    Chinese name); the English report and the chart files keep the English."""
+    from radval_desktop.evaluation.radar import RadarData, na_note
+    from radval_desktop.study.report_language import ENGLISH_WORDS, report_words
+    from radval_desktop.study.results import AXES
+    from radval_desktop.ui.results_panel import shown_chart
+
+    values = (60.0, 61.0, 62.0, 63.0, 64.0, None, None)
+    chart = RadarData("chest — OG", AXES, (("model-a", values), ("model-b", (50.0,) * 7)))
+    english = "Gap = every answer NA (no score), not 0: model-a: Missed diagnosis, Overdiagnosis."
+    chinese = "空缺 = 所有回答均为 NA（无评分），并非 0 分：model-a：漏诊、过度诊断。"
+    assert na_note(chart) == english
+    assert na_note(ENGLISH_WORDS.chart(chart)) == english
+    assert na_note(report_words("zh_CN").chart(chart)) == chinese
+    _start(qapp, "zh_CN")
+    assert na_note(shown_chart(chart)) == chinese
