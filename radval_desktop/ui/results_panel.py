@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Qt, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Slot
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -88,8 +88,11 @@ class ResultsPanel(QWidget):
         self.chart_choice = QComboBox(objectName="results.chartChoice")
         self.chart_choice.currentIndexChanged.connect(self._on_chart_changed)
         self.chart = QLabel(objectName="results.chart", alignment=Qt.AlignmentFlag.AlignCenter)
+        self.chart_image = QPixmap()  # the chart as drawn; shown scaled into its pane
         chart_scroll = QScrollArea(widgetResizable=True)
         chart_scroll.setWidget(self.chart)
+        self._chart_pane = chart_scroll.viewport()
+        self._chart_pane.installEventFilter(self)
         chart_box = QWidget()
         chart_layout = QVBoxLayout(chart_box)
         chart_layout.setContentsMargins(0, 0, 0, 0)
@@ -98,9 +101,11 @@ class ResultsPanel(QWidget):
         chart_row.addWidget(self.chart_choice, 1)
         chart_layout.addLayout(chart_row)
         chart_layout.addWidget(chart_scroll, 1)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.grid)
-        splitter.addWidget(chart_box)
+        # The chart on a page of its own: under the table it had 165 px at the first window
+        # size, and its title and axis names were cut at the pane's edges.
+        self.views = QTabWidget(objectName="results.views")
+        self.views.addTab(self.grid, self.tr("Tables"))
+        self.views.addTab(chart_box, self.tr("Radar charts"))
 
         top = QHBoxLayout()
         top.addWidget(self.path_edit, 1)
@@ -116,7 +121,7 @@ class ResultsPanel(QWidget):
         layout.addLayout(top)
         layout.addLayout(second)
         layout.addWidget(self.message)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.views, 1)
 
     def show_error(self, text: str) -> None:
         self.message.setText(text)
@@ -189,6 +194,7 @@ class ResultsPanel(QWidget):
             self.chart_choice.addItems([chart_title(c) for c in self.charts])
             self.chart_choice.blockSignals(False)
             self.chart.clear()
+            self.chart_image = QPixmap()
             scored = (self.tr(" Study '{study}': {answers} scores, {na} NA.").format(
                 study=expert.study, answers=expert.counts.answers, na=expert.counts.na)
                 if expert else "")
@@ -208,7 +214,32 @@ class ResultsPanel(QWidget):
                 pixmap = QPixmap()
                 chart = self.charts[index]
                 pixmap.loadFromData(render(shown_chart(chart), "png"), "PNG")
-                self.chart.setPixmap(pixmap)
+                self.chart_image = pixmap
+                self._fit_chart()
+
+    def _fit_chart(self) -> None:
+        """The chart scaled down into its pane, whole and in shape; at full size while the
+        pane is hidden (it has no size yet), and at least at half size: smaller, its labels
+        could not be read, and the pane scrolls instead."""
+        image = self.chart_image
+        if image.isNull():
+            return
+        pane = self._chart_pane.size()
+        if (not self._chart_pane.isVisible()
+                or (image.width() <= pane.width() and image.height() <= pane.height())):
+            self.chart.setPixmap(image)
+            return
+        scale = max(0.5, min(pane.width() / image.width(), pane.height() / image.height()))
+        self.chart.setPixmap(image.scaled(round(image.width() * scale),
+                                          round(image.height() * scale),
+                                          Qt.AspectRatioMode.KeepAspectRatio,
+                                          Qt.TransformationMode.SmoothTransformation))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if watched is self._chart_pane and event.type() in (QEvent.Type.Resize,
+                                                             QEvent.Type.Show):
+            self._fit_chart()
+        return super().eventFilter(watched, event)
 
     @Slot(int)
     def _on_choice_changed(self, index: int) -> None:

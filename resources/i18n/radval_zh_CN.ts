@@ -2162,6 +2162,14 @@
         <translation>雷达图：</translation>
     </message>
     <message>
+        <source>Tables</source>
+        <translation>表格</translation>
+    </message>
+    <message>
+        <source>Radar charts</source>
+        <translation>雷达图</translation>
+    </message>
+    <message>
         <source>Study:</source>
         <translation>研究：</translation>
     </message>

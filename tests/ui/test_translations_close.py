@@ -197,3 +197,41 @@ def test_a_charts_gap_note_is_in_the_window_and_report_language(
     assert na_note(report_words("zh_CN").chart(chart)) == chinese
     _start(qapp, "zh_CN")
     assert na_note(shown_chart(chart)) == chinese
+
+
+@pytest.mark.parametrize("value", ["zh_CN", "en"])
+def test_the_results_chart_is_shown_whole_and_legible_at_the_first_window_size(
+        qtbot: QtBot, qapp: QApplication, tmp_path: Path, language: None, value: str) -> None:
+    """The Results tab's radar chart (a 150 dpi PNG, 900 x 828) sat under the table in a pane
+    of 962 x 165 at 1000 x 760: its title and the axis names were cut at the pane's edges
+    (the screenshots). On a page of its own beside the tables, it is scaled into its pane
+    whole, its shape kept, at no less than half size (9 pt labels stay about 12 px), and
+    follows the pane when the window grows."""
+    from reader_study_data import build_scored_study
+
+    _start(qapp, value)
+    build_scored_study(tmp_path / "scored.db")
+    window = MainWindow(load_model=False)
+    qtbot.addWidget(window)
+    try:
+        window.show()
+        window.resize(1000, 760)  # MainWindow._restore_geometry's first size
+        window.tabs.setCurrentWidget(window.results_panel)
+        panel = window.results_panel
+        panel.open_study(tmp_path / "scored.db")
+        panel.views.setCurrentIndex(1)
+        qapp.processEvents()
+        assert panel.views.tabText(1) == ("雷达图" if value == "zh_CN" else "Radar charts")
+        viewport = panel.chart.parentWidget().size()
+        full, shown = panel.chart_image, panel.chart.pixmap()
+        assert full.height() > viewport.height()  # the drawn chart is larger than its pane
+        assert 0 < shown.width() <= viewport.width()
+        assert 0 < shown.height() <= viewport.height()
+        assert shown.height() >= full.height() / 2
+        assert abs(shown.width() / shown.height() - full.width() / full.height()) < 0.02
+        small = shown.height()
+        window.resize(1400, 1100)
+        qapp.processEvents()
+        assert panel.chart.pixmap().height() > small
+    finally:
+        window.shutdown()
