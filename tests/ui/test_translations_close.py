@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -235,3 +237,34 @@ def test_the_results_chart_is_shown_whole_and_legible_at_the_first_window_size(
         assert panel.chart.pixmap().height() > small
     finally:
         window.shutdown()
+
+
+_WINDOW_IN_A_LOCALE = """
+import json
+from radval_desktop.config import load_settings
+from radval_desktop.ui.app import create_application, start_language
+from radval_desktop.ui.main_window import MainWindow
+
+app = create_application(["radval"])
+language = start_language(app, load_settings())
+window = MainWindow(load_model=False)
+tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+window.shutdown()
+print(json.dumps({"language": language, "tabs": tabs}, ensure_ascii=False))
+"""
+
+
+@pytest.mark.parametrize(("locale", "language", "tabs"), [
+    ("zh_CN.UTF-8", "zh_CN", ["草稿", "历史记录", "研究", "评分", "结果", "模型"]),
+    ("en_US.UTF-8", "en", ["Draft", "History", "Study", "Scoring", "Results", "Models"])])
+def test_a_window_started_in_a_chinese_locale_speaks_chinese(
+        radval_home: Path, locale: str, language: str, tabs: list[str]) -> None:
+    """`radval` started afresh in a zh_CN (or en_US) session with ui.language left at auto:
+    the language comes from the system locale Qt reads at start, not from a setting."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    env.update(LANG=locale, QT_QPA_PLATFORM="offscreen", RADVAL_HOME=str(radval_home))
+    done = subprocess.run([sys.executable, "-c", _WINDOW_IN_A_LOCALE], env=env, check=True,
+                          cwd=Path(__file__).resolve().parents[2],
+                          capture_output=True, text=True, timeout=120)
+    shown = json.loads(done.stdout.strip().splitlines()[-1])
+    assert shown == {"language": language, "tabs": tabs}
