@@ -75,6 +75,10 @@ def _parser() -> argparse.ArgumentParser:
     p_report.add_argument("--institution-1", dest="institution_1",
                           help="the internal institution (default: the study's setting, else the "
                           "first in the data)")
+    p_report.add_argument("--language", default="auto",
+                          choices=("auto", "en", "zh_CN", "zh"),
+                          help="the language of report.html, .pdf and .md (auto: ui.language, "
+                          "else the shell's locale, as --self-test; the CSV files stay English)")
     batch.add_parsers(sub)
     study.add_parsers(sub)
     models.add_parsers(sub)
@@ -207,17 +211,23 @@ def _card_rows(engine: LlamaEngine) -> list[tuple[str, str]]:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from radval_desktop.catalogue import cli_language, setting_language
     from radval_desktop.store.database import open_database
-    from radval_desktop.study.results import write_report
+    from radval_desktop.study.report_language import report_words
+    from radval_desktop.study.results import report_title, write_report
     from radval_desktop.ui.report_pdf import write_pdf
 
     db_path = Path(args.db)
     if not db_path.is_file():
         raise InputError(f"There is no database at {db_path}.")
+    # A report is handed to colleagues: it speaks as the self-test does, unless told.
+    language = setting_language(args.language) or cli_language(load_settings()["ui.language"])
+    words = report_words(language)
     db = open_database(db_path)
     try:
-        written = write_report(db, Path(args.out), f"RadVal evaluation: {db_path.name}",
-                               args.study_name, args.institution_1, pdf_writer=write_pdf)
+        written = write_report(db, Path(args.out), report_title(words, db_path.name),
+                               args.study_name, args.institution_1, pdf_writer=write_pdf,
+                               words=words)
     finally:
         db.close()
     print(written.markdown.read_text(encoding="utf-8"))

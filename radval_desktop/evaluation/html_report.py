@@ -26,6 +26,9 @@ class Report:
     title: str
     subtitle: str
     sections: tuple[Section, ...] = field(default_factory=tuple)
+    # The words above are in this language (study/report_language.py); BCP 47, for <html>.
+    language: str = "en"
+    empty: str = "none"  # the one cell of a table without rows
 
 
 # Sizes in points and tables at the page width: the same rules serve a browser, its
@@ -111,12 +114,12 @@ def column_widths(table: Table) -> list[int]:
     return [max(1, round(100 * w / total)) for w in least]
 
 
-def table_html(table: Table) -> str:
+def table_html(table: Table, empty: str = "none") -> str:
     head = "".join(f'<th width="{width}%">{header_html(c)}</th>'
                    for c, width in zip(table.columns, column_widths(table), strict=True))
     body = "\n".join("<tr>" + "".join(_cell(table, v) for v in row) + "</tr>" for row in table.rows)
     if not table.rows:
-        body = f'<tr><td colspan="{len(table.columns)}">none</td></tr>'
+        body = f'<tr><td colspan="{len(table.columns)}">{html.escape(empty)}</td></tr>'
     # width, border and cellspacing as attributes too: Qt's printer reads those, not CSS.
     return (f"<h3>{html.escape(table.title)}</h3>\n"
             '<table width="100%" border="1" cellspacing="0" cellpadding="3">\n'
@@ -188,7 +191,8 @@ def render_html(report: Report, charts: str = "svg") -> str:
     """The whole page; charts 'svg' (the HTML file) or 'png' (printed to PDF)."""
     body = _body(report, charts)
     return "\n".join([
-        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+        "<!DOCTYPE html>", f'<html lang="{html.escape(report.language)}">', "<head>",
+        '<meta charset="utf-8">',
         f"<title>{html.escape(report.title)}</title>",
         f"<style>{cjk_font_face(body)}{_STYLE}</style>", "</head>", body, "</html>", ""])
 
@@ -204,7 +208,7 @@ def _body(report: Report, charts: str) -> str:
         parts.append(f"<h2{new_page}>{html.escape(section.heading)}</h2>")
         if section.note:
             parts.append(f'<p class="note">{html.escape(section.note)}</p>')
-        parts.extend(table_html(t) for t in section.tables)
+        parts.extend(table_html(t, report.empty) for t in section.tables)
         parts.extend(chart_html(row, charts, new_page=index > 0)
                      for index, row in enumerate(chart_rows(section.charts)))
     parts.append("</body>")

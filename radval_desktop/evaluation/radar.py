@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from radval_desktop import paths
-from radval_desktop.errors import Words
+from radval_desktop.errors import Words, sentence
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure, SubFigure
@@ -60,6 +60,8 @@ class RadarData:
     series: tuple[tuple[str, tuple[float | None, ...]], ...]  # (model, one value per axis)
     group: str = ""  # charts of one group (a body system) are drawn side by side in reports
     caption: Words | None = None  # the title as a template, for the window's translation
+    # The gap note in the reader's language (study/report_language.py); None: na_note's English.
+    note: str | None = None
 
     @property
     def slug(self) -> str:
@@ -134,17 +136,35 @@ def draw_radar(fig: Figure | SubFigure, data: RadarData) -> None:
         fig.supxlabel(literal(note), fontsize=8, color="#8a4b00", family=families, wrap=True)
 
 
-def na_note(data: RadarData) -> str:
-    """The sentence under a chart naming each metric left as a gap, per model; "" if none."""
+_NA_NOTE = sentence("Charts", "Gap = every answer NA (no score), not 0: {gaps}.")
+
+
+def na_gaps(data: RadarData, chinese: bool = False) -> str:
+    """Each model with a metric left as a gap, and those metrics: by their English names,
+    or by their Chinese ones (an axis's second line) with Chinese punctuation."""
+    line, names_sep, model_sep, models_sep = (1, "、", "：", "；") if chinese else (
+        0, ", ", ": ", "; ")
     gaps = []
     for model, values in data.series:
-        names = [axis.split("\n")[0] for axis, v in zip(data.axes, values, strict=True)
+        parts = [axis.split("\n") for axis, v in zip(data.axes, values, strict=True)
                  if v is None]
+        names = [part[line] if line < len(part) else part[0] for part in parts]
         if names:
-            gaps.append(f"{model}: {', '.join(names)}")
-    if not gaps:
-        return ""
-    return "Gap = every answer NA (no score), not 0: " + "; ".join(gaps) + "."
+            gaps.append(f"{model}{model_sep}{names_sep.join(names)}")
+    return models_sep.join(gaps)
+
+
+def na_words(data: RadarData, chinese: bool = False) -> Words | None:
+    """The sentence under a chart naming each metric left as a gap, per model; None if none."""
+    gaps = na_gaps(data, chinese)
+    return Words("Charts", _NA_NOTE, (("gaps", gaps),)) if gaps else None
+
+
+def na_note(data: RadarData) -> str:
+    """The note drawn under the chart: its own (translated), else the English; "" if none."""
+    if data.note is not None:
+        return data.note
+    return str(na_words(data) or "")
 
 
 # One chart of a row: three side by side fill A4 landscape, each printed about 3.5 in

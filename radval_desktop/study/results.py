@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from sqlite_utils import Database
 
@@ -38,6 +39,7 @@ from radval_desktop.evaluation.radar import RadarData, save_charts
 from radval_desktop.evaluation.tables import Table, paper_tables
 from radval_desktop.paths import PRIVATE_FILE_MODE, open_private
 from radval_desktop.study.questionnaire import METRIC_KEYS, METRICS
+from radval_desktop.study.report_language import ENGLISH_WORDS, PageFooter, ReportWords
 
 AXES = tuple(f"{m.name}\n{m.name_zh}" for m in METRICS)  # the chart's seven axes, Fig. 6
 LABELS = {m.key: f"{m.name} {m.name_zh}" for m in METRICS}
@@ -105,10 +107,46 @@ def expert_results(db: Database, study_name: str | None = None,
                          radar_charts(aggregates, first))
 
 
+# The report's fixed words (study/report_language.py says them in the reader's language).
+_TITLE = sentence("Report", "RadVal evaluation: {name}")
+_COUNTS = sentence("Report", "Counts")
+_EXPERT = sentence("Report", "Expert evaluation")
+_EXPERT_NOTE = sentence(
+    "Report", "Each rater's mean over the items, averaged within level (junior, intermediate, "
+    "senior), then across levels; NA answers left out and counted. Higher is better on every "
+    "metric.")
+_RADAR = sentence("Report", "Radar charts")
+_RADAR_NOTE = sentence(
+    "Report", "One row per body system, a chart per scope, one polygon per model; a metric "
+    "every rater marked NA is a gap in the polygon, named under the chart, not a score of 0.")
+_AGREEMENT = sentence("Report", "Agreement")
+_AGREEMENT_NOTE = sentence(
+    "Report", "ICC(2,1): how far a single rater's score can be trusted; ICC(2,k): the "
+    "reliability of the mean of the k raters (both two-way random effects, absolute "
+    "agreement, Shrout & Fleiss 1979, on the items every rater scored; 95% CI from the F "
+    "distribution, McGraw & Wong 1996). Krippendorff's alpha, interval metric, on the items "
+    "two raters or more scored, NA as missing; 95% CI: percentile bootstrap over items "
+    "({resamples:,} resamples, seed {seed}; none under {least} items). Each model is given "
+    "on its own; '{pooled}' pools them, which adds the difference between models to the "
+    "spread of the items and so reads higher: quote the per-model rows.")
+_ROUGE = sentence("Report", "ROUGE, practical utility and output guards")
+_NO_OUTPUTS = sentence("Report", "No batch outputs in this database (imported candidates "
+                       "only): run `radval batch` for these tables.")
+_STUDY = sentence("Report", "Study '{study}', institution 1 = {institution}")
+_NO_STUDY = sentence("Report", "No reader study in this database")
+_OUTPUTS = sentence("Report", " · {count} batch outputs")
+
+
+def report_title(words: ReportWords, name: str) -> str:
+    """The report's title (and its PDF's, on each page's footer) for a database file."""
+    return words.say(_TITLE, name=name)
+
+
 def build_report(db: Database, title: str, study_name: str | None = None,
-                 institution_1: str | None = None) -> tuple[Report, list[Table],
-                                                             ExpertResults | None]:
-    """The report, the ROUGE/utility/guard tables and the expert results behind it."""
+                 institution_1: str | None = None, words: ReportWords = ENGLISH_WORDS
+                 ) -> tuple[Report, list[Table], ExpertResults | None]:
+    """The report (in ``words``' language), the ROUGE/utility/guard tables and the expert
+    results behind it (English: the CSV files and report.md are written from them)."""
     outputs = outputs_from_db(db)
     expert = expert_results(db, study_name, institution_1)
     if not outputs and expert is None:
@@ -117,44 +155,34 @@ def build_report(db: Database, title: str, study_name: str | None = None,
                                   "run `radval batch` or `radval study` first."))
     first = institution_1 or (expert.institution_1 if expert else None)
     rouge = paper_tables(outputs, first) if outputs else []
+    say = words.say
     sections = []
     if expert is not None:
-        counts, aggregates, agree = expert.tables()
+        counts, aggregates, agree = (words.table(t) for t in expert.tables())
         sections += [
-            Section("Counts", (counts,)),
-            Section("Expert evaluation", (aggregates,), note=(
-                "Each rater's mean over the items, averaged within level (junior, "
-                "intermediate, senior), then across levels; NA answers left out and counted. "
-                "Higher is better on every metric.")),
-            Section("Radar charts", charts=tuple(expert.charts), note=(
-                "One row per body system, a chart per scope, one polygon per model; "
-                "a metric every rater marked NA is a gap in the polygon, named under the chart, "
-                "not a score of 0.")),
-            Section("Agreement", (agree,), note=(
-                "ICC(2,1): how far a single rater's score can be trusted; ICC(2,k): the "
-                "reliability of the mean of the k raters (both two-way random effects, "
-                "absolute agreement, Shrout & Fleiss 1979, on the items every rater "
-                "scored; 95% CI from the F distribution, McGraw & Wong 1996). "
-                "Krippendorff's alpha, interval metric, on the items two raters or more "
-                "scored, NA as missing; 95% CI: percentile bootstrap over items "
-                f"({BOOTSTRAP_RESAMPLES:,} resamples, seed {BOOTSTRAP_SEED}; none under "
-                f"{BOOTSTRAP_MIN_ITEMS} items). Each model is "
-                f"given on its own; '{POOLED}' pools them, which adds the difference "
-                "between models to the spread of the items and so reads higher: quote the "
-                "per-model rows.")),
+            Section(say(_COUNTS), (counts,)),
+            Section(say(_EXPERT), (aggregates,), note=say(_EXPERT_NOTE)),
+            Section(say(_RADAR), charts=tuple(words.chart(c) for c in expert.charts),
+                    note=say(_RADAR_NOTE)),
+            Section(say(_AGREEMENT), (agree,), note=say(
+                _AGREEMENT_NOTE, resamples=BOOTSTRAP_RESAMPLES, seed=BOOTSTRAP_SEED,
+                least=BOOTSTRAP_MIN_ITEMS, pooled=Words("ResultTables", POOLED))),
         ]
     if rouge:
-        sections.append(Section("ROUGE, practical utility and output guards", tuple(rouge)))
+        sections.append(Section(say(_ROUGE), tuple(words.table(t) for t in rouge)))
     else:
-        sections.append(Section("ROUGE, practical utility and output guards", note=(
-            "No batch outputs in this database (imported candidates only): "
-            "run `radval batch` for these tables.")))
-    subtitle = (f"Study '{expert.study}', institution 1 = {expert.institution_1}" if expert
-                else "No reader study in this database") + f" · {len(outputs)} batch outputs"
-    return Report(title, subtitle, tuple(sections)), rouge, expert
+        sections.append(Section(say(_ROUGE), note=say(_NO_OUTPUTS)))
+    subtitle = (say(_STUDY, study=expert.study, institution=expert.institution_1) if expert
+                else say(_NO_STUDY)) + say(_OUTPUTS, count=len(outputs))
+    return (Report(title, subtitle, tuple(sections), language=words.html_lang,
+                   empty=words.none), rouge, expert)
 
 
-PdfWriter = Callable[[str, Path, str], Path]  # (print HTML, path, title) -> path
+class PdfWriter(Protocol):
+    """ui/report_pdf.write_pdf: prints the HTML to path, each page footed by footer."""
+
+    def __call__(self, html: str, path: Path, title: str,
+                 footer: PageFooter | None = None) -> Path: ...
 
 
 @dataclass(frozen=True)
@@ -174,12 +202,13 @@ def _write_private(path: Path, text: str, encoding: str = "utf-8",
 
 
 def write_report(db: Database, out: Path, title: str, study_name: str | None = None,
-                 institution_1: str | None = None, pdf_writer: PdfWriter | None = None
-                 ) -> WrittenReport:
+                 institution_1: str | None = None, pdf_writer: PdfWriter | None = None,
+                 words: ReportWords = ENGLISH_WORDS) -> WrittenReport:
     """report.html (self-contained), report.md, a CSV per table, chart files, and
     report.pdf printed from the same report by pdf_writer (ui/report_pdf.py: the core has
-    no Qt) when one is given."""
-    report, rouge, expert = build_report(db, title, study_name, institution_1)
+    no Qt) when one is given; report.html, report.pdf and report.md in ``words``' language,
+    the CSV files in English (scripts read their column names)."""
+    report, rouge, expert = build_report(db, title, study_name, institution_1, words)
     out.mkdir(parents=True, exist_ok=True)
     tables = [*(expert.tables() if expert else []), *rouge]
     files = []
@@ -191,10 +220,11 @@ def write_report(db: Database, out: Path, title: str, study_name: str | None = N
         for path in files[len(tables):]:
             path.chmod(PRIVATE_FILE_MODE)
     markdown = _write_private(out / "report.md", f"# {title}\n\n"
-                              + "\n".join(t.to_markdown() for t in tables))
+                              + "\n".join(words.table(t).to_markdown() for t in tables))
     html_path = _write_private(out / "report.html", render_html(report))
     pdf = None
     if pdf_writer is not None:
-        pdf = pdf_writer(render_html(report, charts="png"), out / "report.pdf", title)
+        pdf = pdf_writer(render_html(report, charts="png"), out / "report.pdf", title,
+                         footer=words.footer(title))
         pdf.chmod(PRIVATE_FILE_MODE)
     return WrittenReport(html_path, pdf, markdown, files)

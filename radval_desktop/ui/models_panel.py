@@ -36,13 +36,16 @@ from radval_desktop.engine.catalog import (
 )
 from radval_desktop.engine.hub_mirror import split_spec
 from radval_desktop.engine.memory import Fit, human_bytes
+from radval_desktop.ui.dates import local_date, local_date_time
 from radval_desktop.ui.errors import report_errors
 from radval_desktop.ui.tooltips import plain_tooltip
 from radval_desktop.workers.model_scan import ModelScanService
 from radval_desktop.workers.sentences import translated
 
 _NOT_APPROVED = QColor("#b00020")
+_TRAINED = "trained"  # model_card.ModelCard.fact_words' label of the training time
 _ACTIVE_MARK = "● "
+_CARD_COLUMN = COLUMNS.index("Card")  # shown_row fills it with card_words
 
 
 def _same(a: Path | None, b: Path | None) -> bool:
@@ -89,7 +92,16 @@ def card_words(entry: ModelEntry) -> str:
         base=card.base_model) if card.base_model
             else QCoreApplication.translate("ModelsPanel", "fine-tuned"))
     return (QCoreApplication.translate("ModelsPanel", "{base}, {date}").format(
-        base=base, date=card.created[:10]) if card.created else base)
+        base=base, date=local_date(card.created)) if card.created else base)
+
+
+def card_tooltip(entry: ModelEntry) -> str:
+    """The card's training time as the card writes it (ISO, with its zone): the window
+    shows it as a local date, and a reader comparing with the file needs the original."""
+    if entry.card is None or not entry.card.created:
+        return ""
+    return QCoreApplication.translate("ModelsPanel", "Trained at {created} (as the model card "
+                                      "writes it)").format(created=entry.card.created)
 
 
 def source_text(source: str) -> str:
@@ -144,8 +156,9 @@ def _details(entry: ModelEntry) -> str:
     fit = fit_text(entry.fit) if entry.fit else ""
     card = ("<br>".join(QCoreApplication.translate("ModelsPanel", "{label}: {value}").format(
                 label=escape(QCoreApplication.translate("ModelCard", label)),
-                value=escape(translated(value.context, value.template, value.values,
-                                        str(value))))
+                value=escape(local_date_time(entry.card.created) if label == _TRAINED
+                             else translated(value.context, value.template, value.values,
+                                             str(value))))
                         for label, value in entry.card.fact_words())
             if entry.card else QCoreApplication.translate("ModelsPanel",
                                                           "No model card beside this file."))
@@ -304,7 +317,10 @@ class ModelsPanel(QWidget):
                 if column == 0 and active:
                     text = _ACTIVE_MARK + text
                 item = QTableWidgetItem(text)
-                item.setToolTip(plain_tooltip(str(entry.path) if column == 0 else text))
+                tip = str(entry.path) if column == 0 else text
+                if column == _CARD_COLUMN and card_tooltip(entry):
+                    tip = f"{tip}\n{card_tooltip(entry)}"
+                item.setToolTip(plain_tooltip(tip))
                 if active:
                     font = QFont(item.font())
                     font.setBold(True)
@@ -357,6 +373,7 @@ class ModelsPanel(QWidget):
         entry = self.selected_entry()
         self._fill_adapters(entry)
         self._details.setText("" if entry is None else _details(entry))
+        self._details.setToolTip("" if entry is None else card_tooltip(entry))
         self._update_buttons()
 
     @Slot(object)

@@ -32,6 +32,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication
 
+from radval_desktop.study.report_language import ENGLISH_WORDS, PageFooter
 from radval_desktop.ui.fonts import cjk_font_path
 from radval_desktop.ui.pdf_pages import keep_together
 
@@ -59,8 +60,10 @@ def _register_cjk_font() -> None:
         QFontDatabase.addApplicationFont(str(path))
 
 
-def write_pdf(html: str, path: Path, title: str) -> Path:
-    """Print html to path: A4 landscape, each page footed "title · Page i of n"."""
+def write_pdf(html: str, path: Path, title: str, footer: PageFooter | None = None) -> Path:
+    """Print html to path: A4 landscape, each page footed by footer(page, pages) ("title ·
+    Page i of n" in the report's language: study/report_language.py)."""
+    page_footer = footer or ENGLISH_WORDS.footer(title)
     _application()
     _register_cjk_font()
     writer = QPdfWriter(str(path))
@@ -72,8 +75,8 @@ def write_pdf(html: str, path: Path, title: str) -> Path:
     writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4),
                                      QPageLayout.Orientation.Landscape, MARGINS_MM,
                                      QPageLayout.Unit.Millimeter))
-    footer = FOOTER_MM / 25.4 * RESOLUTION_DPI
-    width, height = float(writer.width()), float(writer.height()) - footer
+    footer_height = FOOTER_MM / 25.4 * RESOLUTION_DPI
+    width, height = float(writer.width()), float(writer.height()) - footer_height
 
     document = QTextDocument()
     document.documentLayout().setPaintDevice(writer)  # point sizes at the printer's dpi
@@ -103,9 +106,9 @@ def write_pdf(html: str, path: Path, title: str) -> Path:
             painter.restore()
             painter.setFont(footer_font)
             painter.setPen(Qt.GlobalColor.darkGray)
-            painter.drawText(QRectF(0, height, width, footer),
+            painter.drawText(QRectF(0, height, width, footer_height),
                              Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
-                             f"{title} · Page {page + 1} of {pages}")
+                             page_footer(page + 1, pages))
     finally:
         painter.end()
     return path

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Qt, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Slot
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -16,60 +15,48 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from radval_desktop.errors import InputError, Words, sentence
+from radval_desktop.errors import InputError, sentence
 from radval_desktop.evaluation.batch import outputs_from_db
 from radval_desktop.evaluation.radar import RadarData, render
 from radval_desktop.evaluation.tables import Table, paper_tables
 from radval_desktop.store.database import open_database
 from radval_desktop.store.reader_study import list_studies
+from radval_desktop.study.report_language import ReportWords, report_words
 from radval_desktop.study.results import expert_results
 from radval_desktop.ui.errors import report_errors
-from radval_desktop.ui.i18n import ENGLISH, body_system_names, current_language
-from radval_desktop.workers.sentences import translated
-
-_TABLES = "ResultTables"  # the context the core marks its table words under
+from radval_desktop.ui.i18n import current_language
 
 
-def _words(value: Words) -> str:
-    return translated(value.context, value.template, value.values, str(value))
-
-
-def _system(key: object) -> object:
-    """A body system key (chest) as the window names it (胸部); English keeps the key, as
-    the report does."""
-    if current_language() == ENGLISH or not isinstance(key, str):
-        return key
-    return body_system_names().get(key, key)
+def _report_words() -> ReportWords:
+    """The report's words (study/report_language.py) through the window's own catalogue:
+    the Results tab names tables, cells and charts as report.html and report.pdf do."""
+    return report_words(current_language(), QCoreApplication.translate)
 
 
 def table_title(table: Table) -> str:
-    return (_words(table.caption) if table.caption
-            else QCoreApplication.translate(_TABLES, table.title))
+    return _report_words().table(table).title
 
 
 def cell_text(table: Table, value: object) -> str:
     """A cell in the window's language: the core's words translated, body systems named,
     numbers as the report shows them, the data's own names as they are."""
-    if isinstance(value, Words):
-        return _words(value)
-    if isinstance(value, str):
-        return QCoreApplication.translate(_TABLES, str(_system(value)))
-    return table.show(value)
+    return table.show(_report_words().cell(value))
 
 
 def chart_title(chart: RadarData) -> str:
-    if chart.caption is None:
-        return chart.title
-    values = dict(chart.caption.values)
-    values["system"] = _system(values.get("system"))
-    return _words(replace(chart.caption, values=tuple(values.items())))
+    return _report_words().chart_title(chart)
+
+
+def shown_chart(chart: RadarData) -> RadarData:
+    """The chart drawn in the window's language: its title and gap note."""
+    return _report_words().chart(chart)
 
 
 class ResultsPanel(QWidget):
@@ -101,8 +88,11 @@ class ResultsPanel(QWidget):
         self.chart_choice = QComboBox(objectName="results.chartChoice")
         self.chart_choice.currentIndexChanged.connect(self._on_chart_changed)
         self.chart = QLabel(objectName="results.chart", alignment=Qt.AlignmentFlag.AlignCenter)
+        self.chart_image = QPixmap()  # the chart as drawn; shown scaled into its pane
         chart_scroll = QScrollArea(widgetResizable=True)
         chart_scroll.setWidget(self.chart)
+        self._chart_pane = chart_scroll.viewport()
+        self._chart_pane.installEventFilter(self)
         chart_box = QWidget()
         chart_layout = QVBoxLayout(chart_box)
         chart_layout.setContentsMargins(0, 0, 0, 0)
@@ -111,9 +101,11 @@ class ResultsPanel(QWidget):
         chart_row.addWidget(self.chart_choice, 1)
         chart_layout.addLayout(chart_row)
         chart_layout.addWidget(chart_scroll, 1)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.grid)
-        splitter.addWidget(chart_box)
+        # The chart on a page of its own: under the table it had 165 px at the first window
+        # size, and its title and axis names were cut at the pane's edges.
+        self.views = QTabWidget(objectName="results.views")
+        self.views.addTab(self.grid, self.tr("Tables"))
+        self.views.addTab(chart_box, self.tr("Radar charts"))
 
         top = QHBoxLayout()
         top.addWidget(self.path_edit, 1)
@@ -129,7 +121,7 @@ class ResultsPanel(QWidget):
         layout.addLayout(top)
         layout.addLayout(second)
         layout.addWidget(self.message)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.views, 1)
 
     def show_error(self, text: str) -> None:
         self.message.setText(text)
@@ -202,6 +194,7 @@ class ResultsPanel(QWidget):
             self.chart_choice.addItems([chart_title(c) for c in self.charts])
             self.chart_choice.blockSignals(False)
             self.chart.clear()
+            self.chart_image = QPixmap()
             scored = (self.tr(" Study '{study}': {answers} scores, {na} NA.").format(
                 study=expert.study, answers=expert.counts.answers, na=expert.counts.na)
                 if expert else "")
@@ -220,10 +213,33 @@ class ResultsPanel(QWidget):
                 # PNG at 150 dpi: a few hundred ms per chart, drawn only when picked.
                 pixmap = QPixmap()
                 chart = self.charts[index]
-                # The chart's own title drawn in the window's language too.
-                pixmap.loadFromData(render(replace(chart, title=chart_title(chart)), "png"),
-                                    "PNG")
-                self.chart.setPixmap(pixmap)
+                pixmap.loadFromData(render(shown_chart(chart), "png"), "PNG")
+                self.chart_image = pixmap
+                self._fit_chart()
+
+    def _fit_chart(self) -> None:
+        """The chart scaled down into its pane, whole and in shape; at full size while the
+        pane is hidden (it has no size yet), and at least at half size: smaller, its labels
+        could not be read, and the pane scrolls instead."""
+        image = self.chart_image
+        if image.isNull():
+            return
+        pane = self._chart_pane.size()
+        if (not self._chart_pane.isVisible()
+                or (image.width() <= pane.width() and image.height() <= pane.height())):
+            self.chart.setPixmap(image)
+            return
+        scale = max(0.5, min(pane.width() / image.width(), pane.height() / image.height()))
+        self.chart.setPixmap(image.scaled(round(image.width() * scale),
+                                          round(image.height() * scale),
+                                          Qt.AspectRatioMode.KeepAspectRatio,
+                                          Qt.TransformationMode.SmoothTransformation))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if watched is self._chart_pane and event.type() in (QEvent.Type.Resize,
+                                                             QEvent.Type.Show):
+            self._fit_chart()
+        return super().eventFilter(watched, event)
 
     @Slot(int)
     def _on_choice_changed(self, index: int) -> None:
@@ -233,10 +249,10 @@ class ResultsPanel(QWidget):
     def _show(self, table: Table) -> None:
         self.grid.clear()
         self.grid.setColumnCount(len(table.columns))
-        self.grid.setHorizontalHeaderLabels(
-            [QCoreApplication.translate(_TABLES, column) for column in table.columns])
-        self.grid.setRowCount(len(table.rows))
-        for r, row in enumerate(table.rows):
+        shown = _report_words().table(table)
+        self.grid.setHorizontalHeaderLabels(list(shown.columns))
+        self.grid.setRowCount(len(shown.rows))
+        for r, row in enumerate(shown.rows):
             for c, value in enumerate(row):
-                text = cell_text(table, value)  # the report's decimals (issue 19)
-                self.grid.setItem(r, c, QTableWidgetItem(text))
+                # The report's decimals (issue 19).
+                self.grid.setItem(r, c, QTableWidgetItem(shown.show(value)))

@@ -80,6 +80,13 @@
     </message>
 </context>
 <context>
+    <name>Charts</name>
+    <message>
+        <source>Gap = every answer NA (no score), not 0: {gaps}.</source>
+        <translation>空缺 = 所有回答均为 NA（无评分），并非 0 分：{gaps}。</translation>
+    </message>
+</context>
+<context>
     <name>ColumnMappingDialog</name>
     <message>
         <source>Findings</source>
@@ -215,6 +222,17 @@
     <message>
         <source>Turn on Settings &gt; History to keep past reports as examples; this opens Settings.</source>
         <translation>在“设置”中开启历史记录，才能将既往报告保存为示例；点击将打开“设置”。</translation>
+    </message>
+</context>
+<context>
+    <name>Dates</name>
+    <message>
+        <source>d MMM yyyy HH:mm</source>
+        <translation>yyyy年M月d日 HH:mm</translation>
+    </message>
+    <message>
+        <source>d MMM yyyy</source>
+        <translation>yyyy年M月d日</translation>
     </message>
 </context>
 <context>
@@ -1074,6 +1092,10 @@
         <translation>{base}，{date}</translation>
     </message>
     <message>
+        <source>Trained at {created} (as the model card writes it)</source>
+        <translation>训练时间（模型说明中的原文）：{created}</translation>
+    </message>
+    <message>
         <source>RAM</source>
         <translation>内存</translation>
     </message>
@@ -1884,6 +1906,69 @@
     </message>
 </context>
 <context>
+    <name>Report</name>
+    <message>
+        <source>{title} · Page {page} of {pages}</source>
+        <translation>{title} · 第 {page} 页，共 {pages} 页</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>RadVal evaluation: {name}</source>
+        <translation>RadVal 评估：{name}</translation>
+    </message>
+    <message>
+        <source>Counts</source>
+        <translation>数量</translation>
+    </message>
+    <message>
+        <source>Expert evaluation</source>
+        <translation>专家评价</translation>
+    </message>
+    <message>
+        <source>Each rater&apos;s mean over the items, averaged within level (junior, intermediate, senior), then across levels; NA answers left out and counted. Higher is better on every metric.</source>
+        <translation>每位评分者在各条目上的均值，先在同一级别（初级、中级、高级）内平均，再跨级别平均；NA 答案不计入，另行计数。各指标均为分数越高越好。</translation>
+    </message>
+    <message>
+        <source>Radar charts</source>
+        <translation>雷达图</translation>
+    </message>
+    <message>
+        <source>One row per body system, a chart per scope, one polygon per model; a metric every rater marked NA is a gap in the polygon, named under the chart, not a score of 0.</source>
+        <translation>每个部位一行，每个范围一张图，每个模型一个多边形；所有评分者都标为 NA 的指标在多边形中留空，并在图下注明，而不记为 0 分。</translation>
+    </message>
+    <message>
+        <source>Agreement</source>
+        <translation>一致性</translation>
+    </message>
+    <message>
+        <source>ICC(2,1): how far a single rater&apos;s score can be trusted; ICC(2,k): the reliability of the mean of the k raters (both two-way random effects, absolute agreement, Shrout &amp; Fleiss 1979, on the items every rater scored; 95% CI from the F distribution, McGraw &amp; Wong 1996). Krippendorff&apos;s alpha, interval metric, on the items two raters or more scored, NA as missing; 95% CI: percentile bootstrap over items ({resamples:,} resamples, seed {seed}; none under {least} items). Each model is given on its own; &apos;{pooled}&apos; pools them, which adds the difference between models to the spread of the items and so reads higher: quote the per-model rows.</source>
+        <translation>ICC(2,1)：单个评分者评分的可信程度；ICC(2,k)：k 位评分者均值的信度（均为双向随机效应、绝对一致性，Shrout &amp; Fleiss 1979，基于每位评分者都评过的条目；95% CI 由 F 分布计算，McGraw &amp; Wong 1996）。Krippendorff alpha（区间尺度）基于至少两位评分者评过的条目，NA 视为缺失；95% CI：对条目做百分位自助法（{resamples:,} 次重抽样，种子 {seed}；少于 {least} 个条目时不计算）。每个模型单独给出；“{pooled}”将各模型合并，会把模型间的差异计入条目的离散程度，因而数值偏高：请引用各模型单独的行。</translation>
+    </message>
+    <message>
+        <source>ROUGE, practical utility and output guards</source>
+        <translation>ROUGE、实用性与输出检查</translation>
+    </message>
+    <message>
+        <source>No batch outputs in this database (imported candidates only): run `radval batch` for these tables.</source>
+        <translation>此数据库中没有批量输出（仅有导入的待评诊断意见）：请运行 `radval batch` 生成这些表格。</translation>
+    </message>
+    <message>
+        <source>Study &apos;{study}&apos;, institution 1 = {institution}</source>
+        <translation>研究“{study}”，机构 1 = {institution}</translation>
+    </message>
+    <message>
+        <source>No reader study in this database</source>
+        <translation>此数据库中没有阅片研究</translation>
+    </message>
+    <message>
+        <source> · {count} batch outputs</source>
+        <translation> · {count} 条批量输出</translation>
+    </message>
+</context>
+<context>
     <name>ResultTables</name>
     <message>
         <source>all</source>
@@ -2075,6 +2160,14 @@
     <message>
         <source>Radar chart:</source>
         <translation>雷达图：</translation>
+    </message>
+    <message>
+        <source>Tables</source>
+        <translation>表格</translation>
+    </message>
+    <message>
+        <source>Radar charts</source>
+        <translation>雷达图</translation>
     </message>
     <message>
         <source>Study:</source>

@@ -663,6 +663,10 @@ def test_screenshots_of_every_tab(qtbot: QtBot, qapp: QApplication, tmp_path: Pa
         window.tabs.setCurrentIndex(index)
         qapp.processEvents()
         window.grab().save(str(SCREENSHOTS / f"{value}-{index + 1}-tab.png"))
+    window.tabs.setCurrentWidget(window.results_panel)  # the Results tab's chart page too
+    window.results_panel.views.setCurrentIndex(1)
+    qapp.processEvents()
+    window.grab().save(str(SCREENSHOTS / f"{value}-5-chart.png"))
     dialog = window.open_settings()
     qapp.processEvents()
     dialog.grab().save(str(SCREENSHOTS / f"{value}-settings.png"))

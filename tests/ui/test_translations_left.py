@@ -17,6 +17,7 @@ from reader_study_data import build_study
 
 # The zh walk's helpers: the allow-list of Latin words, the start in a language.
 from test_translations import _HAN, REPO, SCAN_TIMEOUT_MS, _english_words, _start
+from test_translations_close import beijing_time  # noqa: F401 (a fixture)
 
 from radval_desktop import paths
 from radval_desktop.config import load_settings
@@ -176,6 +177,7 @@ def test_broken_bundled_files_and_a_card_without_templates_are_said_in_chinese(
     assert shown[2] == "模型说明中没有提示词模板。"
 
 
+@pytest.mark.usefixtures("beijing_time")
 def test_a_model_cards_values_are_chinese_in_the_models_tab(
         qtbot: QtBot, qapp: QApplication, language: None) -> None:
     """A fine-tuned model's card beside its GGUF (as training/export.py writes it): the Models
@@ -238,7 +240,7 @@ def test_a_model_cards_values_are_chinese_in_the_models_tab(
     assert "ROUGE-L：0.4321（40 例验证病例）" in facts
     assert "报告数：训练 800 份；测试：H2 4" in facts
     assert "LoRA：r=8，alpha=16，学习率 0.0002，轮数 3，批大小 16" in facts
-    assert "基于 Qwen2.5-0.5B-Instruct 微调，2026-11-30" in cells
+    assert "基于 Qwen2.5-0.5B-Instruct 微调，2026年11月30日" in cells  # a local date
 
 
 def test_the_llama_cpp_build_in_the_status_bar_is_chinese(
