@@ -81,6 +81,12 @@ def _busy_elsewhere(spin: bool) -> float:
 def test_our_own_work_is_not_someone_else_s() -> None:
     # Compared with the same window spent asleep, so whatever else runs on this machine
     # (a bench beside the tests) counts the same in both.
-    quiet = _busy_elsewhere(spin=False)
-    working = _busy_elsewhere(spin=True)  # this process decoding, as in a batch
-    assert abs(working - quiet) < 0.5
+    # A program beside the tests changes its own load between two windows (the 2026-12-01
+    # CI run beside a fine-tune: 1.0 then 1.9 cores); counting our own work would add a core
+    # to every pair, so the closest of three pairs is the one that tells.
+    gaps = []
+    for _ in range(3):
+        quiet = _busy_elsewhere(spin=False)
+        working = _busy_elsewhere(spin=True)  # this process decoding, as in a batch
+        gaps.append(abs(working - quiet))
+    assert min(gaps) < 0.5, gaps
