@@ -29,6 +29,7 @@ the share of abnormal studies (reference impression not normal) drafted as norma
 
     python bench/finetune_real.py [--train-pairs 1600] [--steps 0] [--test-n 100]
                                   [--files openi,cov] [--normal-share 0.5] [--upsample cov=4]
+                                  [--abnormal-repeats 1]
 
 ``--steps 0`` trains one epoch of the training pairs. Prints; asserts nothing.
 """
@@ -103,13 +104,18 @@ def training_pairs(splits: list[FileSplit], total: int, normal_share: float
                              normal_share, SEED + i) for i, s in enumerate(splits)}
 
 
-def upsampled(train: dict[str, list[Pair]], repeats: dict[str, int]) -> dict[str, list[Pair]]:
+def upsampled(train: dict[str, list[Pair]], repeats: dict[str, int],
+              abnormal_repeats: int = 1) -> dict[str, list[Pair]]:
     """A small file's pairs seen ``k`` times an epoch (cov_ctr: 37 pairs beside ~1,400 of
-    OpenI would be 3% of the steps); each copy gets its own id, shuffled in place."""
+    OpenI would be 3% of the steps), and every abnormal pair ``abnormal_repeats`` times (a
+    second look at what the model must not call normal); each copy gets its own id,
+    shuffled in place."""
     out = {}
     for name, pairs in train.items():
         k = next((n for prefix, n in repeats.items() if name.startswith(prefix)), 1)
-        copies = [replace(p, id=f"{p.id}#{r}" if r else p.id) for r in range(k) for p in pairs]
+        copies = [replace(p, id=f"{p.id}#{r}" if r else p.id) for p in pairs
+                  for r in range(k if reads_normal(p.impression, p.language)
+                                 else k * abnormal_repeats)]
         random.Random(SEED + k).shuffle(copies)
         out[name] = copies
     return out
@@ -241,6 +247,10 @@ def main() -> int:
                         help="most share of normal impressions among training pairs")
     parser.add_argument("--upsample", default="cov=4",
                         help="NAME=K,...: a file's training pairs repeated K times an epoch")
+    parser.add_argument("--abnormal-repeats", type=int, default=1,
+                        help="each abnormal training pair seen K times an epoch")
+    parser.add_argument("--no-eval", action="store_true",
+                        help="train and export only (a later run reuses the adapter)")
     parser.add_argument("--out", default=str(OUT), help="run folder and adapter (git-ignored)")
     args = parser.parse_args()
     data = find_data_dir(args.data)
@@ -262,7 +272,7 @@ def main() -> int:
     chosen = training_pairs(splits, args.train_pairs, args.normal_share)
     used = {p.id for pairs in chosen.values() for p in pairs}
     repeats = {k: int(v) for k, v in (x.split("=") for x in args.upsample.split(",") if x)}
-    chosen = upsampled(chosen, repeats)
+    chosen = upsampled(chosen, repeats, args.abnormal_repeats)
     rest = sorted((p for s in splits for p in s.corpus if p.id not in used), key=lambda p: p.id)
     validation = random.Random(SEED).sample(rest, min(args.validation, len(rest)))
     for s in splits:
@@ -302,6 +312,10 @@ def main() -> int:
     results: dict[str, Any] = {"training": {"seconds": seconds, "tokens": tokens,
                                             "steps": stage["steps"], "peak_rss_gib": peak_gib,
                                             "pairs": {k: len(v) for k, v in chosen.items()}}}
+    if args.no_eval:
+        (out / "finetune_training.json").write_text(json.dumps(results, indent=1),
+                                                    encoding="utf-8")
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for s in splits:

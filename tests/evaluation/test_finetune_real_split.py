@@ -69,3 +69,14 @@ def test_a_small_file_is_trained_on_whole_and_repeated_under_its_own_ids() -> No
     assert len({p.id for p in up["cov"]}) == 148  # each copy its own id
     assert {p.id.split("#")[0] for p in up["cov"]} == {p.id for p in small.corpus}
     assert sorted(p.id for p in up["openi"]) == sorted(p.id for p in chosen["openi"])  # once
+
+
+def test_abnormal_pairs_are_repeated_and_normal_ones_are_not() -> None:
+    s = split_file(_pairs(400, 3), "openi", 20)
+    chosen = training_pairs([s], 100, 0.5)
+    up = upsampled(chosen, {}, abnormal_repeats=2)["openi"]
+    abnormal = [p for p in chosen["openi"] if p.impression != NORMAL]
+    assert len(up) == len(chosen["openi"]) + len(abnormal)
+    assert len({p.id for p in up}) == len(up)  # each copy its own id
+    assert sum(p.impression != NORMAL for p in up) == 2 * len(abnormal)
+    assert sum(p.impression == NORMAL for p in up) == len(chosen["openi"]) - len(abnormal)
