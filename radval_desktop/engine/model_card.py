@@ -225,8 +225,18 @@ def read_card(model_path: Path, sha256: str | None = None, allowed: Sequence[str
 
 
 def loaded_card(engine: LlamaEngine) -> CardLookup:
-    """The card of the model ``engine`` loaded, judged by that engine's IT settings."""
+    """The card of the model ``engine`` loaded, judged by that engine's IT settings.
+
+    With an adapter attached, the adapter's card speaks first: it says the prompt the
+    adapter was trained with. Shown the base's starter examples instead, a model trained
+    without examples copied them into its drafts (issue 16's bench). An adapter with no
+    card is prompted as its base."""
     assert engine.info is not None
     settings = engine.settings
-    return find_card(engine.path, engine.info.sha256, settings.allowed_sha256,
-                     bool(settings.expected_sha256))
+    allowed, pinned = settings.allowed_sha256, bool(settings.expected_sha256)
+    adapter = engine.info.adapter
+    if adapter is not None:
+        lookup = find_card(adapter.path, adapter.sha256, allowed, pinned)
+        if lookup.card is not None or lookup.problem:
+            return lookup
+    return find_card(engine.path, engine.info.sha256, allowed, pinned)

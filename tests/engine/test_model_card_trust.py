@@ -118,3 +118,39 @@ def test_it_can_lock_the_adapter_the_user_cannot_change(tmp_path: Path) -> None:
     settings = load_settings(system, user)
     assert "model.adapter" in settings.locked
     assert settings.engine().adapter_path is None
+
+
+def _engine_with_adapter(model: Path, adapter: Path) -> LlamaEngine:
+    engine = LlamaEngine(model, EngineSettings(n_ctx=1024, n_threads=1,
+                                               adapter_path=str(adapter)))
+    engine.load()
+    return engine
+
+
+def test_an_adapter_is_prompted_as_its_card_says_it_was_trained(default_model_path: Path,
+                                                                tmp_path: Path) -> None:
+    """The card training writes beside an adapter chooses the prompt, as beside a merged
+    model: without it the default model's starter examples were shown to a model trained
+    without examples, and it copied them (issue 16's bench: "Right lower and middle lobe
+    pneumonia." over bibasilar findings)."""
+    adapter = write_lora_adapter(tmp_path / "hospital-c.gguf", layers=1)
+    _write_card(adapter, hashlib.sha256(adapter.read_bytes()).hexdigest())
+    engine = _engine_with_adapter(default_model_path, adapter)
+    try:
+        ready = prepare_draft(engine, DraftRequest("Lungs clear.", "chest", "XR", "en"))
+    finally:
+        engine.close()
+    assert "CARD INSTRUCTION for X-ray of the chest" in ready.prompt.user
+    assert ready.examples == ()  # trained without examples: none shown
+
+
+def test_an_adapter_without_a_card_keeps_the_starter_examples(default_model_path: Path,
+                                                              tmp_path: Path) -> None:
+    adapter = write_lora_adapter(tmp_path / "hospital-d.gguf", layers=1)
+    engine = _engine_with_adapter(default_model_path, adapter)
+    try:
+        ready = prepare_draft(engine, DraftRequest("Lungs clear.", "chest", "XR", "en"))
+    finally:
+        engine.close()
+    assert "CARD INSTRUCTION" not in ready.prompt.user
+    assert ready.examples  # a hand-made adapter with no card: prompted as its base
