@@ -85,6 +85,10 @@ def render(translate: Translate, context: str, template: str,
     filled = {key: render(translate, value.context, value.template, value.values).rstrip("。")
               if isinstance(value, Words) else value for key, value in dict(values).items()}
     text = translate(context, template)
+    if text != template and "written" in filled:
+        # A safety flag's concept as the report words it (肺癌), as the window names it
+        # (workers/sentences.py), not the term list's English id.
+        filled["concept"] = filled["written"]
     try:
         return text.format(**filled) if filled else text
     except (KeyError, IndexError, ValueError):

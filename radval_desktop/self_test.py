@@ -6,7 +6,7 @@ import importlib.util
 import sys
 import time
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from radval_desktop.engine.backends import llama_build
 from radval_desktop.engine.llama_engine import LlamaEngine
 from radval_desktop.engine.sealed_file import SealedFile
 from radval_desktop.errors import SENTENCES, RadvalError, Words, sentence
+from radval_desktop.safety.checks import Flag
 
 # One short chest CT (SPEC §2's kind of input): Chinese, so the tokenizer, the template and
 # the CJK path are all exercised. Greedy, so the same install gives the same draft.
@@ -41,7 +42,7 @@ NAMES = {"version": sentence("SelfTest", "version"), "settings": sentence("SelfT
          "allowlist": sentence("SelfTest", "allowlist"), "load": sentence("SelfTest", "load"),
          "device": sentence("SelfTest", "device"), "draft": sentence("SelfTest", "draft"),
          "database": sentence("SelfTest", "database"), "fonts": sentence("SelfTest", "fonts"),
-         "Qt": sentence("SelfTest", "Qt")}
+         "Qt": sentence("SelfTest", "Qt"), "checks": sentence("SelfTest", "checks")}
 _NAME_WIDTH = 10  # columns: a Chinese character takes two
 
 
@@ -313,7 +314,9 @@ def _check_load_and_draft(report: SelfTestReport, engine: LlamaEngine, settings:
         report.add("load", True, sentence("SelfTest", "{name} in {seconds:.2f} s, 1 thread")
                    if info.threads == 1 else
                    sentence("SelfTest", "{name} in {seconds:.2f} s, {threads} threads"),
-                   values={"name": info.name, "seconds": info.load_seconds,
+                   # By file and quantization, as the status bar (issue 19): the default
+                   # file's header calls it "...Instruct AWQ", and it is Q4_K_M.
+                   values={"name": info.label or info.name, "seconds": info.load_seconds,
                            "threads": info.threads})
         device = info.device
         if device.template:
@@ -342,6 +345,7 @@ def _check_load_and_draft(report: SelfTestReport, engine: LlamaEngine, settings:
             report.add("draft", True, sentence("SelfTest", "{seconds:.2f} s, {speed}: {text}"),
                        values={"seconds": result.total_seconds, "speed": speed,
                                "text": _one_line(result.text, 60)})
+            add_draft_flags(report, result.flags)
         elif len(result.attempts) == MAX_RETRIES + 1 and result.completion_tokens:
             # The model ran and wrote; the guards refused what it wrote. The install works:
             # what it drafts is the model's quality, which IT should see but not as a fault.
@@ -353,6 +357,21 @@ def _check_load_and_draft(report: SelfTestReport, engine: LlamaEngine, settings:
                        values={"message": message, "speed": speed})
     finally:
         engine.close()
+
+
+def add_draft_flags(report: SelfTestReport, flags: Sequence[Flag]) -> None:
+    """The safety checks' flags on the fixed draft, as the window shows them beside it: an
+    "ok" alone hid a draft that called the ground glass "a feature of lung cancer" (the
+    package's self-test, 2026-12-01). A warning, not a failure: the install works; what the
+    model drafts is for IT to see."""
+    if not flags:
+        return
+    first = flags[0]
+    reason: object = Words("FlagReasons", first.template, first.values) if first.template \
+        else first.reason
+    report.add("checks", None, sentence("SelfTest", "the safety checks flag the draft: "
+                                        "{reason} ({count} flag(s))"),
+               warn=True, values={"reason": reason, "count": len(flags)})
 
 
 # Where a draft's examples came from (drafting.CORPUS, STARTER, GIVEN, NONE).

@@ -2402,6 +2402,10 @@
         <translation>Qt 界面库</translation>
     </message>
     <message>
+        <source>checks</source>
+        <translation>安全检查</translation>
+    </message>
+    <message>
         <source>, </source>
         <translation>、</translation>
     </message>
@@ -2532,6 +2536,10 @@
     <message>
         <source>{message} ({speed})</source>
         <translation>{message}（{speed}）</translation>
+    </message>
+    <message>
+        <source>the safety checks flag the draft: {reason} ({count} flag(s))</source>
+        <translation>安全检查对草稿提出提示：{reason}（共 {count} 条）</translation>
     </message>
     <message>
         <source>past-report</source>

@@ -31,7 +31,11 @@ def test_default_model_passes_and_prints_one_screen(
     lines = out.splitlines()
     assert len(lines) <= 24  # one screen
     draft_line = next(line for line in lines if " draft " in line)
-    if draft_line.lstrip().startswith("ok"):
+    flagged = any(line.split()[:2] == ["WARN", "checks"] for line in lines)
+    if draft_line.lstrip().startswith("ok") and flagged:  # drafted; the checks flag it
+        assert lines[-1].startswith("PASS, with a warning: RadVal runs on this workstation, "
+                                    "but see checks")
+    elif draft_line.lstrip().startswith("ok"):
         assert lines[-1].startswith("PASS: RadVal is ready to draft")
     else:  # the model ran but its drafts were refused: a pass that says so
         assert lines[-1].startswith("PASS, with a warning: RadVal runs on this workstation")
@@ -42,6 +46,9 @@ def test_default_model_passes_and_prints_one_screen(
     assert "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32" in out
     assert "embedded default model" in out
     assert "no allowlist set by IT" in out
+    load_line = next(line for line in lines if " load " in line)
+    assert "qwen2.5-coder-0.5b-instruct Q4_K_M in " in load_line  # not the header's "AWQ"
+    assert "AWQ" not in out
     assert "writable (history on, kept 90 days)" in out
 
 
@@ -212,3 +219,35 @@ def test_default_model_self_test_in_chinese_translates_the_draft_line(
     assert "个词元" in draft
     assert "条内置示例" in draft
     assert "IT 未设置允许列表" in out
+
+
+def test_a_flagged_draft_is_a_warning_that_names_the_flag() -> None:
+    # The package's self-test drafted this over its fixed findings and printed "ok" alone.
+    from radval_desktop.catalogue import translator
+    from radval_desktop.safety.checks import run_checks
+    from radval_desktop.self_test import FINDINGS, add_draft_flags
+
+    flags = run_checks(FINDINGS, "右肺上叶胸膜下可见片状磨玻璃影是肺癌的特征。", "zh")
+    assert flags
+    report = SelfTestReport()
+    report.add("draft", True, "0.8 s: 右肺上叶胸膜下可见片状磨玻璃影是肺癌的特征。")
+    add_draft_flags(report, flags)
+    lines = report.lines()
+    [line] = [x for x in lines if x.split()[1:2] == ["checks"]]
+    assert line.lstrip().startswith("WARN")
+    assert "the safety checks flag the draft: " in line
+    assert f"({len(flags)} flag(s))" in line
+    assert report.passed  # the installation works
+    assert lines[-1].startswith("PASS, with a warning: RadVal runs on this workstation, but "
+                                "see checks")
+    chinese = "\n".join(report.lines(translator("zh_CN")))
+    assert "the safety checks flag the draft" not in chinese  # said in IT's language
+    assert "“肺癌”" in chinese  # the concept as the draft words it, as the window says it
+
+
+def test_a_draft_with_no_flag_adds_no_line() -> None:
+    from radval_desktop.self_test import add_draft_flags
+
+    report = SelfTestReport()
+    add_draft_flags(report, ())
+    assert report.checks == []
