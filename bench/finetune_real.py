@@ -25,7 +25,8 @@ Evaluation on each file's test part, base and base + adapter, with no examples (
 examples) and with 3 retrieved examples from the file's corpus part, through
 ``evaluation.batch.run_model`` with the adapter as `radval batch --adapter` attaches it (IT's
 allowlist applies): ROUGE-1/2/L, dangerous drafts (``safety.danger``), seconds per draft, and
-the share of abnormal studies (reference impression not normal) drafted as normal.
+the share of abnormal studies (reference impression not normal) drafted as normal. Every
+draft is written beside its reference to bench/out/finetune_drafts.jsonl, to be read.
 
     python bench/finetune_real.py [--train-pairs 1600] [--steps 0] [--test-n 100]
                                   [--files openi,cov] [--normal-share 0.5] [--upsample cov=4]
@@ -316,7 +317,9 @@ def main() -> int:
         (out / "finetune_training.json").write_text(json.dumps(results, indent=1),
                                                     encoding="utf-8")
         return 0
-    with tempfile.TemporaryDirectory() as tmp:
+    # Every draft beside its reference, to be read (git-ignored, as everything in bench/out).
+    drafts_file = (out / "finetune_drafts.jsonl").open("w", encoding="utf-8")
+    with tempfile.TemporaryDirectory() as tmp, drafts_file:
         folder = Path(tmp)
         for s in splits:
             corpus = build_corpus(s.corpus, folder / f"{s.name}-corpus.db", s.name)
@@ -331,6 +334,13 @@ def main() -> int:
                 drafted = draft(model, adapter if with_adapter else None, s.test, folder,
                                 f"{s.name}-{label}", s.name, corpus if k else None, template)
                 called, abnormal = abnormal_called_normal(drafted)
+                for d in drafted:
+                    drafts_file.write(json.dumps({
+                        "file": s.name, "drafts": label, "id": d.pair.id, "ok": d.ok,
+                        "reference_normal": reads_normal(d.pair.impression, d.pair.language),
+                        "draft_normal": d.ok and reads_normal(d.text, d.pair.language),
+                        "draft": d.text, "reference": d.pair.impression},
+                        ensure_ascii=False) + "\n")
                 share = f"{100 * called / abnormal:.0f}% ({called}/{abnormal})" if abnormal \
                     else "—"
                 lines.append(row(label, drafted, timed=True) + f" {share} |")
