@@ -37,7 +37,7 @@ from radval_desktop.evaluation.batch import outputs_from_db
 from radval_desktop.evaluation.html_report import Report, Section, render_html
 from radval_desktop.evaluation.radar import RadarData, save_charts
 from radval_desktop.evaluation.tables import Table, paper_tables
-from radval_desktop.paths import PRIVATE_FILE_MODE, open_private
+from radval_desktop.paths import PRIVATE_FILE_MODE, ensure_private_dir, open_private
 from radval_desktop.study.questionnaire import METRIC_KEYS, METRICS
 from radval_desktop.study.report_language import ENGLISH_WORDS, PageFooter, ReportWords
 
@@ -201,6 +201,12 @@ def _write_private(path: Path, text: str, encoding: str = "utf-8",
     return path
 
 
+def _private_folder(folder: Path) -> Path:
+    """A folder RadVal makes for a report is owner-only, as its files are: their names say
+    what the study holds. A folder the user already had is theirs and keeps its mode."""
+    return folder if folder.is_dir() else ensure_private_dir(folder)
+
+
 def write_report(db: Database, out: Path, title: str, study_name: str | None = None,
                  institution_1: str | None = None, pdf_writer: PdfWriter | None = None,
                  words: ReportWords = ENGLISH_WORDS) -> WrittenReport:
@@ -209,14 +215,14 @@ def write_report(db: Database, out: Path, title: str, study_name: str | None = N
     no Qt) when one is given; report.html, report.pdf and report.md in ``words``' language,
     the CSV files in English (scripts read their column names)."""
     report, rouge, expert = build_report(db, title, study_name, institution_1, words)
-    out.mkdir(parents=True, exist_ok=True)
+    _private_folder(out)
     tables = [*(expert.tables() if expert else []), *rouge]
     files = []
     for table in tables:
         files.append(_write_private(out / f"{table.name}.csv", table.to_csv(),
                                     encoding=csv_cells.ENCODING, newline=""))
     if expert is not None:
-        files += save_charts(expert.charts, out / "charts")
+        files += save_charts(expert.charts, _private_folder(out / "charts"))
         for path in files[len(tables):]:
             path.chmod(PRIVATE_FILE_MODE)
     markdown = _write_private(out / "report.md", f"# {title}\n\n"

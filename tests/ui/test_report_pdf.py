@@ -191,6 +191,26 @@ def test_every_report_file_is_owner_only(written: tuple[Path, Path]) -> None:
         p.name: 0o600 for p in files}
 
 
+def test_the_folders_radval_makes_for_a_report_are_owner_only(written: tuple[Path, Path]
+                                                               ) -> None:
+    # The files were 0600 in folders anyone could list (0755): the names of the charts and
+    # tables say what the study holds.
+    _, pdf = written
+    folders = [pdf.parent, pdf.parent / "charts"]
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in folders} == {
+        p.name: 0o700 for p in folders}
+
+
+def test_a_folder_the_user_had_keeps_its_mode(tmp_path: Path) -> None:
+    db = _fixture_study(tmp_path / "study.db")
+    out = tmp_path / "shared-with-my-team"
+    out.mkdir(mode=0o755)
+    out.chmod(0o755)
+    assert main(["report", "--study", str(db), "--out", str(out)]) == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755  # theirs: not ours to narrow
+    assert stat.S_IMODE((out / "charts").stat().st_mode) == 0o700  # made by RadVal
+
+
 def test_pdf_has_one_chart_per_body_system(written: tuple[Path, Path]) -> None:
     _, pdf = written
     listing = subprocess.run(["pdfimages", "-list", str(pdf)], check=True,
