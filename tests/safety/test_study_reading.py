@@ -27,6 +27,9 @@ def test_normal_impressions_read_normal(impression: str) -> None:
     "右肺上叶炎症。",
     "双肺多发磨玻璃影，考虑病毒性肺炎。",
     "",
+    # Read normal while "Emphysema without acute disease." was not (issue 16's second run):
+    "Emphysematous changes without acute lung disease.",
+    "Stable appearance of the chest. Right chest wall mass.",
 ])
 def test_abnormal_or_empty_impressions_do_not(impression: str) -> None:
     assert not reads_normal(impression)
