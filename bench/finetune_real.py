@@ -21,8 +21,10 @@ records training time, tokens/s, peak memory (max RSS) and the loss curve (loss_
 events.jsonl and TensorBoard where installed) in the run folder, and exports the adapter GGUF
 to bench/out (git-ignored: the data's licences forbid derivatives; never commit it).
 
-Evaluation on each file's test part, base and base + adapter, with no examples (the starter
-examples) and with 3 retrieved examples from the file's corpus part, through
+Evaluation on each file's test part: the base with no examples at all (zero-shot, as issue
+16's probe prompted it), then base and base + adapter with no retrieved examples (the base
+gets the starter examples, as the app drafts; the adapter is prompted as its card says) and
+with 3 retrieved examples from the file's corpus part, through
 ``evaluation.batch.run_model`` with the adapter as `radval batch --adapter` attaches it (IT's
 allowlist applies): ROUGE-1/2/L, dangerous drafts (``safety.danger``), seconds per draft, and
 the share of abnormal studies (reference impression not normal) drafted as normal. Every
@@ -198,7 +200,8 @@ def tokens_per_sample(recipe: Any, run: Any) -> float:
 
 
 def draft(model: Path, adapter: Path | None, test: list[Pair], folder: Path, name: str,
-          institution: str, corpus: Any, template: str) -> list[Drafted]:
+          institution: str, corpus: Any, template: str, zero_shot: bool = False
+          ) -> list[Drafted]:
     """Every test pair through run_model, the adapter attached as `radval batch --adapter`."""
     from radval_desktop.config import load_settings
     from radval_desktop.evaluation.batch import run_model
@@ -216,7 +219,8 @@ def draft(model: Path, adapter: Path | None, test: list[Pair], folder: Path, nam
              for i, p in enumerate(test, 1)]
     ids = save_cases(db, cases)
     run_model(db, model, cases, ids, engine_settings=engine, sampling=settings.sampling(),
-              template_id=template, examples_k=K if corpus else 0, corpus=corpus)
+              template_id=template, examples_k=K if corpus else 0, corpus=corpus,
+              zero_shot=zero_shot)
     rows = {r["case_uuid"]: r for r in db.query("SELECT case_uuid, text, ok, seconds "
                                                  "FROM candidates")}
     db.close()
@@ -328,11 +332,15 @@ def main() -> int:
                      "called_abnormal / wrong_side / negation_flipped (%) | not usable | "
                      "s median / p90 | abnormal drafted normal |",
                      "| --- |" + " --- |" * 8]
-            for label, with_adapter, k in (("base", False, 0), (f"base, k={K}", False, K),
+            # "base, zero-shot": no examples at all, as issue 16's probe prompted the base
+            # (R-L 0.063, restating); "base" has our starter examples, as the app drafts.
+            for label, with_adapter, k in (("base, zero-shot", False, -1), ("base", False, 0),
+                                           (f"base, k={K}", False, K),
                                            ("base + adapter", True, 0),
                                            (f"base + adapter, k={K}", True, K)):
                 drafted = draft(model, adapter if with_adapter else None, s.test, folder,
-                                f"{s.name}-{label}", s.name, corpus if k else None, template)
+                                f"{s.name}-{label}", s.name, corpus if k > 0 else None,
+                                template, zero_shot=k < 0)
                 called, abnormal = abnormal_called_normal(drafted)
                 for d in drafted:
                     drafts_file.write(json.dumps({

@@ -124,10 +124,11 @@ class _Run:
     template_id: str | None
     examples_k: int
     sampling: Sampling
+    zero_shot: bool = False  # no examples at all, not even the starter examples
 
 
 def _prompt_key(engine: LlamaEngine, template_id: str | None, examples_k: int,
-                corpus: ExampleSource | None) -> tuple[str, str]:
+                corpus: ExampleSource | None, zero_shot: bool = False) -> tuple[str, str]:
     """The template id (with "+Kex") and version the drafts of this run are stored under."""
     # A fine-tuned model is evaluated with the prompt it was trained on (its card), as the
     # app drafts with it, unless a template was asked for.
@@ -140,6 +141,8 @@ def _prompt_key(engine: LlamaEngine, template_id: str | None, examples_k: int,
         # The key of this run's drafts: the pipeline prompts a case whose examples come from
         # the corpus with the file's corpus template (and with the default one otherwise).
         template = templates.template(templates.corpus_template or None)
+    if zero_shot:
+        return template.id + "+0shot", templates.version
     return template.id + (f"+{examples_k}ex" if with_examples else ""), templates.version
 
 
@@ -167,7 +170,8 @@ def _draft_all(db: Database, drafter: Drafter, run: _Run, cases: Sequence[NewCas
                 continue
             yield Job(case, cid, DraftRequest(
                 case.findings, case.body_system, case.modality, case.language, run.template_id,
-                examples_k=run.examples_k, institution=case.institution))
+                examples_k=run.examples_k, institution=case.institution,
+                examples=() if run.zero_shot else None))
 
     for job, outcome in drafter.run(jobs(), cancel):
         if isinstance(outcome, InputError):
@@ -219,14 +223,19 @@ def run_model(
     on_progress: Callable[[BatchProgress], None] | None = None,
     parallel: int = 0,
     on_note: Callable[[str], None] | None = None,
+    zero_shot: bool = False,
 ) -> ModelSummary:
     """Generate every case not yet done by this model and template version; resumable.
 
     Each case is drafted by the app's own pipeline: with ``examples_k`` past pairs of
     ``corpus`` (never the case itself or a near copy of it), else the starter examples.
     ``parallel`` > 0: that many cases decoded together in one context, on every core
-    (fewer when the context cannot hold them; ``on_note`` is told why).
+    (fewer when the context cannot hold them; ``on_note`` is told why). ``zero_shot``: no
+    examples at all, not even the starters (the paper's setting for its baselines; the
+    fine-tuning bench's "base without examples"), stored apart as "<template>+0shot".
     """
+    if zero_shot and examples_k > 0:
+        raise InputError("Zero-shot drafting shows no examples: leave out the example count.")
     cancel = cancel or threading.Event()
     sampling = sampling or Sampling()
     engine = LlamaEngine(model_path, engine_settings)
@@ -241,9 +250,10 @@ def run_model(
             name = f"{info.name} + {info.adapter.name}"
         save_model(db, ModelRecord(sha, name, model_path.name, info.architecture,
                                    info.parameters, info.quantization, info.file_size))
-        prompt_id, version = _prompt_key(engine, template_id, examples_k, corpus)
+        prompt_id, version = _prompt_key(engine, template_id, examples_k, corpus, zero_shot)
         # Named by file and quantization (issue 19): the default's header says "AWQ".
-        run = _Run(sha, label, prompt_id, version, template_id, examples_k, sampling)
+        run = _Run(sha, label, prompt_id, version, template_id, examples_k, sampling,
+                   zero_shot)
         # Threads the user set (--threads, model.n_threads) are kept; else the cores idle.
         drafter: Drafter = (Parallel(engine, sampling, corpus, parallel, on_note,
                                      engine.settings.n_threads or None) if parallel

@@ -13,6 +13,8 @@ import pytest
 import sqlite_utils
 
 from radval_desktop.case_files import read_cases
+from radval_desktop.engine.sampling import Sampling
+from radval_desktop.errors import InputError
 from radval_desktop.evaluation.batch import (
     BATCH_REQUIRED,
     cases_from_rows,
@@ -74,6 +76,29 @@ def test_batch_is_resumable_and_skips_done_cases(default_model_path: Path, tmp_p
     # Importing the same file again adds no case.
     assert save_cases(db, cases) == ids
     assert db["cases"].count == 3
+
+
+def test_zero_shot_drafts_show_no_examples_and_are_stored_apart(default_model_path: Path,
+                                                                tmp_path: Path) -> None:
+    """The fine-tuning bench's "base without examples" (issue 16's probe): no starter examples
+    in the prompt, and not taken for the drafts with them."""
+    db = open_database(tmp_path / "study.db")
+    cases = cases_from_rows(read_cases(_case_file(tmp_path, CASES[2:]),
+                                       required=BATCH_REQUIRED).rows, "cases.jsonl")
+    ids = save_cases(db, cases)
+    starters = run_model(db, default_model_path, cases, ids, sampling=Sampling(max_tokens=24))
+    bare = run_model(db, default_model_path, cases, ids, sampling=Sampling(max_tokens=24),
+                     zero_shot=True)
+    assert (starters.generated, bare.generated, bare.skipped) == (1, 1, 0)
+    rows = {r["template_id"]: r for r in db["candidates"].rows}
+    shot = next(t for t in rows if t.endswith("+0shot"))
+    other = next(t for t in rows if t != shot)
+    assert shot == other + "+0shot"
+    # The starter examples are a few hundred tokens of the prompt; without them, only the
+    # instruction and the case are left.
+    assert rows[shot]["prompt_tokens"] < rows[other]["prompt_tokens"] - 50
+    with pytest.raises(InputError, match="no examples"):
+        run_model(db, default_model_path, cases, ids, zero_shot=True, examples_k=3)
 
 
 def test_cli_batch_then_report(default_model_path: Path, tmp_path: Path) -> None:
