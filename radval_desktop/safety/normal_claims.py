@@ -223,7 +223,21 @@ def is_minor(text: str, start: int, clause: tuple[int, int], lex: Lexicon) -> bo
         cuts = list(_EN_JOIN.finditer(text, clause[0], start))
         after = _EN_JOIN.search(text, start, clause[1])
         clause = (cuts[-1].end() if cuts else clause[0], after.start() if after else clause[1])
-    return bool(lex.minor.search(text, clause[0], clause[1]))
+    return any(not _names_a_finding(text, cue, clause[1], lex)
+               for cue in lex.minor.finditer(text, clause[0], clause[1]))
+
+
+# Hedges: minor when they explain a finding away ("may represent overlying soft tissue"), not
+# when what they take it for is itself a finding ("may represent infiltrate": a possible
+# pneumonia, which belongs in the impression; issue 16's adapter drafted it normal). "Could
+# obscure a small nodule" says what the film cannot show: still minor.
+_HEDGE = re.compile(r"\s+(?:represent|reflect|be|indicate|suggest)\b", re.IGNORECASE)
+_HEDGES = frozenset({"may", "might", "could"})
+
+
+def _names_a_finding(text: str, cue: re.Match[str], end: int, lex: Lexicon) -> bool:
+    return (normalise(cue.group(1)) in _HEDGES and _HEDGE.match(text, cue.end(), end)
+            is not None and lex.concepts.search(text, cue.end(), end) is not None)
 
 
 def covers(claim: Claim, concept: str, place: str | None, terms: Terms) -> bool:

@@ -99,6 +99,22 @@ def test_old_mild_possible_and_incidental_findings_are_not_called_normal() -> No
     assert _called("左侧第6肋陈旧性骨折。", "胸部CT平扫未见明显异常。") == []
 
 
+def test_a_hedge_that_names_a_finding_still_calls_for_the_impression() -> None:
+    """"may represent infiltrate" is a possible pneumonia, which belongs in the impression;
+    "may represent overlying soft tissue" explains the opacity away (issue 16's adapter drafted
+    "No acute cardiopulmonary abnormality." over the first, and the checks let it pass)."""
+    findings = ("The heart is not enlarged. No pneumothorax or pleural effusion. Small right "
+                "juxtahilar opacity may represent infiltrate. Lungs are otherwise well aerated.")
+    assert [f.key for f in _called(findings, "No acute cardiopulmonary abnormality.")] == [
+        "called_normal:consolidation"]
+    assert _called(findings, "Small right juxtahilar opacity, possible infiltrate.") == []
+    explained = "Right basilar opacity may represent overlying soft tissue."
+    assert _called(explained, "No acute cardiopulmonary abnormality.") == []
+    # What the film cannot show is no finding (OpenI writes this over normal studies).
+    hidden = "The lungs are clear. Bony overlap in the lung apices could obscure a small nodule."
+    assert _called(hidden, "No acute cardiopulmonary disease.") == []
+
+
 def test_no_acute_says_nothing_of_what_is_chronic_by_nature() -> None:
     findings = "Hyperinflated lungs with marked emphysema. Enlarged cardiac silhouette."
     assert _called(findings, "No acute cardiopulmonary process.") == []
