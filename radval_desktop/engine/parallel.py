@@ -7,6 +7,14 @@ as the batch holds, so a finished sequence's slot is refilled from the queue at 
 Sampling, stops and the end of a completion follow llama-cpp-python's create_completion,
 which drafts one at a time, so a greedy completion is the same text unless batched float
 sums differ in their last bits (tests/evaluation/test_batch_parallel.py measures it).
+
+Prompts share their beginning: the system prompt, and the same starter or retrieved examples
+for alike cases (on bench/batch_throughput.py's 100 cases, 41% of a prompt's tokens on
+average begin a prompt among the 8 before it). Reading prompts is most of a draft's time on
+a CPU, so a sequence starts from the longest prefix another holds: the prompts of running
+sequences, and of the last PREFIX_DONORS finished ones, whose cells are kept (the generated
+part dropped) until their room is wanted. The cells are shared, not copied (one unified
+cache), and the shared part is not read again.
 """
 
 from __future__ import annotations
@@ -28,6 +36,10 @@ from radval_desktop.errors import ModelLoadError, sentence
 MAX_SLOTS = 64
 # Tokens per llama_decode call: llama-cpp-python's default n_batch.
 BATCH_TOKENS = 512
+# Finished prompts kept for the prefix they share with the next ones, and the least prefix
+# worth sharing (below it, reading the tokens costs about what finding them saves).
+PREFIX_DONORS = 8
+MIN_SHARED = 16
 # How often a batch looks again at the cores other programs use: a shorter window is mostly
 # clock-tick noise, and a run of hours should follow a PACS viewer or a bench that starts.
 RETHINK_SECONDS = 2.0
@@ -74,6 +86,24 @@ class _Live:
         return len(self.prompt) + self.max_tokens
 
 
+@dataclass(frozen=True)
+class _Donor:
+    """A finished sequence's prompt, kept in the cache for the prefix it may share."""
+
+    seq: int
+    prompt: list[int]
+
+
+def shared_prefix(a: list[int], b: list[int]) -> int:
+    """How many tokens ``a`` and ``b`` begin with alike."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 def fitting_slots(wanted: int, n_ctx: int, longest_prompt: int, max_tokens: int) -> int:
     """How many sequences of ``longest_prompt + max_tokens`` tokens one context holds at
     once, at most ``wanted`` (and MAX_SLOTS), at least 1."""
@@ -93,12 +123,14 @@ class BatchDecoder:
     """
 
     def __init__(self, llm: Any, n_ctx: int, slots: int, threads: int | None = None,
-                 adapter: Any = None, adapter_scale: float = 1.0) -> None:
+                 adapter: Any = None, adapter_scale: float = 1.0,
+                 donors: int = PREFIX_DONORS) -> None:
         import llama_cpp
         from llama_cpp import _internals
 
         self.llm, self.n_ctx = llm, n_ctx
         self.slots = max(1, min(slots, MAX_SLOTS))
+        self.donor_limit = max(0, min(donors, MAX_SLOTS - self.slots))
         self._idle = None if threads else IdleCores()
         self.threads = self._idle.batch_threads() if self._idle else threads or 1
         self.thread_counts = [self.threads]  # each number of threads decoded on, in order
@@ -106,7 +138,7 @@ class BatchDecoder:
         params = llama_cpp.llama_context_params.from_buffer_copy(llm.context_params)
         params.n_ctx = n_ctx
         params.n_batch = params.n_ubatch = BATCH_TOKENS
-        params.n_seq_max = self.slots
+        params.n_seq_max = self.slots + self.donor_limit
         params.n_threads = params.n_threads_batch = self.threads
         # One pool of cells for all sequences: each may use what the others leave (a split
         # cache would give each n_ctx / slots, too few for a prompt with examples).
@@ -123,8 +155,11 @@ class BatchDecoder:
             scales = (ctypes.c_float * 1)(adapter_scale)
             llama_cpp.llama_set_adapters_lora(self._ctx.ctx, adapters, 1, scales)
         self._batch = llama_cpp.llama_batch_init(BATCH_TOKENS, 0, 1)
-        self._free_seqs = list(range(self.slots))
+        self._free_seqs = list(range(self.slots + self.donor_limit))
+        self._donors: deque[_Donor] = deque()  # oldest first
         self.most_live = 0  # the most sequences decoded together so far
+        self.prompt_tokens = 0  # prompt tokens of the sequences started so far
+        self.shared_tokens = 0  # of which taken from another sequence's cells, not read
 
     def close(self) -> None:
         import llama_cpp
@@ -149,18 +184,50 @@ class BatchDecoder:
             temp=sampling.temperature, repeat_penalty=sampling.repeat_penalty,
             frequency_penalty=0.0, presence_penalty=0.0, mirostat_mode=0)
 
-    def _start(self, request: Request, tokens: list[int]) -> _Live:
-        max_tokens = min(request.sampling.max_tokens, self.n_ctx - len(tokens))
-        return _Live(request, self._free_seqs.pop(0), tokens, self._sampler(request.sampling),
-                     [s.encode("utf-8") for s in request.stops], max_tokens,
-                     time.perf_counter())
-
-    def _end(self, live: _Live) -> None:
+    def _start(self, request: Request, tokens: list[int], live: list[_Live]) -> _Live:
         import llama_cpp
 
-        llama_cpp.llama_memory_seq_rm(self._ctx.memory, live.seq, -1, -1)
+        if not self._free_seqs:
+            self._drop_donor()
+        max_tokens = min(request.sampling.max_tokens, self.n_ctx - len(tokens))
+        started = _Live(request, self._free_seqs.pop(0), tokens,
+                        self._sampler(request.sampling),
+                        [s.encode("utf-8") for s in request.stops], max_tokens,
+                        time.perf_counter())
+        # Where its prompt begins as one already in the cache, take those cells; the last
+        # token is always read, for the logits of the first one sampled.
+        holders = [(s.seq, s.prompt[:s.fed]) for s in live] + [
+            (d.seq, d.prompt) for d in self._donors]
+        seq, common = max(((h, shared_prefix(tokens, held)) for h, held in holders),
+                          key=lambda pair: pair[1], default=(-1, 0))
+        common = min(common, len(tokens) - 1)
+        if common >= MIN_SHARED:
+            llama_cpp.llama_memory_seq_cp(self._ctx.memory, seq, started.seq, 0, common)
+            started.fed = common
+            self.shared_tokens += common
+        self.prompt_tokens += len(tokens)
+        return started
+
+    def _end(self, live: _Live, keep: bool) -> None:
+        """Free ``live``'s sequence; ``keep``: its prompt's cells stay, for later prompts."""
+        import llama_cpp
+
         live.sampler.close()
+        if keep and self.donor_limit and live.fed == len(live.prompt):
+            llama_cpp.llama_memory_seq_rm(self._ctx.memory, live.seq, len(live.prompt), -1)
+            self._donors.append(_Donor(live.seq, live.prompt))
+            if len(self._donors) > self.donor_limit:
+                self._drop_donor()
+            return
+        llama_cpp.llama_memory_seq_rm(self._ctx.memory, live.seq, -1, -1)
         self._free_seqs.append(live.seq)
+
+    def _drop_donor(self) -> None:
+        import llama_cpp
+
+        donor = self._donors.popleft()
+        llama_cpp.llama_memory_seq_rm(self._ctx.memory, donor.seq, -1, -1)
+        self._free_seqs.append(donor.seq)
 
     def run(self, queue: deque[Request], cancel: threading.Event,
             watch: Callable[[str], str] | None = None, watch_every: int = 8
@@ -174,13 +241,18 @@ class BatchDecoder:
         try:
             while not cancel.is_set():
                 used = sum(s.reserved for s in live)
-                while queue and self._free_seqs:
+                while queue and len(live) < self.slots:
                     tokens = self.llm.tokenize(queue[0].prompt.encode("utf-8"), add_bos=True,
                                                special=True)
                     need = len(tokens) + queue[0].sampling.max_tokens
+                    # Kept prompts give their room first (counted whole: shared cells would
+                    # stay, so this errs towards room).
+                    while self._donors and used + need + sum(
+                            len(d.prompt) for d in self._donors) > self.n_ctx:
+                        self._drop_donor()
                     if live and used + need > self.n_ctx:
                         break  # waits for a running one to free its cells
-                    live.append(self._start(queue.popleft(), tokens))
+                    live.append(self._start(queue.popleft(), tokens, live))
                     used += live[-1].reserved
                 if not live:
                     return
@@ -192,11 +264,13 @@ class BatchDecoder:
                             if row >= 0 and self._sample(s, row, watch, watch_every)]
                 for done in finished:
                     live.remove(done)
-                    self._end(done)
+                    self._end(done, keep=True)
                     yield done.request, self._decoded(done)
         finally:
             for left in live:
-                self._end(left)
+                self._end(left, keep=False)
+            while self._donors:
+                self._drop_donor()
 
     def _fill(self, live: list[_Live]) -> list[int]:
         """Put this step's tokens in the batch; each sequence's row whose logits are

@@ -25,7 +25,12 @@ from radval_desktop.drafting import (
     loop_in,
 )
 from radval_desktop.engine.llama_engine import LlamaEngine
-from radval_desktop.engine.parallel import BatchDecoder, Request, fitting_slots
+from radval_desktop.engine.parallel import (
+    PREFIX_DONORS,
+    BatchDecoder,
+    Request,
+    fitting_slots,
+)
 from radval_desktop.engine.sampling import Sampling
 from radval_desktop.engine.served import RetryPolicy, ServedEngine, ServerError, with_retries
 from radval_desktop.errors import InputError, RadvalError
@@ -172,11 +177,17 @@ class Parallel:
         self.slots = self.parallel  # after run() starts: how many it drafts at once
         self.most_live = 0  # after run(): the most cases it decoded together
         self.thread_counts: list[int] = []  # after run(): the threads it decoded on, in order
+        self.n_ctx = 0  # after run() starts: the batch context's size, in tokens
+        # After run(): prompt tokens, and of them those taken from a shared prefix.
+        self.prompt_tokens = self.shared_tokens = 0
 
     def run(self, jobs: Iterable[Job], cancel: threading.Event
             ) -> Iterator[tuple[Job, Outcome]]:
         assert self.engine.info is not None
-        n_ctx = self.engine.info.n_ctx
+        # The batch has a context of its own: as many drafts as asked, each as long as the
+        # longest prompt plus max_tokens, and room for kept prompts, up to the model's
+        # context length (or model.n_ctx where IT or the user set it larger).
+        limit = max(self.engine.settings.n_ctx, self.engine.info.context_length or 0)
         waiting = iter(jobs)
         queue: deque[Request] = deque()
         drafts: dict[Hashable, tuple[Job, DraftSteps]] = {}
@@ -204,14 +215,17 @@ class Parallel:
 
         # The first cases' prompts say how many fit in the context at once.
         yield from top_up(max(4 * self.parallel, 32))
-        self.slots = fitting_slots(self.parallel, n_ctx, longest, self.sampling.max_tokens)
+        self.slots = fitting_slots(self.parallel, limit, longest, self.sampling.max_tokens)
         if self.slots < self.parallel and self.say is not None:
             self.say(f"--parallel {self.parallel} is more than the context holds: its "
-                     f"{n_ctx:,} tokens hold {self.slots} draft(s) of {longest:,} prompt tokens "
+                     f"{limit:,} tokens hold {self.slots} draft(s) of {longest:,} prompt tokens "
                      f"(the longest of the first {len(queue)} prompts) plus "
                      f"{self.sampling.max_tokens} for the impression, so {self.slots} are "
                      f"drafted at once. Raise the context size (model.n_ctx) to draft more "
                      f"at once.")
+        drafts_at_once = self.slots * (longest + self.sampling.max_tokens)
+        self.n_ctx = n_ctx = min(limit, max(self.engine.info.n_ctx,
+                                            drafts_at_once + PREFIX_DONORS * longest))
         if not queue:
             return
         llm = self.engine._llm  # the loaded model: the batch context shares its weights
@@ -222,6 +236,8 @@ class Parallel:
             for request, decoded in decoder.run(queue, cancel, loop_in):
                 job, steps = drafts.pop(request.key)
                 self.most_live, self.thread_counts = decoder.most_live, decoder.thread_counts
+                self.prompt_tokens = decoder.prompt_tokens
+                self.shared_tokens = decoder.shared_tokens
                 try:
                     need = steps.send(Generated(decoded.raw, decoded.stats, decoded.started_at,
                                                 decoded.loop_detail, False,

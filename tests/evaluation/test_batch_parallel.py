@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ import sqlite_utils
 from radval_desktop import paths
 from radval_desktop.drafting import DraftRequest, DraftResult, draft
 from radval_desktop.engine.llama_engine import EngineSettings, LlamaEngine
-from radval_desktop.engine.parallel import fitting_slots
+from radval_desktop.engine.parallel import BatchDecoder, Request, fitting_slots
 from radval_desktop.engine.sampling import Sampling
 from radval_desktop.evaluation.batch import run_model
 from radval_desktop.evaluation.drafters import Job, Parallel
@@ -56,6 +57,9 @@ def test_parallel_greedy_drafts_equal_one_at_a_time(default_model_path: Path) ->
         engine.close()
     assert drafter.slots == 2
     assert drafter.most_live == 2
+    # Alike cases' prompts begin alike (the system prompt, the same starter examples): a
+    # prompt started from another's cells, and its draft is still the one drafted alone.
+    assert 0 < drafter.shared_tokens < drafter.prompt_tokens
     assert set(together) == set(one)
     # Each sequence is sampled as llama-cpp-python samples one alone, and batching the
     # sequences did not change a greedy draft here: all must match.
@@ -73,7 +77,8 @@ def test_parallel_greedy_drafts_equal_one_at_a_time(default_model_path: Path) ->
     assert sum(same) == len(one), f"identical drafts: {sum(same)} of {len(one)}"
 
 
-def test_parallel_too_big_for_the_context_is_reduced_with_a_sentence(engine) -> None:
+def test_parallel_too_big_for_the_context_is_reduced_with_a_sentence(
+        engine, default_model_path: Path) -> None:
     assert fitting_slots(8, 4096, 388, 512) == 4
     assert fitting_slots(8, 4096, 5000, 512) == 1  # never 0
     assert fitting_slots(200, 1 << 20, 10, 10) == 64  # llama.cpp's sequence limit
@@ -84,15 +89,30 @@ def test_parallel_too_big_for_the_context_is_reduced_with_a_sentence(engine) -> 
         said.append(text)
         cancel.set()  # the sentence is what is tested: no need to decode
 
-    long = Sampling(max_tokens=1500)
-    drafter = Parallel(engine, long, None, 8, say)
-    assert list(drafter.run(_jobs(FINDINGS), cancel)) == []
-    longest = max(engine.count_tokens(draft_prompt) for draft_prompt in _prompts(engine))
-    slots = engine.info.n_ctx // (longest + 1500)
-    assert drafter.slots == slots == 2
-    assert said == [f"--parallel 8 is more than the context holds: its {engine.info.n_ctx:,} "
-                    f"tokens hold 2 draft(s) of {longest:,} prompt tokens (the longest of the "
-                    f"first 4 prompts) plus 1500 for the impression, so 2 are drafted at once. "
+    # The batch's context is its own, as large as the model's context length (32,768 tokens
+    # here) where the drafts need it: 8 drafts of up to 1,500 tokens fit, far past the
+    # window's 4,096 (model.n_ctx).
+    room = Parallel(engine, Sampling(max_tokens=1500), None, 8, say)
+    stopped = threading.Event()
+    stopped.set()
+    assert list(room.run(_jobs(FINDINGS), stopped)) == []
+    assert room.slots == 8
+    assert not said
+    assert engine.info.n_ctx < room.n_ctx <= engine.info.context_length == 32768
+    # Drafts of up to 6,000 tokens (a window context of 8,192): 8 of them are past it.
+    wide = LlamaEngine(default_model_path, EngineSettings(n_ctx=8192))
+    wide.load()
+    try:
+        drafter = Parallel(wide, Sampling(max_tokens=6000), None, 8, say)
+        assert list(drafter.run(_jobs(FINDINGS), cancel)) == []
+        longest = max(wide.count_tokens(draft_prompt) for draft_prompt in _prompts(wide))
+    finally:
+        wide.close()
+    slots = 32768 // (longest + 6000)
+    assert drafter.slots == slots == 5
+    assert said == [f"--parallel 8 is more than the context holds: its 32,768 "
+                    f"tokens hold 5 draft(s) of {longest:,} prompt tokens (the longest of the "
+                    f"first 4 prompts) plus 6000 for the impression, so 5 are drafted at once. "
                     f"Raise the context size (model.n_ctx) to draft more at once."]
 
 
@@ -171,7 +191,9 @@ def test_parallel_batch_killed_halfway_resumes_with_nothing_lost_or_doubled(
     assert 2 <= done < len(rows), "the batch should be killed halfway"
     saved = "SELECT uuid, created_at, text, seconds FROM candidates ORDER BY uuid"
     before = list(sqlite_utils.Database(db_path).execute(saved).fetchall())
-    # Resumed with more than the context holds: reduced with a sentence, then run.
+    # Resumed with more than the context holds (64 drafts of up to 600 tokens are past the
+    # model's 32,768): reduced with a sentence, then run.
+    user.write_text("[sampling]\nmax_tokens = 600\n", encoding="utf-8")
     resumed = _radval("batch", str(cases), "--db", str(db_path), "--parallel", "64")
     assert resumed.returncode == 0, resumed.stderr
     assert "--parallel 64 is more than the context holds" in resumed.stderr
@@ -187,7 +209,8 @@ def test_progress_json_is_all_a_scheduler_reads_on_stdout_notes_included(tmp_pat
                                                                          ) -> None:
     user = paths.user_config_file()
     user.parent.mkdir(parents=True, exist_ok=True)
-    user.write_text("[sampling]\nmax_tokens = 8\n", encoding="utf-8")  # the lines, not drafts
+    # Room for 600 tokens a draft: 64 drafts are more than the model's 32,768 tokens hold.
+    user.write_text("[sampling]\nmax_tokens = 600\n", encoding="utf-8")
     rows = [{"institution": "1", "body_system": s, "modality": m, "findings": f,
              "impression": "x"} for s, m, f in FINDINGS[:2]]
     rows.insert(1, {"institution": "1", "body_system": "chest", "modality": "CT",
@@ -259,3 +282,39 @@ def test_threads_are_refused_below_one_or_where_it_locked_another_number(
     err = capsys.readouterr().err
     assert "--threads 2 is refused: IT set model.n_threads = 1" in err
     assert not db.exists()  # refused before anything ran
+
+
+PREFIX = ("You are a radiologist. Write the impression of the report below in one short "
+          "sentence, naming the main finding and its side; write nothing else.\n\nFindings: ")
+
+
+def _decode_all(engine, prompts: list[str], slots: int, donors: int, n_ctx: int = 4096
+                ) -> tuple[list[str], BatchDecoder]:
+    queue = deque(Request(i, prompt, SHORT, ["\n\n"]) for i, prompt in enumerate(prompts))
+    with BatchDecoder(engine._llm, n_ctx, slots, threads=1, donors=donors) as decoder:
+        done = {request.key: decoded.raw for request, decoded
+                in decoder.run(queue, threading.Event())}
+    return [done[i] for i in range(len(prompts))], decoder
+
+
+def test_a_prompt_starts_from_a_finished_prompts_cells_and_decodes_the_same(engine) -> None:
+    prompts = [PREFIX + text for _, _, text in FINDINGS]
+    alone, plain = _decode_all(engine, prompts, slots=1, donors=0)
+    kept, sharing = _decode_all(engine, prompts, slots=1, donors=2)
+    assert plain.shared_tokens == 0  # one at a time, nothing kept: every token read
+    prefix = engine.count_tokens(PREFIX)
+    # Each prompt after the first began from a kept prompt's cells: the instruction at least.
+    assert sharing.shared_tokens >= (len(prompts) - 1) * (prefix - 2)
+    assert kept == alone
+    assert all(kept)
+
+
+def test_kept_prompts_give_their_room_to_the_next(engine) -> None:
+    prompts = [PREFIX + text for _, _, text in FINDINGS]
+    longest = max(engine.count_tokens(p) for p in prompts) + 2
+    # Room for one draft and nothing else: a kept prompt must go before the next starts.
+    tight, decoder = _decode_all(engine, prompts, slots=1, donors=2,
+                                 n_ctx=longest + SHORT.max_tokens)
+    assert decoder.shared_tokens == 0
+    alone, _ = _decode_all(engine, prompts, slots=1, donors=0)
+    assert tight == alone
