@@ -6,7 +6,9 @@ The same cases (``--n``, default 100: each file's seeded test part, bench/qualit
 one at a time, as the window drafts, and with ``--parallel`` 1, 2, 4 and 8. For each: cases
 per minute (the model's load not counted), prompt and completion tokens per second, and
 for one at a time where a case's time goes (reading the prompt up to the first token vs
-generating). Then the cases whose greedy draft differs from one at a time.
+generating), and for --parallel the share of prompt tokens not read because another
+sequence held the same beginning (engine/parallel.py). Then the cases whose greedy draft
+differs from one at a time.
 ``--parallel 1`` is the batch decoder alone on every core: it tells the threads' part from
 batching's. Prints; asserts nothing.
 
@@ -76,8 +78,9 @@ def main() -> int:
     print(f"{len(test)} cases from {data} (seed {SEED}); model {model.name}; "
           f"{os.cpu_count()} cores; greedy, max_tokens {sampling.max_tokens}; "
           f"{time.strftime('%Y-%m-%d')}\n")
-    print("| drafting | cases/min | x one at a time | prompt tok/s | completion tok/s |")
-    print("| --- | --- | --- | --- | --- |")
+    print("| drafting | cases/min | x one at a time | prompt tok/s | completion tok/s | "
+          "prompt tokens from a shared prefix |")
+    print("| --- | --- | --- | --- | --- | --- |")
     results: dict[int, dict[str, dict[str, object]]] = {}
     base, where = 0.0, ""
     with tempfile.TemporaryDirectory() as tmp:
@@ -90,9 +93,11 @@ def main() -> int:
             completion = sum(int(str(r["completion_tokens"] or 0)) for r in rows.values())
             label = ("one at a time (the window's way, engine's threads)" if not parallel
                      else f"--parallel {parallel} (every core)")
+            shared = (f"{100 * summary.shared_prompt_tokens / summary.prompt_tokens:.0f}%"
+                      if summary.prompt_tokens else "—")
             print(f"| {label} | {per_min:.1f} | {per_min / base if base else 0:.2f} | "
-                  f"{prompt / summary.seconds:.0f} | {completion / summary.seconds:.0f} |",
-                  flush=True)
+                  f"{prompt / summary.seconds:.0f} | {completion / summary.seconds:.0f} | "
+                  f"{shared} |", flush=True)
             if not parallel:
                 reading = sum(float(str(r["first_token_seconds"] or 0)) for r in rows.values())
                 total = sum(float(str(r["seconds"] or 0)) for r in rows.values())

@@ -6,7 +6,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -71,6 +71,9 @@ class ModelSummary:
     seconds: float
     left: int = 0  # cases a server failed after its retries; drafted by the next run
     problems: tuple[str, ...] = ()  # why, one sentence a case
+    # --parallel: prompt tokens decoded, and of them those a shared prefix spared reading.
+    prompt_tokens: int = 0
+    shared_prompt_tokens: int = 0
 
 
 def cases_from_rows(rows: Sequence[Row], source_file: str, default_institution: str = "1"
@@ -258,7 +261,11 @@ def run_model(
         drafter: Drafter = (Parallel(engine, sampling, corpus, parallel, on_note,
                                      engine.settings.n_threads or None) if parallel
                             else OneAtATime(engine, sampling, corpus))
-        return _draft_all(db, drafter, run, cases, case_ids, cancel, on_progress)
+        summary = _draft_all(db, drafter, run, cases, case_ids, cancel, on_progress)
+        if isinstance(drafter, Parallel):
+            summary = replace(summary, prompt_tokens=drafter.prompt_tokens,
+                              shared_prompt_tokens=drafter.shared_tokens)
+        return summary
     finally:
         engine.close()
 

@@ -137,6 +137,10 @@ def test_a_refused_draft_is_retried_in_the_queue_and_saved_as_one_at_a_time(
                             engine_settings=EngineSettings(n_threads=1),
                             sampling=Sampling(max_tokens=96))
         assert summary.generated == 2
+        # Both are chest cases in English: the second prompt, and each retry, began from
+        # cells another held. One at a time keeps no such count.
+        assert (summary.shared_prompt_tokens > 0) == (parallel > 0)
+        assert summary.shared_prompt_tokens < summary.prompt_tokens or not parallel
         rows[parallel] = {row[0]: row[1:] for row in db.execute(SAVED).fetchall()}
         db.close()
     text, raw, ok, attempts, empty, repetition = rows[2]["loop"]
