@@ -78,19 +78,24 @@ def translator(language: str) -> Translate:
 
 
 def render(translate: Translate, context: str, template: str,
-           values: Mapping[str, object] | Iterable[tuple[str, object]] = ()) -> str:
+           values: Mapping[str, object] | Iterable[tuple[str, object]] = (),
+           english: str | None = None) -> str:
     """``template`` translated, its values filled in (a Words value translated first); the
-    English when a translation does not fit its values, so a slip never hides the text."""
-    # A sentence inside another drops its Chinese full stop, as in workers/sentences.py.
+    English (or ``english``) when a translation does not fit its values, so a slip never
+    hides the text. The window (workers/sentences.py), the self-test and the CLI all say
+    their sentences through it."""
+    # A sentence inside another drops its Chinese full stop: "（…在右侧）。", not "（…在右侧。）。".
     filled = {key: render(translate, value.context, value.template, value.values).rstrip("。")
               if isinstance(value, Words) else value for key, value in dict(values).items()}
     text = translate(context, template)
     if text != template and "written" in filled:
-        # A safety flag's concept as the report words it (肺癌), as the window names it
-        # (workers/sentences.py), not the term list's English id.
+        # A safety flag's concept as the report words it (肺癌), not the term list's English
+        # id: a translated window names it so (safety.checks._with_words).
         filled["concept"] = filled["written"]
     try:
         return text.format(**filled) if filled else text
     except (KeyError, IndexError, ValueError):
         log.error("The translation of %r does not fit its values; English shown.", template)
+        if english is not None:
+            return english
         return template.format(**filled) if filled else template

@@ -6,14 +6,12 @@ with ``errors.sentence`` so lupdate puts it in the catalogue, and keeps its valu
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
-from radval_desktop.errors import SENTENCES, RadvalError, Words
-
-log = logging.getLogger(__name__)
+from radval_desktop.catalogue import render
+from radval_desktop.errors import SENTENCES, RadvalError
 
 BUG_SENTENCE = QT_TRANSLATE_NOOP("RadvalError", "Something went wrong; details are in the log.")
 
@@ -22,19 +20,7 @@ def translated(context: str, template: str, values: Mapping[str, object] | Itera
         tuple[str, object]] = (), english: str | None = None) -> str:
     """``template`` in the window's language with ``values`` filled in; the English (or
     ``english``) when a translation cannot be filled, so a slip never hides the message."""
-    # A sentence inside another drops its Chinese full stop: "（…在右侧）。", not "（…在右侧。）。".
-    values = {key: translated(value.context, value.template, value.values).rstrip("。")
-              if isinstance(value, Words) else value for key, value in dict(values).items()}
-    text = QCoreApplication.translate(context, template)
-    if text != template and "written" in values:
-        # A safety flag's concept as the report words it (磨玻璃影), not the term list's
-        # English id: a translated window names it so (safety.checks._with_words).
-        values["concept"] = values["written"]
-    try:
-        return text.format(**values) if values else text
-    except (KeyError, IndexError, ValueError):
-        log.error("The translation of %r does not fit its values; English shown.", template)
-        return english if english is not None else template.format(**values)
+    return render(QCoreApplication.translate, context, template, values, english)
 
 
 def error_text(err: BaseException) -> str:
