@@ -12,6 +12,7 @@ from radval_desktop.errors import sentence
 from radval_desktop.findings import detect_language
 from radval_desktop.safety.normal_claims import (
     covers,
+    denies_only_abnormality,
     is_minor,
     normal_claims,
     place_of,
@@ -658,11 +659,13 @@ def _place_called_abnormal(findings: str, impression: str, in_findings: list[Men
     elsewhere: set[str] = set()
     for clause in clauses:
         # "top normal", "mildly enlarged but normal in contour": not a plain normal.
-        # A negation is no normal: "no focal consolidation" says nothing of interstitial edema.
-        plain = bool(lex.normal_claims.search(findings, clause[0], clause[1])
-                     or lex.normal.search(findings, clause[0], clause[1])) and not (
-            lex.minor.search(findings, clause[0], clause[1])
-            or lex.negation.search(findings, clause[0], clause[1]))
+        # A negation of one finding is no normal: "no focal consolidation" says nothing of
+        # interstitial edema; but 胸腔内未见异常密度影 denies any abnormality there.
+        claim = bool(lex.normal_claims.search(findings, clause[0], clause[1])
+                     or lex.normal.search(findings, clause[0], clause[1]))
+        plain = not lex.minor.search(findings, clause[0], clause[1]) and (
+            denies_only_abnormality(findings, clause, lex)
+            or (claim and not lex.negation.search(findings, clause[0], clause[1])))
         for _start, _end, place in place_words(findings, clause, lex, terms):
             if plain:
                 normal_at.setdefault(place, []).append(Span(*clause))

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 from radval_desktop.safety.terms import Lexicon, Terms, normalise
 
+# What may stand between a negation cue and "abnormality" for it to deny everything there.
+_OUTRIGHT = re.compile(r"\s*(?:明显|明确|确切)?\s*")
+
 # English clauses run on through commas (a negation does); a claim's place does not:
 # "Heart size is normal, right lower lobe opacity" says the heart is normal, not the lobe.
 _EN_PART = re.compile(r"[,:：]")
@@ -85,6 +88,28 @@ def _denied(text: str, start: int, part: tuple[int, int], lex: Lexicon) -> bool:
         return False
     between = head[cues[-1].end():]
     return not (lex.breaks.search(between) or lex.concepts.search(between))
+
+
+def denies_only_abnormality(text: str, clause: tuple[int, int], lex: Lexicon) -> bool:
+    """Every negation cue of the clause denies "something abnormal" outright (未见异常密度影,
+    "no abnormality of the pleural spaces"), none one finding ("no focal consolidation" says
+    nothing of edema): such a clause calls its place normal. A word between narrows the
+    denial: "no acute bony abnormalities" says nothing of an old or occult fracture, "no focal
+    thoracic bony findings" nothing of the hand (both real OpenI reports); 明显/明确 do not."""
+    cues = list(lex.negation.finditer(text, clause[0], clause[1]))
+    nouns = list(lex.normal_nouns.finditer(text, clause[0], clause[1]))
+    concepts = [(m.start(), m.end()) for m in lex.concepts.finditer(text, clause[0], clause[1])]
+
+    def denies_a_noun(cue: re.Match[str]) -> bool:
+        for noun in nouns:
+            # 病变 ending 炎性病变 names a diagnosis; 异常 beginning 异常密度影 is any change.
+            if noun.start() < cue.end() or any(
+                    a < noun.start() and noun.end() <= b for a, b in concepts):
+                continue
+            return bool(_OUTRIGHT.fullmatch(text, cue.end(), noun.start()))
+        return False
+
+    return bool(cues) and all(denies_a_noun(cue) for cue in cues)
 
 
 def _claim_word(text: str, part: tuple[int, int], lex: Lexicon) -> re.Match[str] | None:

@@ -122,3 +122,30 @@ def test_a_place_called_normal_is_checked_when_nothing_listed_is_abnormal() -> N
         "The impression says 'Cardiomegaly'; the findings call it normal there: 'The "
         "cardiomediastinal silhouette is within normal limits in size'."]
     assert _over(findings, "Fractured sternotomy wire.", "en") == []
+
+
+def test_an_effusion_where_the_findings_see_nothing_abnormal_is_a_contradiction() -> None:
+    # A real draft with 3 retrieved cov_ctr examples (bench/finetune_real.py, session 8): the
+    # effusion comes from the examples' impressions, not from these findings. "未见异常密度影"
+    # negates any abnormality there, not one finding: the cavity is called normal.
+    findings = ("胸廓对称，纵隔居中，左肺下叶见斑片状实变影，边缘模糊，叶段支气管通畅，"
+                "双侧胸腔内未见异常密度影。")
+    assert _over(findings, "左肺下叶炎性病变（符合病毒性肺炎）；双侧胸腔积液", "zh") == [
+        "The impression says '双侧胸腔积液'; the findings call it normal there: "
+        "'双侧胸腔内未见异常密度影'."]
+    assert _over(findings, "左肺下叶炎性病变（符合病毒性肺炎）", "zh") == []
+    en = ("Right lower lobe airspace opacity. No abnormality of the pleural spaces. "
+          "Heart size normal.")
+    assert _over(en, "Right lower lobe pneumonia. Bilateral pleural effusions.", "en") == [
+        "The impression says 'Bilateral pleural effusions'; the findings call it normal "
+        "there: 'No abnormality of the pleural spaces'."]
+    # A word between narrows the denial (real OpenI reports): not a contradiction.
+    assert _over("Chest. No focal thoracic bony findings. Hand. Cortical irregularity of the "
+                 "scaphoid.", "Minimally displaced fracture of the scaphoid.", "en") == []
+    assert _over("Heart size is normal. Several calcified granulomas. No acute bony "
+                 "abnormalities.",
+                 "No acute abnormality. If there is continued concern for occult fracture, "
+                 "consider dedicated rib series.", "en") == []
+    # A negation of one finding still says nothing of another: no flag for edema here.
+    assert _over("Right lower lobe airspace opacity. No pleural effusion.",
+                 "Right lower lobe pneumonia. Small bilateral pleural effusions.", "en") == []
