@@ -16,6 +16,8 @@ import logging
 import re
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ _MODULE = re.compile(r"^(?:lib)?ggml-(cpu-[\w.]+|cuda|hip|vulkan|sycl|musa|blas|
 _LOADED_CPU = re.compile(r"ggml-cpu-([\w.]+)\.(?:so|dll)")
 
 _lock = threading.Lock()
+_params_lock = threading.Lock()
 _backends_loaded = False
 
 
@@ -222,3 +225,42 @@ def llama_build() -> LlamaBuild:
         variant, how = NATIVE, f"one CPU library in {lib_dir} (llama-cpp-python's default build)"
     return LlamaBuild(variant, _loaded_cpu_module(lib_dir), gpu, llama_cpp.__version__,
                       system_info, how)
+
+
+def amx_in_build(system_info: str | None = None) -> bool:
+    """Whether the CPU code llama.cpp runs uses Intel AMX (its features, e.g. llama_build().
+    system_info; read from llama.cpp when not given)."""
+    if system_info is None:
+        system_info = llama_build().system_info
+    return bool(re.search(r"\bAMX_INT8 = 1\b", system_info))
+
+
+@contextmanager
+def weights_in_plain_memory(system_info: str | None = None) -> Iterator[None]:
+    """Around a Llama(...) load: where the build has AMX, the weights stay in plain CPU
+    memory, not llama.cpp's extra buffers (AMX, and the repacked layouts with it).
+
+    On a Xeon with AMX_INT8, llama.cpp 0.3.36's AMX matrix product of K-quant weights
+    crashed the process (SIGSEGV in ggml_backend_amx_mul_mat; ggml-org/llama.cpp#20824,
+    closed without a fix), at the first prompt: the plain CPU kernels draft the same text.
+    llama-cpp-python builds its model parameters inside Llama.__init__ from
+    llama_model_default_params(), so the default is changed for the load's duration.
+    """
+    if not amx_in_build(system_info):
+        yield
+        return
+    from llama_cpp import llama_cpp as bindings
+
+    with _params_lock:  # one load at a time changes the default
+        default = bindings.llama_model_default_params
+
+        def plain() -> Any:
+            params = default()
+            params.use_extra_bufts = False
+            return params
+
+        bindings.llama_model_default_params = plain
+        try:
+            yield
+        finally:
+            bindings.llama_model_default_params = default

@@ -13,7 +13,7 @@ from typing import Any
 
 from radval_desktop.engine.adapters import AdapterInfo, attach_adapter, inspect_adapter
 from radval_desktop.engine.allowlist import check_allowed
-from radval_desktop.engine.backends import llama_build, load_backends
+from radval_desktop.engine.backends import llama_build, load_backends, weights_in_plain_memory
 from radval_desktop.engine.device import DeviceChoice, choose_device
 from radval_desktop.engine.gguf_file import GGUFInfo, read_gguf
 from radval_desktop.engine.reading_copy import make_bf16_copy, wants_bf16_copy
@@ -169,16 +169,17 @@ class LlamaEngine:
                 gguf, device.n_gpu_layers == 0, self.settings.bf16_copy):
             copy = make_bf16_copy(model.load_path, self.path.name)
         try:
-            self._llm = llama(
-                model_path=str(copy.load_path if copy else model.load_path),
-                n_ctx=n_ctx,
-                n_gpu_layers=device.n_gpu_layers,
-                n_threads=threads,
-                n_threads_batch=threads,
-                flash_attn=self.settings.flash_attn,
-                vocab_only=self.settings.vocab_only,
-                verbose=False,
-            )
+            with weights_in_plain_memory():
+                self._llm = llama(
+                    model_path=str(copy.load_path if copy else model.load_path),
+                    n_ctx=n_ctx,
+                    n_gpu_layers=device.n_gpu_layers,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    flash_attn=self.settings.flash_attn,
+                    vocab_only=self.settings.vocab_only,
+                    verbose=False,
+                )
         except (ValueError, RuntimeError, OSError) as err:
             raise ModelLoadError(
                 sentence("RadvalError",

@@ -1,6 +1,7 @@
 """`radval batch --server`: a real OpenAI-compatible server on 127.0.0.1, and misbehaving ones.
 
-The real one is llama-cpp-python's own server (`python -m llama_cpp.server`) with the default
+The real one is llama-cpp-python's own server (`python -m llama_cpp.server`, started through
+radval_desktop.engine.serve for its guard against llama.cpp's AMX crash) with the default
 model; the misbehaving ones are a small http.server that errs on purpose.
 """
 
@@ -83,8 +84,10 @@ def llama_server(default_model_path: Path) -> Iterator[str]:
     (context 4096, flash attention), on 127.0.0.1."""
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(default_model_path),
-         "--model_alias", "qwen-served", "--host", "127.0.0.1", "--port", str(port),
+        # llama_cpp.server, behind the engine's guard against llama.cpp's AMX crash.
+        [sys.executable, "-m", "radval_desktop.engine.serve", "--model",
+         str(default_model_path), "--model_alias", "qwen-served", "--host", "127.0.0.1",
+         "--port", str(port),
          "--n_ctx", "4096", "--flash_attn", "true", "--n_threads", "1",
          # Its default cuts a streaming answer short when the next request comes in.
          "--interrupt_requests", "false"],
