@@ -30,6 +30,7 @@ from radval_desktop.engine.parallel import (
     BatchDecoder,
     Request,
     fitting_slots,
+    stream_cells,
 )
 from radval_desktop.engine.sampling import Sampling
 from radval_desktop.engine.served import RetryPolicy, ServedEngine, ServerError, with_retries
@@ -177,7 +178,8 @@ class Parallel:
         self.slots = self.parallel  # after run() starts: how many it drafts at once
         self.most_live = 0  # after run(): the most cases it decoded together
         self.thread_counts: list[int] = []  # after run(): the threads it decoded on, in order
-        self.n_ctx = 0  # after run() starts: the batch context's size, in tokens
+        # After run() starts: the batch context's size, and each draft's part, in tokens.
+        self.n_ctx = self.seq_ctx = 0
         # After run(): prompt tokens, and of them those taken from a shared prefix.
         self.prompt_tokens = self.shared_tokens = 0
 
@@ -223,14 +225,15 @@ class Parallel:
                      f"{self.sampling.max_tokens} for the impression, so {self.slots} are "
                      f"drafted at once. Raise the context size (model.n_ctx) to draft more "
                      f"at once.")
-        drafts_at_once = self.slots * (longest + self.sampling.max_tokens)
-        self.n_ctx = n_ctx = min(limit, max(self.engine.info.n_ctx,
-                                            drafts_at_once + PREFIX_DONORS * longest))
+        # Each draft has cells of its own: the longest prompt so far and a quarter more for
+        # longer ones to come, plus max_tokens; so has each of the kept prompts.
+        seq_ctx = min(limit, longest + longest // 4 + self.sampling.max_tokens)
+        self.seq_ctx, self.n_ctx = stream_cells(seq_ctx, self.slots, PREFIX_DONORS)
         if not queue:
             return
         llm = self.engine._llm  # the loaded model: the batch context shares its weights
         adapter = self.engine.info.adapter
-        with BatchDecoder(llm, n_ctx, self.slots, self.threads,
+        with BatchDecoder(llm, seq_ctx, self.slots, self.threads,
                           getattr(llm, "_radval_adapter", None) if adapter else None,
                           adapter.scale if adapter else 1.0) as decoder:
             for request, decoded in decoder.run(queue, cancel, loop_in):

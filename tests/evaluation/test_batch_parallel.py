@@ -19,7 +19,12 @@ import sqlite_utils
 from radval_desktop import paths
 from radval_desktop.drafting import DraftRequest, DraftResult, draft
 from radval_desktop.engine.llama_engine import EngineSettings, LlamaEngine
-from radval_desktop.engine.parallel import BatchDecoder, Request, fitting_slots
+from radval_desktop.engine.parallel import (
+    PREFIX_DONORS,
+    BatchDecoder,
+    Request,
+    fitting_slots,
+)
 from radval_desktop.engine.sampling import Sampling
 from radval_desktop.evaluation.batch import run_model
 from radval_desktop.evaluation.drafters import Job, Parallel
@@ -98,7 +103,10 @@ def test_parallel_too_big_for_the_context_is_reduced_with_a_sentence(
     assert list(room.run(_jobs(FINDINGS), stopped)) == []
     assert room.slots == 8
     assert not said
-    assert engine.info.n_ctx < room.n_ctx <= engine.info.context_length == 32768
+    # Each draft (and each of the 8 kept prompts) has a stream of its own, room for the
+    # longest prompt (none read here), a quarter more, and its 1,500 tokens.
+    assert room.seq_ctx >= 1500
+    assert room.n_ctx == room.seq_ctx * (8 + PREFIX_DONORS) > engine.info.n_ctx
     # Drafts of up to 6,000 tokens (a window context of 8,192): 8 of them are past it.
     wide = LlamaEngine(default_model_path, EngineSettings(n_ctx=8192))
     wide.load()
@@ -292,10 +300,10 @@ PREFIX = ("You are a radiologist. Write the impression of the report below in on
           "sentence, naming the main finding and its side; write nothing else.\n\nFindings: ")
 
 
-def _decode_all(engine, prompts: list[str], slots: int, donors: int, n_ctx: int = 4096
+def _decode_all(engine, prompts: list[str], slots: int, donors: int, seq_ctx: int = 1024
                 ) -> tuple[list[str], BatchDecoder]:
     queue = deque(Request(i, prompt, SHORT, ["\n\n"]) for i, prompt in enumerate(prompts))
-    with BatchDecoder(engine._llm, n_ctx, slots, threads=1, donors=donors) as decoder:
+    with BatchDecoder(engine._llm, seq_ctx, slots, threads=1, donors=donors) as decoder:
         done = {request.key: decoded.raw for request, decoded
                 in decoder.run(queue, threading.Event())}
     return [done[i] for i in range(len(prompts))], decoder
@@ -313,12 +321,13 @@ def test_a_prompt_starts_from_a_finished_prompts_cells_and_decodes_the_same(engi
     assert all(kept)
 
 
-def test_kept_prompts_give_their_room_to_the_next(engine) -> None:
+def test_kept_prompts_have_streams_of_their_own(engine) -> None:
     prompts = [PREFIX + text for _, _, text in FINDINGS]
     longest = max(engine.count_tokens(p) for p in prompts) + 2
-    # Room for one draft and nothing else: a kept prompt must go before the next starts.
+    # Room for one prompt and its draft a stream: kept prompts take none from the running.
     tight, decoder = _decode_all(engine, prompts, slots=1, donors=2,
-                                 n_ctx=longest + SHORT.max_tokens)
-    assert decoder.shared_tokens == 0
+                                 seq_ctx=longest + SHORT.max_tokens)
+    assert decoder.n_ctx == decoder.seq_ctx * 3
+    assert decoder.shared_tokens > 0
     alone, _ = _decode_all(engine, prompts, slots=1, donors=0)
     assert tight == alone
