@@ -7,8 +7,11 @@ one at a time, as the window drafts, and with ``--parallel`` 1, 2, 4 and 8. For 
 per minute (the model's load not counted), prompt and completion tokens per second, and
 for one at a time where a case's time goes (reading the prompt up to the first token vs
 generating), and for --parallel the share of prompt tokens not read because another
-sequence held the same beginning (engine/parallel.py). Then the cases whose greedy draft
-differs from one at a time.
+sequence held the same beginning (engine/parallel.py). Beside the whole run's rate, the rate
+while every slot had a case waiting (from the first save to the save that left a slot with
+nothing to take; seconds as saved): a finite run ends with a long draft decoded alone, which
+a run of the paper's size hardly has. Then the cases whose greedy draft differs from one at
+a time.
 ``--parallel 1`` is the batch decoder alone on every core: it tells the threads' part from
 batching's. Prints; asserts nothing.
 
@@ -23,6 +26,7 @@ import random
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -44,7 +48,9 @@ def cases(data: Path, n: int) -> list[Pair]:
 
 
 def run(model: Path, test: list[Pair], folder: Path, parallel: int, sampling: Sampling
-        ) -> tuple[ModelSummary, dict[str, dict[str, object]]]:
+        ) -> tuple[ModelSummary, dict[str, dict[str, object]], float]:
+    """The run's summary, its saved rows by case id, and its cases a minute while every slot
+    had a case waiting: up to the save of the case that left the last slot unfilled."""
     db = open_database(folder / f"parallel-{parallel}.db")
     new = [NewCase("1", p.body_system, p.modality, p.language, p.findings, p.impression, p.id,
                    p.file, i) for i, p in enumerate(test, 1)]
@@ -53,10 +59,17 @@ def run(model: Path, test: list[Pair], folder: Path, parallel: int, sampling: Sa
                         on_note=lambda text: print(f"  {text}", file=sys.stderr))
     rows = {r["case_uuid"]: r for r in db.query(
         "SELECT case_uuid, raw_text, text, prompt_tokens, completion_tokens, "
-        "first_token_seconds, seconds FROM candidates")}
+        "first_token_seconds, seconds, created_at FROM candidates")}
+    saved = sorted(datetime.fromisoformat(str(r["created_at"])).timestamp()
+                   for r in rows.values())
+    # From the first save (the model loaded, the first case drafted) to the save that left a
+    # slot with nothing to take: a finite run's tail (a long draft alone) set apart.
+    full = len(saved) - max(1, parallel)
+    steady = 60 * (full - 1) / (saved[full - 1] - saved[0]) if full > 1 and \
+        saved[full - 1] > saved[0] else 0.0
     db.close()
     by_id = {p.id: rows[c] for p, c in zip(test, ids, strict=True) if c in rows}
-    return summary, by_id
+    return summary, by_id, steady
 
 
 def main() -> int:
@@ -78,17 +91,18 @@ def main() -> int:
     print(f"{len(test)} cases from {data} (seed {SEED}); model {model.name}; "
           f"{os.cpu_count()} cores; greedy, max_tokens {sampling.max_tokens}; "
           f"{time.strftime('%Y-%m-%d')}\n")
-    print("| drafting | cases/min | x one at a time | prompt tok/s | completion tok/s | "
-          "prompt tokens from a shared prefix |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| drafting | cases/min | x one at a time | while every slot had a case: cases/min, "
+          "x | prompt tok/s | completion tok/s | prompt tokens from a shared prefix |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     results: dict[int, dict[str, dict[str, object]]] = {}
-    base, where = 0.0, ""
+    base, steady_base, where = 0.0, 0.0, ""
     with tempfile.TemporaryDirectory() as tmp:
         for parallel in [0, *(int(x) for x in args.parallel.split(","))]:
-            summary, rows = run(model, test, Path(tmp), parallel, sampling)
+            summary, rows, steady = run(model, test, Path(tmp), parallel, sampling)
             results[parallel] = rows
             per_min = 60 * summary.generated / summary.seconds if summary.seconds else 0.0
             base = per_min if not parallel else base
+            steady_base = steady if not parallel else steady_base
             prompt = sum(int(str(r["prompt_tokens"] or 0)) for r in rows.values())
             completion = sum(int(str(r["completion_tokens"] or 0)) for r in rows.values())
             label = ("one at a time (the window's way, engine's threads)" if not parallel
@@ -96,6 +110,7 @@ def main() -> int:
             shared = (f"{100 * summary.shared_prompt_tokens / summary.prompt_tokens:.0f}%"
                       if summary.prompt_tokens else "—")
             print(f"| {label} | {per_min:.1f} | {per_min / base if base else 0:.2f} | "
+                  f"{steady:.1f}, {steady / steady_base if steady_base else 0:.2f} | "
                   f"{prompt / summary.seconds:.0f} | {completion / summary.seconds:.0f} | "
                   f"{shared} |", flush=True)
             if not parallel:
