@@ -194,7 +194,8 @@ def side_mentions(text: str, lex: Lexicon, with_finding: bool = False) -> list[S
                 continue
             negated = _negated(text, match.start(), match.end(), clause, lex)
             chronic = bool(lex.chronic.search(text, clause[0], clause[1]))
-            found.append(SideMention(side, normalise(anchor.group(1)),
+            name = normalise(anchor.group(1))
+            found.append(SideMention(side, lex.anatomy_of.get(name, name),
                                      Span(match.start(), anchor.end()), negated, chronic))
     return found
 
@@ -642,6 +643,18 @@ def _normal_there(findings: str, clauses: list[tuple[int, int]], in_findings: li
     return normal
 
 
+def _still_denied(place: str, elsewhere: dict[str, set[str]],
+                  denied: dict[str, set[str]]) -> bool:
+    """Whether no clause without a finding undoes the place's normal: none names it, or
+    those that do name it by other words than a denial of both sides ("双侧胸腔内未见异常
+    密度影" stands beside "病灶与邻近胸膜分界不清", a lung mass touching the pleura; not
+    "双肺未见异常密度影" beside "双肺纹理增强", the same lungs)."""
+    if place not in elsewhere:
+        return True
+    return place in denied and not any(_same_place(a, b) for a in elsewhere[place]
+                                       for b in denied[place])
+
+
 def _place_called_abnormal(findings: str, impression: str, in_findings: list[Mention],
                            in_impression: list[Mention], lex: Lexicon,
                            terms: Terms) -> list[Flag]:
@@ -656,21 +669,30 @@ def _place_called_abnormal(findings: str, impression: str, in_findings: list[Men
             abnormal.add(place_of(m.span.start, m.span.end,
                                   place_words(findings, clause, lex, terms), m.concept, terms))
     normal_at: dict[str, list[Span]] = {}
-    elsewhere: set[str] = set()
+    # Places named in clauses neither normal nor with a finding, and the words that name
+    # them there; places a clause denies anything abnormal in on every side, by its words.
+    elsewhere: dict[str, set[str]] = {}
+    denied: dict[str, set[str]] = {}
     for clause in clauses:
         # "top normal", "mildly enlarged but normal in contour": not a plain normal.
         # A negation of one finding is no normal: "no focal consolidation" says nothing of
         # interstitial edema; but 胸腔内未见异常密度影 denies any abnormality there.
         claim = bool(lex.normal_claims.search(findings, clause[0], clause[1])
                      or lex.normal.search(findings, clause[0], clause[1]))
-        plain = not lex.minor.search(findings, clause[0], clause[1]) and (
-            denies_only_abnormality(findings, clause, lex)
-            or (claim and not lex.negation.search(findings, clause[0], clause[1])))
-        for _start, _end, place in place_words(findings, clause, lex, terms):
+        minor = lex.minor.search(findings, clause[0], clause[1])
+        denial = not minor and denies_only_abnormality(findings, clause, lex)
+        plain = denial or (not minor and claim
+                           and not lex.negation.search(findings, clause[0], clause[1]))
+        one_side = any(lex.side_of.get(normalise(m.group(1))) in _OTHER
+                       for m in lex.sides.finditer(findings, clause[0], clause[1]))
+        for start, end, place in place_words(findings, clause, lex, terms):
+            word = normalise(findings[start:end])
             if plain:
                 normal_at.setdefault(place, []).append(Span(*clause))
+                if denial and not one_side:
+                    denied.setdefault(place, set()).add(word)
             else:
-                elsewhere.add(place)
+                elsewhere.setdefault(place, set()).add(word)
     said_clauses = _clauses(impression)
     flags: list[Flag] = []
     for m in in_impression:
@@ -680,7 +702,7 @@ def _place_called_abnormal(findings: str, impression: str, in_findings: list[Men
         where = place_of(m.span.start, m.span.end, place_words(impression, clause, lex, terms),
                          m.concept, terms)
         if (where is None or len(terms.places[where].covers) > 1 or where in abnormal
-                or where in elsewhere or where not in normal_at
+                or not _still_denied(where, elsewhere, denied) or where not in normal_at
                 or any(f.key.endswith(f":{where}") for f in flags)):
             continue
         words = impression[clause[0]:clause[1]].strip()

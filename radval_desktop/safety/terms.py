@@ -63,6 +63,8 @@ class Lexicon:
     # Terms that deny their concept in their own words ("heart is not enlarged", 心影不大):
     # no cue stands before or after them for the negation rules to find.
     negated_terms: frozenset[str] = frozenset()
+    # A short name of a place -> the anatomy it is compared as (下肺 -> 肺下叶).
+    anatomy_of: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,8 @@ def parse_terms(raw: dict[str, Any]) -> Terms:
             normal=_alternation(list(normal.get(language, ())), language),
             sides=_alternation(list(side_of[language]), language),
             side_of=side_of[language],
-            anatomy=_alternation(raw["anatomy"][language], language),
+            anatomy=_alternation([*raw["anatomy"][language],
+                                  *raw["anatomy"].get(f"{language}_alias", {})], language),
             normal_claims=_alternation(list(claims.get(language, ())), language),
             normal_nouns=_alternation(list(claims.get(f"{language}_nouns", ())), language),
             study=_alternation(list(claims.get(f"{language}_study", ())), language),
@@ -143,6 +146,8 @@ def parse_terms(raw: dict[str, Any]) -> Terms:
             places=_alternation(list(place_of[language]), language),
             place_of=place_of[language],
             negated_terms=frozenset(negated_terms[language]),
+            anatomy_of={normalise(k): normalise(v) for k, v
+                        in raw["anatomy"].get(f"{language}_alias", {}).items()},
         )
         for language in ("en", "zh")
     }

@@ -149,3 +149,17 @@ def test_an_effusion_where_the_findings_see_nothing_abnormal_is_a_contradiction(
     # A negation of one finding still says nothing of another: no flag for edema here.
     assert _over("Right lower lobe airspace opacity. No pleural effusion.",
                  "Right lower lobe pneumonia. Small bilateral pleural effusions.", "en") == []
+
+
+def test_a_lesion_at_the_pleura_leaves_both_cavities_denied_normal() -> None:
+    # Drafted with 3 retrieved cov_ctr examples (bench/quality.py, session 10) over a mass
+    # that abuts the pleura: the contact does not make "未见异常密度影" of both cavities less
+    # plain, so an effusion there is still a contradiction.
+    findings = ("胸廓对称，纵隔居中，左肺上叶见类圆形致密影，边缘见分叶，病灶与邻近胸膜分界不清，"
+                "双侧胸腔内未见异常密度影。")
+    assert _over(findings, "左肺上叶占位；双侧胸腔积液", "zh") == [
+        "The impression says '双侧胸腔积液'; the findings call it normal there: "
+        "'双侧胸腔内未见异常密度影'."]
+    # One side denied, something unnamed on the other: no contradiction to claim.
+    one_side = "右肺下叶见斑片影，右侧胸腔内见少许液体密度影，左侧胸腔内未见异常密度影。"
+    assert _over(one_side, "右肺下叶炎性病变；右侧胸腔积液", "zh") == []

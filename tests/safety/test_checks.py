@@ -197,6 +197,17 @@ def test_a_lobe_the_findings_do_not_name_is_a_wrong_place() -> None:
     assert _sides("右肺中叶及左肺下叶见小结节影。", "右肺中叶及左肺下叶结节") == []
 
 
+def test_a_lobe_named_the_short_way_is_that_lobe() -> None:
+    # "左下肺炎症" is a starter impression (a chest film); copied by the default model onto
+    # CT findings in the left upper lobe (bench/quality.py, cov_ctr without a corpus).
+    findings = "胸廓对称，纵隔居中，左肺上叶见片状影，边缘模糊，双侧胸腔内未见异常密度影。"
+    assert _sides(findings, "左下肺炎症，建议治疗后复查。") == ["laterality:肺下叶:left"]
+    assert _sides(findings, "左上肺炎症。") == []
+    assert _sides(findings, "右上肺炎症。") == ["laterality:肺上叶:right"]
+    # A film's lower zone in the findings and the lower lung in the impression agree.
+    assert _sides("左下肺野见斑片状模糊影，边缘不清。", "左下肺炎症。") == []
+
+
 def test_a_finding_not_seen_on_earlier_exams_is_new_not_absent() -> None:
     from radval_desktop.safety.checks import mentions
     from radval_desktop.safety.terms import load_terms
