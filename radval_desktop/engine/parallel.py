@@ -13,7 +13,9 @@ for alike cases (on bench/batch_throughput.py's 100 cases, 41% of a prompt's tok
 average begin a prompt among the 8 before it). Reading prompts is most of a draft's time on
 a CPU, so a sequence starts from the longest prefix another holds: the prompts of running
 sequences, and of the last PREFIX_DONORS finished ones, whose cells are kept (the generated
-part dropped) until their sequence id is wanted. The shared part is not read again.
+part dropped) until their sequence id is wanted. The shared part is not read again; a prompt
+whose beginning a running sequence is still reading waits the step or two until it is read
+(else the first prompts of a run, started together, would each read the system prompt).
 
 Each sequence has a stream of cells of its own (llama.cpp's kv_unified off): a token attends
 only to its own sequence's cells. In one unified pool every token of the batch was computed
@@ -219,6 +221,17 @@ class BatchDecoder:
         self.prompt_tokens += len(tokens)
         return started
 
+    def _wait_for_prefix(self, tokens: list[int], live: list[_Live]) -> bool:
+        """Whether ``tokens`` should start after a step or two: a sequence still being read
+        will hold MIN_SHARED more of its beginning than any cells held now (the first
+        prompts of a run, and alike cases started together, would each read it again)."""
+        reading = [shared_prefix(tokens, s.prompt) for s in live if s.fed < len(s.prompt)]
+        if not reading:
+            return False
+        held = max([shared_prefix(tokens, s.prompt[:s.fed]) for s in live]
+                   + [shared_prefix(tokens, d.prompt) for d in self._donors])
+        return min(max(reading), len(tokens) - 1) - held >= MIN_SHARED
+
     def _take_seq(self) -> int:
         """The lowest free sequence id: running ones stay consecutive (see run)."""
         seq = min(self._free_seqs)
@@ -255,12 +268,16 @@ class BatchDecoder:
         ``watch(text so far)`` every ``watch_every`` tokens: a non-empty answer (a loop in
         words) ends that completion there."""
         live: list[_Live] = []
+        next_up: tuple[Request, list[int]] | None = None  # queue[0], tokenized
         try:
             while not cancel.is_set():
                 while queue and len(live) < self.slots:
-                    tokens = self.llm.tokenize(queue[0].prompt.encode("utf-8"), add_bos=True,
-                                               special=True)
-                    live.append(self._start(queue.popleft(), tokens, live))
+                    if next_up is None or next_up[0] is not queue[0]:
+                        next_up = (queue[0], self.llm.tokenize(
+                            queue[0].prompt.encode("utf-8"), add_bos=True, special=True))
+                    if self._wait_for_prefix(next_up[1], live):
+                        break
+                    live.append(self._start(queue.popleft(), next_up[1], live))
                     # llama.cpp puts consecutive sequence ids of a batch in one pass over the
                     # weights (one stream each): the batch lists them in id order.
                     live.sort(key=lambda s: s.seq)

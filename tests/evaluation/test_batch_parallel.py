@@ -331,3 +331,15 @@ def test_kept_prompts_have_streams_of_their_own(engine) -> None:
     assert decoder.shared_tokens > 0
     alone, _ = _decode_all(engine, prompts, slots=1, donors=0)
     assert tight == alone
+
+
+def test_prompts_that_begin_alike_wait_for_the_first_to_be_read(engine) -> None:
+    prompts = [PREFIX + text for _, _, text in FINDINGS]
+    together, decoder = _decode_all(engine, prompts, slots=4, donors=0)
+    prefix = engine.count_tokens(PREFIX)
+    # All four could start at once, before any prompt was in the cache: the first is read
+    # alone, and the three others start from its cells instead of reading the same tokens.
+    assert decoder.shared_tokens >= 3 * (prefix - 2)
+    assert decoder.most_live == 4
+    alone, _ = _decode_all(engine, prompts, slots=1, donors=0)
+    assert together == alone
