@@ -128,7 +128,7 @@ def is_empty(text: str) -> bool:
 @dataclass(frozen=True)
 class Verdict:
     ok: bool
-    reason: str  # "", "empty" or "repetition"
+    reason: str  # "", "empty" or "repetition" (drafting adds "ran_on")
     detail: str
     words: Words | None = None  # the detail for the window's translation
 

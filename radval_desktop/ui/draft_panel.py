@@ -384,7 +384,9 @@ class DraftPanel(QWidget):
                 "restated": self.tr("The draft only restated the findings; trying again "
                                     "(attempt {n})…"),
                 "contradicts": self.tr("The draft contradicted the findings; trying again "
-                                       "(attempt {n})…")}.get(
+                                       "(attempt {n})…"),
+                "ran_on": self.tr("The draft ran on longer than an impression; trying again "
+                                  "(attempt {n})…")}.get(
             reason, self.tr("The draft repeated itself; trying again (attempt {n})…"))
         self.show_info(what.format(n=attempt + 1))
 

@@ -365,6 +365,10 @@
         <translation>草稿与检查所见矛盾；正在重试（第 {n} 次）…</translation>
     </message>
     <message>
+        <source>The draft ran on longer than an impression; trying again (attempt {n})…</source>
+        <translation>草稿写得比诊断意见还长，仍未结束；正在重试（第 {n} 次）…</translation>
+    </message>
+    <message>
         <source>The draft repeated itself; trying again (attempt {n})…</source>
         <translation>草稿出现重复；正在重试（第 {n} 次）…</translation>
     </message>
@@ -527,6 +531,10 @@
     <message>
         <source>The draft repeats {share:.0%} of the findings instead of concluding.</source>
         <translation>草稿重复了 {share:.0%} 的检查所见，而未给出结论。</translation>
+    </message>
+    <message>
+        <source>the draft ran past {tokens} tokens without ending, longer than an impression</source>
+        <translation>草稿超过 {tokens} 个词元仍未结束，比诊断意见还长</translation>
     </message>
 </context>
 <context>
@@ -1315,6 +1323,10 @@
     <message>
         <source>Not usable: the model restated the findings instead of concluding ({detail}) after {tries} tries. Write this impression by hand, or try another template.</source>
         <translation>不可用：尝试 {tries} 次，模型都只复述检查所见而未给出结论（{detail}）。请手动书写此诊断意见，或换用其他模板。</translation>
+    </message>
+    <message>
+        <source>Not usable: every draft ran on longer than an impression ({detail}) after {tries} tries. Write this impression by hand, or try another template.</source>
+        <translation>不可用：尝试 {tries} 次后，每份草稿都写得比诊断意见还长（{detail}）。请手写此诊断意见，或换一个模板。</translation>
     </message>
     <message>
         <source>The model got stuck repeating itself ({detail}) after {tries} tries; write this one by hand or try another template.</source>

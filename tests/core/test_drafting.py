@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterator
 
 import pytest
 
 from radval_desktop.drafting import (
+    RUN_ON_MARGIN,
+    RUN_ON_MOST,
     DraftDone,
     DraftRequest,
     DraftRestarted,
     DraftToken,
     draft,
     draft_events,
+    impression_room,
 )
 from radval_desktop.engine.llama_engine import LlamaEngine
 from radval_desktop.engine.sampling import Sampling
@@ -118,6 +122,48 @@ class _FirstAttemptSays(LlamaEngine):
             yield from self._crafted
             return
         yield from super().stream(prompt, sampling, cancel, stop, fresh)
+
+
+class _RunsOn(_FirstAttemptSays):
+    """The first attempt writes on, never a loop, until the max_tokens it is given."""
+
+    def __init__(self, real: LlamaEngine) -> None:
+        super().__init__(real, [])
+        self.asked: list[int] = []
+
+    def stream(self, prompt: str, sampling: Sampling, cancel=None, stop=None,
+               fresh: bool = True) -> Iterator[str]:
+        self.asked.append(sampling.max_tokens)
+        if self.calls == 0:
+            self.calls += 1
+            self.last_stats.__init__()
+            for i in range(sampling.max_tokens):
+                yield f" {hashlib.sha1(str(i).encode()).hexdigest()[:6]}"
+            self.last_stats.completion_tokens = sampling.max_tokens
+            self.last_stats.finish_reason = "length"
+            return
+        yield from super().stream(prompt, sampling, cancel, stop, fresh)
+
+
+def test_a_draft_longer_than_an_impression_is_stopped_and_retried(engine: LlamaEngine
+                                                                    ) -> None:
+    # A real draft of a MedPix case (bench/batch_throughput.py) wrote 512 tokens of another
+    # case history and was kept: ~50 s here at one token a 100 ms, shown as the impression.
+    runs_on = _RunsOn(engine)
+    events = list(draft_events(runs_on, DraftRequest(EN_CHEST, "chest", "CT")))
+    result = events[-1].result
+    room = engine.count_tokens(EN_CHEST) + RUN_ON_MARGIN
+    assert runs_on.asked[0] == room < Sampling().max_tokens
+    assert [a.verdict for a in result.attempts][:1] == ["ran_on"]
+    assert result.attempts[0].completion_tokens == room
+    assert "ran past" in result.attempts[0].detail
+    assert any(isinstance(e, DraftRestarted) and e.reason == "ran_on" for e in events)
+    assert runs_on.calls == 2
+    assert result.ok
+    assert result.text
+    # However long the findings, no impression is given more than RUN_ON_MOST tokens.
+    assert impression_room(5000, 512) == RUN_ON_MOST
+    assert impression_room(10, 32) == 32  # the user's own max_tokens is kept below it
 
 
 def test_empty_output_is_retried(engine: LlamaEngine) -> None:
