@@ -129,13 +129,14 @@ class BatchDecoder:
     running and ``donors`` kept prompts. It decodes on ``threads`` when the user set them,
     else on every core other programs leave idle, looked at again every RETHINK_SECONDS
     (threads.batch_threads): a batch has no window to keep responsive, but llama.cpp's
-    threads spin-wait for each other, so one on a busy core slows them all. Like the engine,
-    it must be used from the thread that loaded the model.
+    threads spin-wait for each other, so one on a busy core slows them all. ``flash_attn``
+    sets llama.cpp's attention kernel for the batch, else the engine's is kept. Like the
+    engine, it must be used from the thread that loaded the model.
     """
 
     def __init__(self, llm: Any, seq_ctx: int, slots: int, threads: int | None = None,
                  adapter: Any = None, adapter_scale: float = 1.0,
-                 donors: int = PREFIX_DONORS) -> None:
+                 donors: int = PREFIX_DONORS, flash_attn: bool | None = None) -> None:
         import llama_cpp
         from llama_cpp import _internals
 
@@ -153,6 +154,9 @@ class BatchDecoder:
         params.n_seq_max = self.slots + self.donor_limit
         params.n_threads = params.n_threads_batch = self.threads
         params.kv_unified = False  # a stream each (see above)
+        if flash_attn is not None:  # else the engine's
+            params.flash_attn_type = int(flash_attn)
+        self.flash_attn_type = int(params.flash_attn_type)  # llama.cpp's: 1 on, 0 off, -1 auto
         try:
             self._ctx = _internals.LlamaContext(model=llm._model, params=params, verbose=False)
         except ValueError as err:

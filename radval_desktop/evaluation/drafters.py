@@ -172,9 +172,11 @@ class Parallel:
 
     def __init__(self, engine: LlamaEngine, sampling: Sampling, corpus: ExampleSource | None,
                  parallel: int, say: Callable[[str], None] | None = None,
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, flash_attn: bool | None = None) -> None:
         self.engine, self.sampling, self.corpus = engine, sampling, corpus
         self.parallel, self.say, self.threads = max(1, parallel), say, threads
+        self.flash_attn = flash_attn  # None: off on a CPU, the engine's on a GPU
+        self.flash_attn_type = -1  # after run() starts: llama.cpp's, as the batch uses it
         self.slots = self.parallel  # after run() starts: how many it drafts at once
         self.most_live = 0  # after run(): the most cases it decoded together
         self.thread_counts: list[int] = []  # after run(): the threads it decoded on, in order
@@ -233,9 +235,18 @@ class Parallel:
             return
         llm = self.engine._llm  # the loaded model: the batch context shares its weights
         adapter = self.engine.info.adapter
+        # On a CPU without flash attention: its kernel spends on a step of a few tokens
+        # against ~1,000 cells held 2.8x what the plain one does (bench/decode_step.py),
+        # which outweighs its ~14% faster prompts (100 benched cases at 16: 2.27x -> 2.52x
+        # one at a time). On a GPU the engine's setting is kept.
+        flash = self.flash_attn
+        if flash is None and self.engine.info.device.n_gpu_layers == 0:
+            flash = False
         with BatchDecoder(llm, seq_ctx, self.slots, self.threads,
                           getattr(llm, "_radval_adapter", None) if adapter else None,
-                          adapter.scale if adapter else 1.0) as decoder:
+                          adapter.scale if adapter else 1.0,
+                          flash_attn=flash) as decoder:
+            self.flash_attn_type = decoder.flash_attn_type
             for request, decoded in decoder.run(queue, cancel, loop_in):
                 job, steps = drafts.pop(request.key)
                 self.most_live, self.thread_counts = decoder.most_live, decoder.thread_counts
