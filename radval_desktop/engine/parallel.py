@@ -169,7 +169,11 @@ class BatchDecoder:
             scales = (ctypes.c_float * 1)(adapter_scale)
             llama_cpp.llama_set_adapters_lora(self._ctx.ctx, adapters, 1, scales)
         self._batch = llama_cpp.llama_batch_init(BATCH_TOKENS, 0, 1)
-        self._free_seqs = list(range(self.slots + self.donor_limit))
+        # Running drafts on ids 0..slots-1, kept prompts above them: llama.cpp puts only
+        # consecutive ids in one pass over the weights (split_equal), so a kept prompt's id
+        # between running ones would split every step in two.
+        self._free_run = list(range(self.slots))
+        self._free_donor = list(range(self.slots, self.slots + self.donor_limit))
         self._donors: deque[_Donor] = deque()  # oldest first
         self.most_live = 0  # the most sequences decoded together so far
         self.prompt_tokens = 0  # prompt tokens of the sequences started so far
@@ -201,8 +205,6 @@ class BatchDecoder:
     def _start(self, request: Request, tokens: list[int], live: list[_Live]) -> _Live:
         import llama_cpp
 
-        if not self._free_seqs:
-            self._drop_donor()
         max_tokens = min(request.sampling.max_tokens, self.seq_ctx - len(tokens))
         started = _Live(request, self._take_seq(), tokens,
                         self._sampler(request.sampling),
@@ -237,9 +239,9 @@ class BatchDecoder:
         return min(max(reading), len(tokens) - 1) - held >= MIN_SHARED
 
     def _take_seq(self) -> int:
-        """The lowest free sequence id: running ones stay consecutive (see run)."""
-        seq = min(self._free_seqs)
-        self._free_seqs.remove(seq)
+        """The lowest free running id: running ones stay consecutive (see run)."""
+        seq = min(self._free_run)
+        self._free_run.remove(seq)
         return seq
 
     def _end(self, live: _Live, keep: bool) -> None:
@@ -247,21 +249,26 @@ class BatchDecoder:
         import llama_cpp
 
         live.sampler.close()
+        memory = self._ctx.memory
         if keep and self.donor_limit and live.fed == len(live.prompt):
-            llama_cpp.llama_memory_seq_rm(self._ctx.memory, live.seq, len(live.prompt), -1)
-            self._donors.append(_Donor(live.seq, live.prompt))
-            if len(self._donors) > self.donor_limit:
+            if not self._free_donor:
                 self._drop_donor()
-            return
-        llama_cpp.llama_memory_seq_rm(self._ctx.memory, live.seq, -1, -1)
-        self._free_seqs.append(live.seq)
+            donor = min(self._free_donor)
+            self._free_donor.remove(donor)
+            # The cells' bookkeeping moves now, their data at the next llama_decode, before
+            # anything is written over them (as a prefix taken in _start).
+            llama_cpp.llama_memory_seq_cp(memory, live.seq, donor, -1, -1)
+            llama_cpp.llama_memory_seq_rm(memory, donor, len(live.prompt), -1)
+            self._donors.append(_Donor(donor, live.prompt))
+        llama_cpp.llama_memory_seq_rm(memory, live.seq, -1, -1)
+        self._free_run.append(live.seq)
 
     def _drop_donor(self) -> None:
         import llama_cpp
 
         donor = self._donors.popleft()
         llama_cpp.llama_memory_seq_rm(self._ctx.memory, donor.seq, -1, -1)
-        self._free_seqs.append(donor.seq)
+        self._free_donor.append(donor.seq)
 
     def run(self, queue: deque[Request], cancel: threading.Event,
             watch: Callable[[str], str] | None = None, watch_every: int = 8
@@ -316,18 +323,19 @@ class BatchDecoder:
             batch.seq_id[n][0], batch.logits[n] = seq, logits
             n += 1
 
-        for i, s in enumerate(live):  # generating: one token each
+        # In id order (llama.cpp takes a pass's sequences in the batch's order, consecutive
+        # ids only): one token of each sequence generating, the room left to those reading.
+        room = BATCH_TOKENS - sum(s.fed == len(s.prompt) for s in live)
+        for i, s in enumerate(live):
             if s.fed == len(s.prompt):
                 rows[i] = n
                 add(s.last, len(s.prompt) + len(s.out) - 1, s.seq, True)
-        for i, s in enumerate(live):  # reading: what room is left, oldest first
-            room = BATCH_TOKENS - n
-            if s.fed == len(s.prompt) or room <= 0:
                 continue
-            chunk = s.prompt[s.fed: s.fed + room]
+            chunk = s.prompt[s.fed: s.fed + max(0, room)]
             for j, token in enumerate(chunk):
                 add(token, s.fed + j, s.seq, s.fed + j == len(s.prompt) - 1)
             s.fed += len(chunk)
+            room -= len(chunk)
             if s.fed == len(s.prompt):
                 rows[i] = n - 1
         batch.n_tokens = n
