@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
+from radval_desktop import paths
 from radval_desktop.case_files import read_cases
 from radval_desktop.engine.sampling import Sampling
 from radval_desktop.errors import InputError
@@ -41,6 +42,16 @@ def _case_file(tmp_path: Path, rows: list[dict[str, str]] = CASES) -> Path:
     path = tmp_path / "cases.jsonl"
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
     return path
+
+
+def _short_drafts() -> None:
+    """The user's config for a batch in a subprocess: 24 tokens a draft, and the model file
+    read as it is (a BF16 copy costs each run 2-3 s to make; tests/engine/test_reading_copy.py
+    checks its drafts)."""
+    path = paths.user_config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("[model]\nbf16_copy = false\n[sampling]\nmax_tokens = 24\n",
+                    encoding="utf-8")
 
 
 def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
@@ -104,6 +115,7 @@ def test_zero_shot_drafts_show_no_examples_and_are_stored_apart(default_model_pa
 def test_cli_batch_then_report(default_model_path: Path, tmp_path: Path) -> None:
     rows = [*CASES, {"institution": "2", "body_system": "chest", "modality": "CT",
                      "findings": "", "impression": "x"}]
+    _short_drafts()
     cases = _case_file(tmp_path, rows)
     db = tmp_path / "study.db"
     proc = _run(["batch", str(cases), "--db", str(db)])
@@ -162,6 +174,7 @@ def test_batch_killed_halfway_resumes_and_report_counts_each_case_once(
                ("2", "head", "CT", "右侧基底节区见低密度灶。", "右侧基底节区腔隙性梗死")]
     rows = [{"institution": i, "body_system": s, "modality": m, "findings": f"{f} ({n})",
              "impression": imp} for n in range(2) for i, s, m, f, imp in systems]
+    _short_drafts()
     cases = _case_file(tmp_path, rows)
     db_path = tmp_path / "study.db"
     proc = subprocess.Popen([sys.executable, "-m", "radval_desktop", "batch", str(cases),

@@ -93,7 +93,9 @@ def test_two_shards_merged_give_the_report_of_one_run(radval_home: Path, tmp_pat
     started = time.monotonic()
     user = paths.user_config_file()
     user.parent.mkdir(parents=True, exist_ok=True)
-    user.write_text("[sampling]\nmax_tokens = 40\n", encoding="utf-8")  # short drafts
+    # Short drafts, from the model file as it is (a BF16 copy costs each run 2-3 s to make).
+    user.write_text("[model]\nbf16_copy = false\n[sampling]\nmax_tokens = 16\n",
+                    encoding="utf-8")
     cases = tmp_path / "cases.jsonl"
     cases.write_text("".join(json.dumps({"institution": i, "body_system": s, "modality": m,
                                          "findings": f, "impression": r}, ensure_ascii=False)

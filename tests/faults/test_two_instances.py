@@ -53,8 +53,10 @@ def test_scoring_and_drafting_at_once_keep_every_row(radval_home: Path, tmp_path
     began = time.monotonic()
     config = radval_home / "config" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(f"[model]\nn_threads = 1\n\n[sampling]\nmax_tokens = {MAX_TOKENS}\n",
-                      encoding="utf-8")
+    # The model file read as it is: a BF16 copy costs each window 2-3 s to make (see
+    # test_drafting_killed._write_config).
+    config.write_text(f"[model]\nn_threads = 1\nbf16_copy = false\n\n"
+                      f"[sampling]\nmax_tokens = {MAX_TOKENS}\n", encoding="utf-8")
     path = database_path()
     study = build_study(path)  # the study lives in the history's own database file
     go, stop = tmp_path / "go", tmp_path / "stop"

@@ -35,18 +35,22 @@ def configured_app(qapp):  # noqa: ANN001, ANN201 (pytest-qt's fixture)
     return qapp
 
 
-def write_user_config(home: Path, max_tokens: int = 16, model_path: Path | None = None) -> Path:
+def write_user_config(home: Path, max_tokens: int = 16, model_path: Path | None = None,
+                      bf16_copy: bool = False) -> Path:
     """The user's config.toml for a test.
 
     One llama.cpp thread: with two on two cores, any other busy process (a parallel test
     run, a benchmark) makes llama.cpp's spinning threads thrash — measured here at 0.3
-    tokens/s instead of 43 with one thread.
+    tokens/s instead of 43 with one thread. The model file read as it is, not from a BF16
+    copy in memory (engine/reading_copy.py) unless asked: making one costs 2-3 s a window
+    here; tests/engine/test_reading_copy.py checks the copy's drafts, and the one-pipeline
+    test drafts with it, as the user's window does on a BF16 CPU.
     """
     path = home / "config" / "config.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
     model = f'path = "{model_path}"\n' if model_path else ""
-    path.write_text(f"[model]\nn_threads = 1\n{model}\n[sampling]\nmax_tokens = {max_tokens}\n",
-                    encoding="utf-8")
+    path.write_text(f"[model]\nn_threads = 1\nbf16_copy = {str(bf16_copy).lower()}\n{model}\n"
+                    f"[sampling]\nmax_tokens = {max_tokens}\n", encoding="utf-8")
     return path
 
 

@@ -49,7 +49,7 @@ def _write_csv(path: Path, rows: list[tuple[str, str]]) -> Path:
 def test_window_cli_and_batch_draft_the_same_impression(
         qtbot: QtBot, make_window: Callable[..., MainWindow],
         user_config: Callable[..., Path], tmp_path: Path) -> None:
-    user_config(max_tokens=64)
+    user_config(max_tokens=64, bf16_copy=True)  # as the window drafts by default
     imported = _cli("examples", "import", str(_write_csv(tmp_path / "past.csv", PAST)))
     assert imported.returncode == 0, imported.stderr
     assert "5 pairs added" in imported.stdout
