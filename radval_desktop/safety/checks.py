@@ -434,10 +434,9 @@ def _only_normal(findings: str, impression: str, in_findings: list[Mention],
     clauses = [c for c in _clauses(impression) if _WORD.search(impression, c[0], c[1])]
     if not clauses or not all(_reads_normal(impression, c, lex) for c in clauses):
         return []
-    # Negations alone ("No focal lung consolidation.") rule one thing out and leave the rest
-    # unsaid: "possibly missed" is for that. A normal word (对称, clear) says "normal".
+    # A normal word (对称, clear) says "normal".
     normal_words = [m for c in clauses for m in lex.normal.finditer(impression, c[0], c[1])]
-    if not normal_words or any(_DENIED.search(impression[:m.start()]) for m in normal_words):
+    if any(_DENIED.search(impression[:m.start()]) for m in normal_words):
         return []  # "双肺纹理不清晰" is no normal statement
     for clause in clauses:
         for match in lex.normal_nouns.finditer(impression, clause[0], clause[1]):
@@ -447,6 +446,12 @@ def _only_normal(findings: str, impression: str, in_findings: list[Mention],
     current = [m for m in in_findings
                if not m.negated and not m.chronic and m.concept not in terms.incidental
                and not is_minor(findings, m.span.start, _clause_of(f_clauses, m.span), lex)]
+    if not normal_words:
+        # Negations alone ("纵隔内未见肿大淋巴结。" over a lobulated mass, session 10) rule
+        # things out and name nothing the study shows: read as the report's conclusion, a
+        # normal study. Like "no acute ...", they say nothing of what is chronic by nature:
+        # "No focal lung consolidation." over atelectasis is how OpenI reports it.
+        current = [m for m in current if m.concept not in terms.not_acute]
     if not current:
         return []
     said = Span(clauses[0][0], clauses[-1][1])
