@@ -423,9 +423,10 @@ def check_called_normal(findings: str, impression: str, in_findings: list[Mentio
 
 def _only_normal(findings: str, impression: str, in_findings: list[Mention],
                  in_impression: list[Mention], lex: Lexicon, terms: Terms) -> list[Flag]:
-    """An impression of normal statements only, none of them covering the abnormal finding
-    ("胸廓对称，纵隔心影居中。" over ground glass in both lower lobes: the default model
-    copied the findings' normal clauses and left the finding out, issue 15). It makes no
+    """An impression of normal statements or negations only, none of them covering the
+    abnormal finding ("胸廓对称，纵隔心影居中。" over ground glass in both lower lobes: the
+    default model copied the findings' normal clauses and left the finding out, issue 15;
+    negations only, see below). It makes no
     normal claim (正常, 未见异常, "unremarkable"), so the rule above has nothing to place; as
     a whole it still reads as a normal study. With a claim, the place rule decides: "心脏未见
     异常" says nothing of the lungs."""
